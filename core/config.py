@@ -1,0 +1,131 @@
+"""Run configs are plain dicts (saved as config.json); this checks them.
+
+A bad config fails before anything trains, with a message naming the key.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _pos_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _nonneg_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _opt(check):
+    return lambda v: v is None or check(v)
+
+
+def _one_of(*choices):
+    f = lambda v: v in choices  # noqa: E731
+    f.__doc__ = "one of " + ", ".join(map(repr, choices))
+    return f
+
+
+_CALLBACK = {"monitor": lambda v: isinstance(v, str), "patience": _nonneg_int,
+             "factor": lambda v: _num(v) and 0 < v < 1, "min_lr": _num,
+             "restore_best_weights": lambda v: isinstance(v, bool),
+             "min_delta": _num}
+
+SCHEMA = {
+    "experiment": lambda v: isinstance(v, str) and v != "",
+    "title": lambda v: isinstance(v, str),
+    "notes": lambda v: isinstance(v, str),
+    "group": lambda v: isinstance(v, str),
+    "reference": lambda v: isinstance(v, dict),
+    "seed": _nonneg_int,
+    "data": {
+        "dataset": _one_of("mnist"),
+        "pool": _one_of("train55k", "train60k"),
+        "pool_size": _opt(_pos_int),
+        "subset": _one_of("random", "first"),
+        "val_fraction": lambda v: _num(v) and 0 < v < 1,
+        "val_size": _pos_int,
+        "test_limit": _opt(_pos_int),
+    },
+    "model": {
+        "name": lambda v: isinstance(v, str),
+        "kwargs": lambda v: isinstance(v, dict),
+    },
+    "train": {
+        "epochs": _pos_int,
+        "batch_size": _pos_int,
+        "optimizer": _one_of("adam", "sgd", "rmsprop"),
+        "learning_rate": lambda v: _num(v) and v > 0,
+        "early_stopping": _opt(lambda v: isinstance(v, dict)),
+        "reduce_lr": _opt(lambda v: isinstance(v, dict)),
+        "restore_best": lambda v: isinstance(v, bool),
+        "mixed_precision": lambda v: isinstance(v, bool),
+        "tensorboard": lambda v: isinstance(v, bool),
+    },
+}
+REQUIRED = {"experiment", "seed", "data", "model", "train",
+            "data.dataset", "model.name", "train.epochs", "train.batch_size"}
+
+
+def validate(config: dict) -> dict:
+    if not isinstance(config, dict):
+        raise ConfigError("config must be a JSON object")
+    _check(config, SCHEMA, "")
+    for key in REQUIRED:
+        node = config
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ConfigError(f"{key}: required but missing")
+            node = node[part]
+    data = config["data"]
+    if "val_fraction" in data and "val_size" in data:
+        raise ConfigError("data: give val_fraction or val_size, not both")
+    for name in ("early_stopping", "reduce_lr"):
+        cb = config["train"].get(name)
+        if cb:
+            _check(cb, _CALLBACK, f"train.{name}.")
+    from core.models import REGISTRY
+    if config["model"]["name"] not in REGISTRY:
+        raise ConfigError(f"model.name: unknown model {config['model']['name']!r}; "
+                          f"known: {', '.join(sorted(REGISTRY))}")
+    return config
+
+
+def _check(node: dict, schema: dict, prefix: str):
+    for key, value in node.items():
+        path = prefix + key
+        if key not in schema:
+            raise ConfigError(f"{path}: unknown key (allowed: {', '.join(sorted(schema))})")
+        rule = schema[key]
+        if isinstance(rule, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: expected an object, got {json.dumps(value)}")
+            _check(value, rule, path + ".")
+        elif not rule(value):
+            hint = f" (expected {rule.__doc__})" if rule.__doc__ else ""
+            raise ConfigError(f"{path}: invalid value {json.dumps(value)}{hint}")
+
+
+def set_path(config: dict, dotted: str, raw: str) -> dict:
+    """Apply one `--set a.b=value` override; value parsed as JSON when it can be."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    out = copy.deepcopy(config)
+    node = out
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{dotted}: {part} is not an object")
+    node[parts[-1]] = value
+    return out

@@ -1,0 +1,224 @@
+"""The run record: one folder per run, read by the CLI, the app and the tests.
+
+runs/<experiment>/<run-id>/
+  config.json   exact config (with seed) that produced the run
+  meta.json     git commit/dirty, versions, device, host, pid, start/end, status
+  history.csv   one row per finished epoch (metrics, lr, seconds)
+  summary.json  best/final validation metrics, test metrics, params, wall time
+  model.keras   when at most MAX_MODEL_BYTES
+
+Every file is written to a temporary name in the same folder and renamed, so
+a reader (or a crash) never sees half a file.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_MODEL_BYTES = 10 * 1024 * 1024
+STATUSES = ("running", "done", "failed", "interrupted", "cancelled")
+DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+
+
+def runs_dir(explicit=None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("CNNLAB_RUNS_DIR")
+    return Path(env).expanduser() if env else DEFAULT_RUNS_DIR
+
+
+# --- atomic writes -------------------------------------------------------------
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; records are meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(o):
+    try:
+        import numpy as np
+        if isinstance(o, np.generic):
+            return o.item()
+    except ImportError:
+        pass
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_json(path: Path, default=None):
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return default
+
+
+# --- history.csv ---------------------------------------------------------------
+
+def write_history(path: Path, rows: list[dict]) -> None:
+    """Rewrite the whole history atomically (a few hundred rows at most)."""
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_history(path: Path) -> list[dict]:
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        return []
+    out = []
+    for r in rows:
+        out.append({k: _num(v) for k, v in r.items()})
+    return out
+
+
+def _num(v):
+    if v is None or v == "":
+        return None
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
+
+
+# --- identity ------------------------------------------------------------------
+
+# Fields that describe a run but do not change its result.
+COSMETIC = ("seed", "title", "notes", "group", "reference")
+
+
+def config_hash(config: dict) -> str:
+    """Hash of everything that changes the result; the seed is in the run id
+    separately, so seeds of one config share the hash."""
+    stripped = {k: v for k, v in config.items() if k not in COSMETIC}
+    blob = json.dumps(stripped, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+
+def run_id(config: dict) -> str:
+    return f"s{config['seed']}-{config_hash(config)}"
+
+
+# --- reading runs ----------------------------------------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Run:
+    path: Path
+
+    @property
+    def experiment(self) -> str:
+        return self.path.parent.name
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def ref(self) -> str:
+        return f"{self.experiment}/{self.id}"
+
+    @property
+    def config(self) -> dict:
+        return read_json(self.path / "config.json", {}) or {}
+
+    @property
+    def meta(self) -> dict:
+        return read_json(self.path / "meta.json", {}) or {}
+
+    @property
+    def summary(self) -> dict | None:
+        return read_json(self.path / "summary.json")
+
+    @property
+    def history(self) -> list[dict]:
+        return read_history(self.path / "history.csv")
+
+    @property
+    def status(self) -> str:
+        """The status a reader should show. A run whose process died without
+        saying so (kill -9, power cut) still reads 'running' on disk: if its
+        pid is gone on this host it is reported as interrupted, never done.
+        A run is done only when meta says so *and* its summary exists."""
+        meta = self.meta
+        status = meta.get("status", "interrupted")
+        if status == "running":
+            same_host = meta.get("host") == socket.gethostname()
+            pid = meta.get("pid")
+            if same_host and isinstance(pid, int) and not _pid_alive(pid):
+                return "interrupted"
+        if status == "done" and self.summary is None:
+            return "interrupted"
+        return status
+
+    def mtime(self) -> float:
+        """Latest change to any record file: the app's cache key."""
+        times = [p.stat().st_mtime for p in self.path.glob("*.json")]
+        h = self.path / "history.csv"
+        if h.exists():
+            times.append(h.stat().st_mtime)
+        return max(times, default=0.0)
+
+
+def list_runs(root=None, experiment: str | None = None) -> list[Run]:
+    root = runs_dir(root)
+    if not root.is_dir():
+        return []
+    pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
+    return sorted((Run(p.parent) for p in root.glob(pattern)), key=lambda r: r.ref)
+
+
+def find_run(ref: str, root=None) -> Run | None:
+    """`experiment/run-id`, or a bare run id / unique prefix of one."""
+    root = runs_dir(root)
+    direct = root / ref
+    if (direct / "config.json").is_file():
+        return Run(direct)
+    matches = [r for r in list_runs(root) if r.id.startswith(ref) or r.ref.startswith(ref)]
+    return matches[0] if len(matches) == 1 else None

@@ -1,0 +1,194 @@
+"""Train one config with one seed and persist it as a run record.
+
+train_run() is the single path used by the CLI, the app's background jobs and
+the tests. It is idempotent: a finished run with the same config and seed is
+skipped; an interrupted one resumes from its last finished epoch.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core import envinfo
+from core.config import validate
+from core.records import (MAX_MODEL_BYTES, Run, atomic_write_json, read_json, run_id,
+                          runs_dir)
+
+
+class RunBusy(RuntimeError):
+    """Another live process is writing this run."""
+
+
+class Interrupted(KeyboardInterrupt):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_path(config: dict, root=None) -> Path:
+    return runs_dir(root) / config["experiment"] / run_id(config)
+
+
+def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
+              on_epoch=None) -> tuple[Run, str]:
+    """Returns (run, outcome) with outcome one of done / skipped.
+    Raises KeyboardInterrupt subclasses after marking the run interrupted."""
+    validate(config)
+    path = run_path(config, root)
+    run = Run(path)
+    if path.exists():
+        status = run.status
+        if status == "running":
+            raise RunBusy(f"{run.ref} is being trained by pid {run.meta.get('pid')}")
+        if status == "done" and not force:
+            return run, "skipped"
+        if force:
+            shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    stored = read_json(path / "config.json")
+    if stored is None:
+        atomic_write_json(path / "config.json", config)
+
+    meta = read_json(path / "meta.json", {}) or {}
+    sessions = meta.get("sessions", [])
+    meta.update({
+        "status": "running", "pid": os.getpid(), "host": envinfo.host(),
+        "started": meta.get("started", _now()), "ended": None,
+        "git": envinfo.git_state(), "versions": envinfo.versions(),
+        "device": envinfo.device(), "seed": config["seed"],
+    })
+    sessions.append({"started": _now(), "resumed_from_epoch": len(run.history)})
+    meta["sessions"] = sessions
+    atomic_write_json(path / "meta.json", meta)
+
+    def finish(status, **extra):
+        m = read_json(path / "meta.json", {}) or {}
+        m.update({"status": status, "ended": _now(), **extra})
+        atomic_write_json(path / "meta.json", m)
+
+    # SIGTERM (kill, the app's Cancel) becomes a clean interruption.
+    prev = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+    except ValueError:  # not the main thread: leave signals alone
+        prev = None
+    try:
+        summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch)
+    except KeyboardInterrupt:
+        finish("cancelled" if (path / "CANCEL").exists() else "interrupted")
+        raise
+    except BaseException as e:
+        finish("failed", error=f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        if prev is not None:
+            signal.signal(signal.SIGTERM, prev)
+    atomic_write_json(path / "summary.json", summary)
+    shutil.rmtree(path / "backup", ignore_errors=True)
+    finish("done")
+    return run, "done"
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(f"signal {signum}")
+
+
+def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
+    import keras
+
+    from core.callbacks import EpochHistory, TrainingState
+    from core.data import load_splits
+    from core.models import build_model
+
+    t_start = time.perf_counter()
+    seed = config["seed"]
+    keras.utils.set_random_seed(seed)
+    tcfg = config["train"]
+    policy = "float32"
+    if tcfg.get("mixed_precision") and envinfo.device()["gpus"]:
+        policy = "mixed_float16"  # only worth it (and only fast) on a GPU
+    keras.mixed_precision.set_global_policy(policy)
+
+    data = load_splits(config["data"], seed, data_dir)
+    model = build_model(config["model"]["name"], **config["model"].get("kwargs", {}))
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+                  "rmsprop": keras.optimizers.RMSprop}
+    opt = optimizers[tcfg.get("optimizer", "adam")](learning_rate=tcfg.get("learning_rate", 1e-3))
+    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    backup = path / "backup"
+    stateful = {}
+    es_cfg, rl_cfg = tcfg.get("early_stopping"), tcfg.get("reduce_lr")
+    if es_cfg:
+        es_cfg = {k: v for k, v in es_cfg.items() if k != "restore_best_weights"}
+        # Best weights are restored by TrainingState from disk (survives resume).
+        stateful["early_stopping"] = keras.callbacks.EarlyStopping(**es_cfg, verbose=1)
+    if rl_cfg:
+        stateful["reduce_lr"] = keras.callbacks.ReduceLROnPlateau(**rl_cfg, verbose=1)
+    restore_best = tcfg.get("restore_best", bool(es_cfg))
+    state = TrainingState(backup, stateful, keep_best=restore_best)
+    callbacks = [EpochHistory(path / "history.csv", backup, on_epoch), *stateful.values(), state]
+    if tcfg.get("tensorboard"):
+        callbacks.append(keras.callbacks.TensorBoard(str(path / "tb")))
+    callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True,
+                                                      delete_checkpoint=False))
+
+    already = read_json(backup / "state.json", {}) or {}
+    if already.get("finished"):
+        # Training ended but the process died before the summary: evaluate only.
+        model.load_weights(backup / "latest.weights.h5")
+        state.set_model(model)
+        state.best_file = already.get("final_best_file")
+        state.best_epoch = int(state.best_file.split("-e")[1].split(".")[0]) if state.best_file else 0
+    else:
+        model.fit(data["x_train"], data["y_train"], batch_size=tcfg["batch_size"],
+                  epochs=tcfg["epochs"], validation_data=(data["x_val"], data["y_val"]),
+                  shuffle=True, callbacks=callbacks, verbose=verbose)
+    restored = state.restore_best()
+
+    t_eval = time.perf_counter()
+    test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
+                          return_dict=True)
+    eval_seconds = time.perf_counter() - t_eval
+
+    from core.records import read_history
+    hist = read_history(path / "history.csv")
+    best_row = min(hist, key=lambda r: r.get("val_loss", float("inf"))) if hist else {}
+    secs = sorted(r["seconds"] for r in hist)
+    model_bytes = _save_model(model, path)
+    return {
+        "epochs_run": len(hist),
+        "epochs_budget": tcfg["epochs"],
+        "stopped_early": len(hist) < tcfg["epochs"],
+        "restored_best_epoch": restored,
+        "best_epoch": best_row.get("epoch"),
+        "best": {k: v for k, v in best_row.items() if k not in ("epoch", "seconds")},
+        "final": {k: v for k, v in (hist[-1] if hist else {}).items() if k not in ("epoch",)},
+        "test": {k: float(v) for k, v in test.items()},
+        "params": int(model.count_params()),
+        "n_train": int(len(data["y_train"])), "n_val": int(len(data["y_val"])),
+        "n_test": int(len(data["y_test"])),
+        "train_seconds": round(sum(secs), 2),
+        "seconds_per_epoch_median": secs[len(secs) // 2] if secs else None,
+        "eval_seconds": round(eval_seconds, 3),
+        "wall_seconds_this_session": round(time.perf_counter() - t_start, 2),
+        "model_file": "model.keras" if model_bytes else None,
+        "precision_policy": keras.mixed_precision.global_policy().name,
+    }
+
+
+def _save_model(model, path: Path) -> int | None:
+    tmp = path / ".model.tmp.keras"
+    model.save(tmp)
+    size = tmp.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        tmp.unlink()
+        return None
+    os.replace(tmp, path / "model.keras")
+    return size

@@ -1,0 +1,174 @@
+"""python -m experiments {list,run,show,runs}: the one command line for training.
+
+Exit codes: 0 ok, 1 a run failed, 2 bad usage (unknown experiment, bad config,
+missing data), 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+
+from core.config import ConfigError, set_path, validate
+from core.records import find_run, list_runs, run_id, runs_dir
+
+
+def _die(msg: str, code: int = 2):
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def cmd_list(args):
+    from experiments import EXPERIMENTS, get_config
+    from core.records import config_hash
+    runs = list_runs(args.runs_dir)
+    print(f"{'experiment':24} {'group':11} {'model':16} {'epochs':>6} {'done':>4}  title")
+    for name in EXPERIMENTS:
+        cfg = get_config(name)
+        h = config_hash({**cfg, "seed": 0})
+        done = sum(1 for r in runs if r.experiment == name and r.id.endswith(h)
+                   and r.status == "done")
+        print(f"{name:24} {cfg.get('group', ''):11} {cfg['model']['name']:16} "
+              f"{cfg['train']['epochs']:>6} {done:>4}  {cfg.get('title', '')}")
+
+
+def _configs_for(args) -> list[dict]:
+    from experiments import EXPERIMENTS, UnknownExperiment, get_config
+    base = []
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as f:
+                base.append(json.load(f))
+        except (OSError, json.JSONDecodeError) as e:
+            _die(f"cannot read config {args.config}: {e}")
+    for pattern in args.names:
+        names = fnmatch.filter(EXPERIMENTS, pattern) if any(c in pattern for c in "*?[") else [pattern]
+        if not names:
+            _die(f"no experiment matches {pattern!r}")
+        for name in names:
+            try:
+                base.append(get_config(name, quick=args.quick))
+            except UnknownExperiment as e:
+                _die(e.args[0])
+    if not base:
+        _die("name an experiment (see `python -m experiments list`) or pass --config FILE")
+    seeds = args.seed if args.seed else list(range(args.seeds))
+    out = []
+    for cfg in base:
+        try:
+            for kv in args.set or []:
+                if "=" not in kv:
+                    raise ConfigError(f"--set {kv!r}: expected key=value")
+                key, value = kv.split("=", 1)
+                cfg = set_path(cfg, key, value)
+            if args.epochs:
+                cfg = set_path(cfg, "train.epochs", str(args.epochs))
+            for s in seeds:
+                out.append(validate({**cfg, "seed": s}))
+        except ConfigError as e:
+            _die(f"bad config for {cfg.get('experiment', args.config)}: {e}")
+    return out
+
+
+def cmd_run(args):
+    from core.mnist import MnistNotFound
+    from core.train import RunBusy, train_run
+    configs = _configs_for(args)
+    verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    failed = 0
+    for cfg in configs:
+        label = f"{cfg['experiment']}/{run_id(cfg)}"
+        print(f"== {label}: {cfg.get('title', '')}", flush=True)
+        try:
+            run, outcome = train_run(cfg, args.runs_dir, args.data_dir, force=args.force,
+                                     verbose=verbose)
+        except KeyboardInterrupt:
+            print(f"\n== {label}: interrupted; rerun the same command to resume", flush=True)
+            sys.exit(130)
+        except MnistNotFound as e:
+            _die(str(e))
+        except RunBusy as e:
+            print(f"== {label}: skipped, {e}", flush=True)
+            continue
+        except Exception as e:  # recorded as failed in meta.json; go on with the rest
+            failed += 1
+            print(f"== {label}: FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            continue
+        if outcome == "skipped":
+            print(f"== {label}: already done, skipped (use --force to retrain)", flush=True)
+        else:
+            s = run.summary
+            print(f"== {label}: done, test accuracy {s['test']['accuracy']:.4f} "
+                  f"in {s['epochs_run']} epochs, {s['train_seconds']:.0f}s", flush=True)
+    if failed:
+        sys.exit(1)
+
+
+def cmd_show(args):
+    run = find_run(args.run, args.runs_dir)
+    if run is None:
+        _die(f"no run {args.run!r} under {runs_dir(args.runs_dir)} "
+             "(give experiment/run-id; `python -m experiments runs` lists them)")
+    meta = run.meta
+    print(f"run      {run.ref}")
+    print(f"status   {run.status}")
+    print(f"commit   {meta.get('git', {}).get('commit')}"
+          f"{' (dirty)' if meta.get('git', {}).get('dirty') else ''}")
+    print(f"device   {meta.get('device', {}).get('device')}")
+    print(f"started  {meta.get('started')}   ended {meta.get('ended')}")
+    print("config")
+    print(json.dumps(run.config, indent=2, sort_keys=True))
+    summary = run.summary
+    print("summary")
+    print(json.dumps(summary, indent=2, sort_keys=True) if summary else
+          f"  (none: {len(run.history)} epochs recorded so far)")
+    if args.history:
+        for row in run.history:
+            print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                   for k, v in row.items()))
+
+
+def cmd_runs(args):
+    runs = list_runs(args.runs_dir, args.experiment)
+    print(f"{'run':44} {'status':11} {'epochs':>6} {'test acc':>8}")
+    for r in runs:
+        s = r.summary or {}
+        acc = s.get("test", {}).get("accuracy")
+        print(f"{r.ref:44} {r.status:11} {len(r.history):>6} "
+              f"{'' if acc is None else f'{acc:.4f}':>8}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs-dir", help="where run records live (default: ./runs or $CNNLAB_RUNS_DIR)")
+    p.add_argument("--data-dir", help="dataset folder (default: $CNNLAB_DATA_DIR or ~/.cache/cnnlab/data)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="every declared experiment").set_defaults(fn=cmd_list)
+    r = sub.add_parser("run", help="train experiments, one run per seed; done runs are skipped")
+    r.add_argument("names", nargs="*", help="experiment names or globs (mnist-fair-*)")
+    r.add_argument("--config", help="a config JSON file instead of a name")
+    r.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 (default 1)")
+    r.add_argument("--seed", type=int, action="append", help="a specific seed (repeatable)")
+    r.add_argument("--epochs", type=int, help="override the epoch budget")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override any config value, e.g. train.batch_size=64")
+    r.add_argument("--quick", action="store_true", help="tiny data and 2 epochs (CI)")
+    r.add_argument("--force", action="store_true", help="retrain even if a run is done")
+    r.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                   help="Keras verbosity (default: progress bar on a terminal)")
+    r.set_defaults(fn=cmd_run)
+    s = sub.add_parser("show", help="a run's config and summary")
+    s.add_argument("run", help="experiment/run-id, or a unique prefix")
+    s.add_argument("--history", action="store_true", help="also print every epoch")
+    s.set_defaults(fn=cmd_show)
+    ls = sub.add_parser("runs", help="every run on disk with its status")
+    ls.add_argument("experiment", nargs="?")
+    ls.set_defaults(fn=cmd_runs)
+    args = p.parse_args(argv)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()

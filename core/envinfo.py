@@ -37,13 +37,23 @@ def versions() -> dict:
     return out
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device() -> dict:
     """The accelerator the backend will use, or the CPU."""
     import keras
 
     backend = keras.config.backend()
     info = {"backend": backend, "cpu_count": os.cpu_count(),
-            "cpu": platform.processor() or platform.machine(), "gpus": []}
+            "cpu": cpu_name(), "gpus": []}
     try:
         if backend == "tensorflow":
             import tensorflow as tf

@@ -115,6 +115,7 @@ def _smoke(quick=False):
     tests' end-to-end check. Already tiny, so quick changes nothing."""
     cfg = _quick({**_fair("tiny_test_net", "Smoke test: tiny net, two epochs"), "group": "smoke"})
     cfg["title"] = "Smoke test: tiny net, two epochs"
+    cfg["train"]["learning_rate"] = 0.01  # so two epochs visibly learn something
     cfg["experiment"] = "mnist-smoke"
     return cfg
 

@@ -1,0 +1,67 @@
+"""Shared fixtures. Nothing here downloads: CNNLAB_OFFLINE is set for the session."""
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ["CNNLAB_OFFLINE"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+REPO = Path(__file__).resolve().parent.parent
+# Real datasets, when the checkout sits beside ../shared (dev machines, CI).
+SHARED_DATA = Path(os.environ.get("CNNLAB_TEST_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> None:
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+    header += b"".join(struct.pack(">I", d) for d in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    opener = gzip.open if gz else open
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
+def make_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable fake digits: class k lights up a k-dependent band of pixels."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+    for i, k in enumerate(y):
+        x[i, 2 * k + 2: 2 * k + 6, 4:24] = 250
+    return x, y
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path) -> Path:
+    """A data directory holding a 700/200-image MNIST in the original IDX format."""
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    xt, yt = make_digits(700, 0)
+    xs, ys = make_digits(200, 1)
+    write_idx(root / "mnist" / "train-images-idx3-ubyte.gz", xt)
+    write_idx(root / "mnist" / "train-labels-idx1-ubyte.gz", yt)
+    write_idx(root / "mnist" / "t10k-images-idx3-ubyte.gz", xs)
+    write_idx(root / "mnist" / "t10k-labels-idx1-ubyte.gz", ys)
+    return root
+
+
+@pytest.fixture
+def real_data() -> Path:
+    if not (SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST not found under {SHARED_DATA} (set CNNLAB_TEST_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def cli_env(tiny_mnist, tmp_path):
+    """Environment for running `python -m experiments` in a subprocess."""
+    env = dict(os.environ)
+    env.update({"CNNLAB_DATA_DIR": str(tiny_mnist), "CNNLAB_RUNS_DIR": str(tmp_path / "runs"),
+                "CNNLAB_OFFLINE": "1", "PYTHONPATH": str(REPO)})
+    return env

@@ -1,0 +1,43 @@
+import pytest
+
+from core.config import ConfigError, set_path, validate
+from experiments import EXPERIMENTS, UnknownExperiment, get_config
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("quick", [False, True])
+def test_every_declared_experiment_is_valid(name, quick):
+    cfg = get_config(name, quick)
+    assert validate({**cfg, "seed": 0})["experiment"] == name
+
+
+def test_quick_shrinks_but_keeps_the_model():
+    full, quick = get_config("mnist-seed-cnn1"), get_config("mnist-seed-cnn1", quick=True)
+    assert quick["model"] == full["model"]
+    assert quick["train"]["epochs"] == 2 < full["train"]["epochs"]
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("train.epochs", "-1", "train.epochs"),
+    ("train.optimizer", '"adamw2"', "train.optimizer"),
+    ("data.pool", '"train99k"', "data.pool"),
+    ("train.batchsize", "32", "train.batchsize: unknown key"),
+    ("model.name", '"resnet9000"', "model.name: unknown model"),
+    ("train.early_stopping", '{"patience": "x"}', "train.early_stopping.patience"),
+])
+def test_bad_values_name_the_key(key, value, match):
+    cfg = set_path({**get_config("mnist-fair-cnn1"), "seed": 0}, key, value)
+    with pytest.raises(ConfigError, match=match):
+        validate(cfg)
+
+
+def test_missing_required_key():
+    cfg = {**get_config("mnist-fair-cnn1"), "seed": 0}
+    del cfg["train"]["epochs"]
+    with pytest.raises(ConfigError, match="train.epochs: required"):
+        validate(cfg)
+
+
+def test_unknown_experiment():
+    with pytest.raises(UnknownExperiment, match="mnist-cnn9"):
+        get_config("mnist-cnn9")

@@ -1,0 +1,90 @@
+"""An interrupted run resumes from its last finished epoch: no epoch repeated
+in the history, none lost, and it is never shown as complete meanwhile."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO
+from core.records import Run
+from core.train import run_path, train_run
+from experiments import get_config
+
+
+def _config(epochs=6):
+    cfg = get_config("mnist-smoke")
+    cfg["train"]["epochs"] = epochs
+    cfg["train"]["early_stopping"] = None  # run every epoch so the count is known
+    return {**cfg, "seed": 0}
+
+
+def _assert_contiguous(run, epochs):
+    assert [r["epoch"] for r in run.history] == list(range(1, epochs + 1))
+
+
+def test_ctrl_c_between_history_and_backup_resumes_cleanly(tiny_mnist, tmp_path):
+    cfg = _config()
+
+    def interrupt_at_3(row):
+        # Called after epoch 3's history row is on disk but before Keras's
+        # backup records the epoch: the worst moment to be interrupted.
+        if row["epoch"] == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=interrupt_at_3)
+    run = Run(run_path(cfg, tmp_path / "runs"))
+    assert run.status == "interrupted" and run.summary is None
+    assert len(run.history) == 3  # on disk, but not yet backed up
+
+    sessions_before = len(run.meta["sessions"])
+    run, outcome = train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0)
+    assert outcome == "done" and run.status == "done"
+    _assert_contiguous(run, 6)
+    assert len(run.meta["sessions"]) == sessions_before + 1
+    assert run.meta["sessions"][-1]["resumed_from_epoch"] == 3
+
+
+def test_sigkill_mid_training_resumes(cli_env, tmp_path):
+    cmd = [sys.executable, "-m", "experiments", "run", "mnist-smoke", "--verbose", "0",
+           "--epochs", "30", "--set", "train.batch_size=8", "--set", "train.early_stopping=null"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=cli_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    runs = tmp_path / "runs" / "mnist-smoke"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        hist = list(runs.glob("*/history.csv"))
+        if hist and len(hist[0].read_text().splitlines()) >= 4:  # header + 3 epochs
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("training never reached epoch 3: " + proc.stderr.read().decode())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    run = Run(next(runs.iterdir()))
+    assert run.status == "interrupted" and run.summary is None
+    killed_at = len(run.history)
+
+    done = subprocess.run(cmd, cwd=REPO, env=cli_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert run.status == "done"
+    _assert_contiguous(run, 30)
+    assert run.meta["sessions"][-1]["resumed_from_epoch"] <= killed_at
+
+
+def test_sigterm_marks_interrupted_and_cancel_file_marks_cancelled(tiny_mnist, tmp_path):
+    cfg = _config()
+    path = run_path(cfg, tmp_path / "runs")
+
+    def terminate_at_2(row):
+        if row["epoch"] == 2:
+            (path / "CANCEL").touch()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=terminate_at_2)
+    assert Run(path).status == "cancelled"

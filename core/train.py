@@ -184,8 +184,16 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
 
 
 def _save_model(model, path: Path) -> int | None:
+    """Save an inference copy: same layers and weights, no optimizer state
+    (which would triple the file for nothing a reader of the run needs)."""
+    import keras
+
     tmp = path / ".model.tmp.keras"
-    model.save(tmp)
+    # from_config keeps the layer names of the seed's tables (clone_model
+    # renames them) and, unlike clone_model, does not carry the compile state.
+    clone = model.__class__.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    clone.save(tmp)
     size = tmp.stat().st_size
     if size > MAX_MODEL_BYTES:
         tmp.unlink()

@@ -1,4 +1,4 @@
-"""python -m experiments {list,run,show,runs}: the one command line for training.
+"""python -m experiments {list,run,show,runs,report}: the one command line for training.
 
 Exit codes: 0 ok, 1 a run failed, 2 bad usage (unknown experiment, bad config,
 missing data), 130 interrupted.
@@ -139,6 +139,13 @@ def cmd_runs(args):
               f"{'' if acc is None else f'{acc:.4f}':>8}")
 
 
+def cmd_report(args):
+    from core.results import experiment_rows, markdown_table
+    rows = [r for r in experiment_rows(args.runs_dir)
+            if not args.group or r["group"] == args.group]
+    print(markdown_table(rows))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,6 +173,9 @@ def main(argv=None):
     ls = sub.add_parser("runs", help="every run on disk with its status")
     ls.add_argument("experiment", nargs="?")
     ls.set_defaults(fn=cmd_runs)
+    rp = sub.add_parser("report", help="markdown table of every experiment's seeds (README)")
+    rp.add_argument("--group", help="only this group, e.g. mnist-seed or mnist-fair")
+    rp.set_defaults(fn=cmd_report)
     args = p.parse_args(argv)
     args.fn(args)
 

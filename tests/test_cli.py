@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import keras
+
 from conftest import REPO
 
 
@@ -25,6 +27,9 @@ def test_run_skip_force_show(cli_env, tmp_path):
         assert meta["status"] == "done" and meta["seed"] in (0, 1)
         assert "keras" in meta["versions"] and meta["device"]["device"]
         assert "commit" in meta["git"]
+        model = keras.models.load_model(r / "model.keras", safe_mode=True)
+        assert [layer.name for layer in model.layers][-1] == "out"
+        assert not hasattr(model, "optimizer")  # inference copy, a third of the size
         summary = json.loads((r / "summary.json").read_text())
         assert summary["epochs_run"] == 2 and 0 <= summary["test"]["accuracy"] <= 1
         lines = (r / "history.csv").read_text().splitlines()

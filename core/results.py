@@ -1,0 +1,82 @@
+"""Seeds of one experiment, summarised honestly: mean, sample std, n.
+
+Used by `python -m experiments report` (the README's tables) and the app, so
+every figure shown anywhere is computed the same way from the run records.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from core.records import Run, config_hash, list_runs
+
+
+def _mean_std(values):
+    if not values:
+        return None, None
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return mean, std
+
+
+def experiment_rows(root=None, experiments: dict | None = None) -> list[dict]:
+    """One row per (experiment, config) with at least one run on disk.
+
+    Only runs whose config matches the experiment's current declaration count
+    towards it, so an old run of a since-changed config never mixes in.
+    """
+    if experiments is None:
+        from experiments import EXPERIMENTS
+        experiments = EXPERIMENTS
+    by_exp: dict[str, list[Run]] = defaultdict(list)
+    for run in list_runs(root):
+        by_exp[run.experiment].append(run)
+    rows = []
+    for name, get in experiments.items():
+        cfg = get(False)
+        want = config_hash({**cfg, "seed": 0})
+        runs = [r for r in by_exp.get(name, []) if r.id.endswith("-" + want)]
+        done = [r for r in runs if r.status == "done"]
+        accs = [r.summary["test"]["accuracy"] for r in done]
+        secs = [r.summary["seconds_per_epoch_median"] for r in done
+                if r.summary.get("seconds_per_epoch_median")]
+        mean, std = _mean_std(accs)
+        devices = sorted({r.meta.get("device", {}).get("device", "?") + " / "
+                          + r.meta.get("device", {}).get("cpu", "") for r in done})
+        rows.append({
+            "experiment": name, "title": cfg.get("title", ""), "group": cfg.get("group", ""),
+            "model": cfg["model"]["name"], "epochs": cfg["train"]["epochs"],
+            "reference": (cfg.get("reference") or {}).get("test_accuracy"),
+            "n_done": len(done), "n_runs": len(runs),
+            "seeds": sorted(r.config.get("seed") for r in done),
+            "test_acc_mean": mean, "test_acc_std": std,
+            "test_acc_min": min(accs) if accs else None, "test_acc_max": max(accs) if accs else None,
+            "epochs_run_mean": statistics.fmean(r.summary["epochs_run"] for r in done) if done else None,
+            "sec_per_epoch": statistics.fmean(secs) if secs else None,
+            "n_train": done[0].summary["n_train"] if done else None,
+            "n_val": done[0].summary["n_val"] if done else None,
+            "params": done[0].summary["params"] if done else None,
+            "devices": devices,
+            "commits": sorted({(r.meta.get("git") or {}).get("commit", "")[:7] for r in done}),
+        })
+    return rows
+
+
+def pct(x, digits=2):
+    return "–" if x is None else f"{100 * x:.{digits}f}"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    head = ("| experiment | train / val | epochs (run) | seed's test acc. | ours: test acc. mean ± std (n) "
+            "| min – max | s / epoch | machine |\n|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        if not r["n_done"]:
+            continue
+        ours = f"{pct(r['test_acc_mean'])} ± {pct(r['test_acc_std'])} ({r['n_done']})"
+        lines.append(
+            f"| `{r['experiment']}` | {r['n_train']:,} / {r['n_val']:,} | {r['epochs']} "
+            f"({r['epochs_run_mean']:.1f}) | {pct(r['reference']) if r['reference'] else '–'} "
+            f"| {ours} | {pct(r['test_acc_min'])} – {pct(r['test_acc_max'])} "
+            f"| {r['sec_per_epoch']:.1f} | {'; '.join(r['devices'])} |")
+    return "\n".join(lines)

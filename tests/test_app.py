@@ -1,0 +1,105 @@
+"""One AppTest per page, on run records generated here (and on the committed ones)."""
+import os
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from core.records import atomic_write_json, write_history
+from core.records import config_hash
+from experiments import get_config
+
+APP = str(REPO / "streamlit_app.py")
+
+
+def fake_run(root, experiment, seed, acc, epochs=3):
+    cfg = {**get_config(experiment), "seed": seed}
+    path = root / experiment / f"s{seed}-{config_hash(cfg)}"
+    atomic_write_json(path / "config.json", cfg)
+    atomic_write_json(path / "meta.json", {"status": "done", "git": {"commit": "abcdef0"},
+                                           "device": {"device": "CPU (2 cores)", "cpu": "test"}})
+    write_history(path / "history.csv", [
+        {"epoch": e, "loss": 1 / e, "accuracy": acc - 0.01 / e, "val_loss": 1.1 / e,
+         "val_accuracy": acc - 0.02 / e, "lr": 1e-3, "seconds": 2.0} for e in range(1, epochs + 1)])
+    atomic_write_json(path / "summary.json", {
+        "test": {"accuracy": acc, "loss": 0.1}, "epochs_run": epochs, "seconds_per_epoch_median": 2.0,
+        "n_train": 55000, "n_val": 5000, "params": 1, "best": {"val_accuracy": acc}})
+    return path
+
+
+@pytest.fixture
+def runs_env(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    for seed, acc in enumerate((0.990, 0.992, 0.994)):
+        fake_run(root, "mnist-fair-cnn2", seed, acc)
+    fake_run(root, "mnist-seed-nn2", 0, 0.91)
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
+    return root
+
+
+def chart_frames(at) -> list:
+    """The data behind every Altair chart on the page, as DataFrames."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+    return [convert_arrow_bytes_to_pandas_df(d.data.data)
+            for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
+
+
+def _app(page=None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_home_lists_experiments_and_runs(runs_env):
+    at = _app()
+    assert at.title[0].value == "Convolutional networks, measured"
+    experiments = at.dataframe[0].value
+    row = experiments[experiments["experiment"] == "mnist-fair-cnn2"].iloc[0]
+    assert row["seeds done"] == 3
+    assert row["ours: mean %"] == pytest.approx(99.2)
+    assert row["± std"] == pytest.approx(0.2)
+    runs = at.dataframe[1].value
+    assert len(runs) == 4 and set(runs["status"]) == {"done"}
+
+
+def test_mnist_page_charts_carry_the_runs(runs_env):
+    at = _app("pages/mnist.py")
+    assert "MNIST" in at.title[0].value
+    tables = [df.value for df in at.dataframe]
+    fair = next(t for t in tables if "mnist-fair-cnn2" in set(t["experiment"]))
+    assert fair.iloc[0]["mean"] == pytest.approx(99.2)
+    frames = chart_frames(at)
+    assert len(frames) >= 3
+    import pandas as pd
+    curves = [f for f in frames if "epoch" in f and "seed" in f]
+    assert curves, "no training-curve chart"
+    val_acc = pd.concat(curves)
+    val_acc = val_acc[val_acc["metric"] == "val_accuracy"]
+    cnn2 = val_acc[val_acc["experiment"] == "mnist-fair-cnn2"]
+    # 3 seeds x 3 epochs, as on disk
+    assert len(cnn2) == 9 and set(cnn2["seed"]) == {0, 1, 2}
+
+
+def test_runs_page_filters_and_compares(runs_env):
+    at = _app("pages/runs.py")
+    assert len(at.dataframe[0].value) == 4
+    at.multiselect[0].select("mnist-seed-nn2").run()
+    assert list(at.dataframe[0].value["experiment"]) == ["mnist-seed-nn2"]
+
+
+def test_pages_render_with_no_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(tmp_path / "empty"))
+    for page in (None, "pages/mnist.py", "pages/runs.py"):
+        _app(page)
+
+
+def test_home_opens_on_the_committed_runs(monkeypatch):
+    monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
+    at = _app()
+    if not any((REPO / "runs").glob("mnist-*/*/summary.json")):
+        pytest.skip("no committed runs in this checkout")
+    assert at.dataframe[0].value["seeds done"].sum() > 0

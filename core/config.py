@@ -45,6 +45,9 @@ SCHEMA = {
     "notes": lambda v: isinstance(v, str),
     "group": lambda v: isinstance(v, str),
     "reference": lambda v: isinstance(v, dict),
+    # "app" for runs started from the report: part of the run's identity, so a
+    # user's retrain never collides with (or overwrites) a committed run.
+    "origin": _one_of("study", "app"),
     "seed": _nonneg_int,
     "data": {
         "dataset": _one_of("mnist"),

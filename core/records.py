@@ -24,7 +24,8 @@ from pathlib import Path
 
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 STATUSES = ("running", "done", "failed", "interrupted", "cancelled")
-DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RUNS_DIR = REPO_ROOT / "runs"
 
 
 def runs_dir(explicit=None) -> Path:
@@ -197,6 +198,11 @@ class Run:
             return "interrupted"
         return status
 
+    @property
+    def origin(self) -> str:
+        """'app' for runs a user started from the report; those may be deleted."""
+        return self.config.get("origin", "study")
+
     def mtime(self) -> float:
         """Latest change to any record file: the app's cache key."""
         times = [p.stat().st_mtime for p in self.path.glob("*.json")]
@@ -212,6 +218,21 @@ def list_runs(root=None, experiment: str | None = None) -> list[Run]:
         return []
     pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
     return sorted((Run(p.parent) for p in root.glob(pattern)), key=lambda r: r.ref)
+
+
+class ProtectedRun(PermissionError):
+    pass
+
+
+def delete_run(run: Run) -> None:
+    """Delete a run the user made in the app. Study runs (the committed
+    results) are refused: they are the report's evidence."""
+    import shutil
+    if run.origin != "app":
+        raise ProtectedRun(f"{run.ref} is a study run; only runs started from the app can be deleted")
+    if run.status == "running":
+        raise ProtectedRun(f"{run.ref} is still training; cancel its job first")
+    shutil.rmtree(run.path)
 
 
 def find_run(ref: str, root=None) -> Run | None:

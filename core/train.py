@@ -81,7 +81,9 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
     try:
         summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch)
     except KeyboardInterrupt:
-        finish("cancelled" if (path / "CANCEL").exists() else "interrupted")
+        cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
+        cancelled = (path / "CANCEL").exists() or bool(cancel_file and Path(cancel_file).exists())
+        finish("cancelled" if cancelled else "interrupted")
         raise
     except BaseException as e:
         finish("failed", error=f"{type(e).__name__}: {e}")

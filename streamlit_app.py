@@ -1,11 +1,20 @@
-"""Entry point: `streamlit run streamlit_app.py`. Navigation only; pages live in pages/."""
+"""Entry point: `streamlit run streamlit_app.py`. Language and navigation only."""
 import streamlit as st
+
+from pages._common import LANGUAGES, lang
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 
+st.sidebar.radio("Language / 語言", list(LANGUAGES), horizontal=True, key="lang_choice")
+zh = lang() == "zh"
+
 nav = st.navigation({
-    "Overview": [st.Page("pages/home.py", title="Home", icon="🏠", default=True)],
-    "MNIST": [st.Page("pages/mnist.py", title="MNIST: dense nets vs CNNs", icon="✍️")],
-    "Runs": [st.Page("pages/runs.py", title="All runs", icon="🗂️")],
+    ("總覽" if zh else "Overview"): [
+        st.Page("pages/home.py", title="總覽與結論" if zh else "Overview & conclusions", icon="🏠",
+                default=True)],
+    "MNIST": [st.Page("pages/mnist.py", title="全連接網路與 CNN" if zh else "Dense nets vs CNNs",
+                      icon="✍️", url_path="mnist")],
+    ("Runs" if not zh else "實驗紀錄"): [
+        st.Page("pages/runs.py", title="所有 run" if zh else "All runs", icon="🗂️", url_path="runs")],
 })
 nav.run()

@@ -44,7 +44,7 @@ SCHEMA = {
     "title": lambda v: isinstance(v, str),
     "notes": lambda v: isinstance(v, str),
     "group": lambda v: isinstance(v, str),
-    "reference": lambda v: isinstance(v, dict),
+    "reference": _opt(lambda v: isinstance(v, dict)),
     # "app" for runs started from the report: part of the run's identity, so a
     # user's retrain never collides with (or overwrites) a committed run.
     "origin": _one_of("study", "app"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from experiments import mnist
 
 EXPERIMENTS: dict = {}
+CLAIMS: list = []  # the seeds' claims, each with the experiments that test it
 for _module in (mnist,):
     EXPERIMENTS.update(_module.EXPERIMENTS)
+    CLAIMS.extend(_module.CLAIMS)
 
 
 class UnknownExperiment(KeyError):

@@ -19,7 +19,7 @@ def _seed_protocol(model, pool_size, epochs, batch_size, reference, title, notes
         "title": title,
         "group": "mnist-seed",
         "notes": notes,
-        "reference": {"test_accuracy": reference, "source": SEED_SOURCE},
+        "reference": {"test_accuracy": reference, "source": SEED_SOURCE} if reference else None,
         "data": {"dataset": "mnist", "pool": pool, "pool_size": pool_size,
                  "subset": "random", "val_fraction": 0.2},
         "model": {"name": model, "kwargs": {}},
@@ -92,6 +92,14 @@ _DEFS = {
         "one full batch would give only 10 updates in 10 epochs, far from 99 %. Keras's "
         "default when no batch size is passed is 32, which matches its timings, so we use 32.",
         pool="train60k"),
+    # Controls: the seed's "fewer epochs" reruns also shrank the data. These keep
+    # each 50/30-epoch run's data and change only the epochs.
+    "mnist-control-nn1-20ep": lambda: {**_seed_protocol(
+        "mnist_nn1", 27500, 20, 256, None, "NN model 1, 20 epochs on the 30-epoch run's data",
+        "22,000 / 5,500 like mnist-seed-nn1; only the epochs differ."), "group": "mnist-control"},
+    "mnist-control-cnn1-15ep": lambda: {**_seed_protocol(
+        "mnist_cnn1", 27500, 15, 256, None, "CNN model 1, 15 epochs on the 50-epoch run's data",
+        "22,000 / 5,500 like mnist-seed-cnn1; only the epochs differ."), "group": "mnist-control"},
     "mnist-fair-nn1": lambda: _fair("mnist_nn1", "NN model 1, fair comparison"),
     "mnist-fair-nn2": lambda: _fair("mnist_nn2", "NN model 2, fair comparison"),
     "mnist-fair-cnn1": lambda: _fair("mnist_cnn1", "CNN model 1, fair comparison"),
@@ -123,3 +131,38 @@ def _smoke(quick=False):
 
 
 EXPERIMENTS["mnist-smoke"] = _smoke
+
+
+# The seed's claims about MNIST, each tested twice where possible: as the seed
+# measured it (its protocols) and with the confound removed. `better` and
+# `worse` are the experiments the claim says should come out ahead / behind.
+CLAIMS = [
+    {"id": "cnn-beats-nn", "page": "pages/mnist.py",
+     "claim": {"en": "CNN beats the dense net", "zh": "CNN 優於全連接網路"},
+     "seed_verdict": {"en": "CNN better", "zh": "CNN 較佳"},
+     "tests": [("mnist-seed-cnn1", "mnist-seed-nn1", "seed protocol (same 22,000 images; 50 vs 30 epochs)"),
+               ("mnist-fair-cnn1", "mnist-fair-nn1", "fair comparison")]},
+    {"id": "bigger-dense-overfits", "page": "pages/mnist.py",
+     "claim": {"en": "The bigger dense net (512 units) does worse", "zh": "較大的全連接網路 (512) 表現較差"},
+     "seed_verdict": {"en": "worse (overfits)", "zh": "較差 (過擬合)"},
+     "tests": [("mnist-seed-nn1", "mnist-seed-nn2", "seed protocol (NN2 had 2,750 images, NN1 22,000)"),
+               ("mnist-fair-nn1", "mnist-fair-nn2", "fair comparison")]},
+    {"id": "fewer-epochs-nn1", "page": "pages/mnist.py",
+     "claim": {"en": "NN model 1: 20 epochs instead of 30 lowers accuracy",
+               "zh": "NN model 1：20 個 epoch 比 30 個準確度低"},
+     "seed_verdict": {"en": "lower", "zh": "下降"},
+     "tests": [("mnist-seed-nn1", "mnist-seed-nn1-20ep", "seed protocol (the 20-epoch run had 5,500 images)"),
+               ("mnist-seed-nn1", "mnist-control-nn1-20ep", "same data, only the epochs differ")]},
+    {"id": "fewer-epochs-cnn1", "page": "pages/mnist.py",
+     "claim": {"en": "CNN model 1: 15 epochs instead of 50 lowers accuracy",
+               "zh": "CNN model 1：15 個 epoch 比 50 個準確度低"},
+     "seed_verdict": {"en": "lower", "zh": "下降"},
+     "tests": [("mnist-seed-cnn1", "mnist-seed-cnn1-15ep", "seed protocol (the 15-epoch run had 11,000 images)"),
+               ("mnist-seed-cnn1", "mnist-control-cnn1-15ep", "same data, only the epochs differ")]},
+    {"id": "cnn2-beats-cnn1", "page": "pages/mnist.py",
+     "claim": {"en": "CNN model 2 (more pooling, dropout 0.5) beats CNN model 1",
+               "zh": "CNN model 2 (多一層池化、dropout 0.5) 優於 CNN model 1"},
+     "seed_verdict": {"en": "better, no overfitting", "zh": "較佳、無過擬合"},
+     "tests": [("mnist-seed-cnn2", "mnist-seed-cnn1", "seed protocol (48,000 vs 22,000 images)"),
+               ("mnist-fair-cnn2", "mnist-fair-cnn1", "fair comparison")]},
+]

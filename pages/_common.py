@@ -1,25 +1,65 @@
-"""Page helpers: cached reads of the run records. No training or data logic here."""
+"""Page helpers: language, cached reads of the run records, the block renderer
+and the retrain panel. No training or data logic here: that is core/."""
 from __future__ import annotations
+
+import time
 
 import pandas as pd
 import streamlit as st
 
-from core.records import list_runs, runs_dir
-from core.results import experiment_rows
+from core import jobs
+from core.records import list_runs, read_history, runs_dir
+
+
+LANGUAGES = {"English": "en", "繁體中文": "zh"}
+
+
+def lang() -> str:
+    """From the sidebar switch's own state, so a page never depends on the
+    entry script having run first."""
+    return LANGUAGES.get(st.session_state.get("lang_choice"), "en")
+
+
+def t(en: str, zh: str) -> str:
+    return zh if lang() == "zh" else en
 
 
 def runs_signature() -> tuple:
-    """Changes whenever any run record changes: the cache key below."""
+    """Changes whenever any run record changes: the cache key of every read."""
     return tuple((r.ref, r.mtime()) for r in list_runs())
 
 
-@st.cache_data(show_spinner=False)
-def _experiment_table(root: str, signature: tuple) -> list[dict]:
-    return experiment_rows(root)
+@st.cache_data(show_spinner=False, max_entries=32)
+def _blocks(page: str, language: str, root: str, signature: tuple) -> list:
+    from core import report
+    return dict(report.PAGES)[page](language, root)
 
 
-def experiment_table() -> list[dict]:
-    return _experiment_table(str(runs_dir()), runs_signature())
+def page_blocks(page: str) -> list:
+    return _blocks(page, lang(), str(runs_dir()), runs_signature())
+
+
+PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": ""}
+
+
+def render(blocks: list) -> None:
+    for kind, value in blocks:
+        if kind == "h1":
+            st.title(value)
+        elif kind == "h2":
+            st.header(value)
+        elif kind == "h3":
+            st.subheader(value)
+        elif kind == "md":
+            st.markdown(value)
+        elif kind == "table":
+            config = {}
+            if "page" in value:
+                value = value.assign(page=value["page"].map(lambda p: "/" + PAGE_LINKS.get(p, "")))
+                config["page"] = st.column_config.LinkColumn("page", display_text="open")
+            st.dataframe(value, hide_index=True, width="stretch", column_config=config)
+        elif kind == "chart":
+            st.altair_chart(value, width="stretch")
 
 
 @st.cache_data(show_spinner=False)
@@ -30,13 +70,13 @@ def _runs_frame(root: str, signature: tuple) -> pd.DataFrame:
         meta = r.meta
         rows.append({
             "run": r.ref, "experiment": r.experiment, "seed": r.config.get("seed"),
-            "status": r.status, "epochs": len(r.history),
+            "origin": r.origin, "status": r.status, "epochs": len(r.history),
             "test accuracy": (s.get("test") or {}).get("accuracy"),
             "best val accuracy": (s.get("best") or {}).get("val_accuracy"),
             "s / epoch": s.get("seconds_per_epoch_median"),
             "device": (meta.get("device") or {}).get("device"),
             "commit": ((meta.get("git") or {}).get("commit") or "")[:7],
-            "started": meta.get("started"),
+            "started": pd.to_datetime(meta.get("started"), utc=True, errors="coerce"),
         })
     return pd.DataFrame(rows)
 
@@ -47,7 +87,6 @@ def runs_frame() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def _history(path: str, mtime: float) -> pd.DataFrame:
-    from core.records import read_history
     return pd.DataFrame(read_history(path))
 
 
@@ -55,39 +94,70 @@ def history(run) -> pd.DataFrame:
     return _history(str(run.path / "history.csv"), run.mtime())
 
 
-def curves_frame(experiments: list[str]) -> pd.DataFrame:
-    """Long table of every done run's history: experiment, seed, epoch, metric, value."""
-    frames = []
-    for exp in experiments:
-        for r in list_runs(experiment=exp):
-            if r.status != "done":
-                continue
-            h = history(r)
-            if h.empty:
-                continue
-            keep = [c for c in ("loss", "val_loss", "accuracy", "val_accuracy") if c in h]
-            long = h.melt(id_vars=["epoch"], value_vars=keep, var_name="metric")
-            long["experiment"], long["seed"] = exp, r.config.get("seed")
-            frames.append(long)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["epoch", "metric", "value", "experiment", "seed"])
+# --- retrain ---------------------------------------------------------------------
+
+def retrain_panel(experiments: list[str]) -> None:
+    """Pick a variant, seeds and epochs; train in a background process; follow it."""
+    from experiments import get_config
+    st.header(t("Retrain", "重新訓練"))
+    with st.form("retrain"):
+        c1, c2, c3 = st.columns([3, 2, 1])
+        exp = c1.selectbox(t("variant", "變體"), experiments)
+        seeds = c2.multiselect("seeds", list(range(10)), default=[0])
+        epochs = c3.number_input("epochs", 1, 500, value=get_config(exp)["train"]["epochs"])
+        go = st.form_submit_button(t("Retrain", "開始訓練"), type="primary")
+    if go:
+        if not seeds:
+            st.error(t("Pick at least one seed.", "請至少選一個 seed。"))
+        else:
+            try:
+                job = jobs.start(exp, seeds=sorted(seeds), epochs=int(epochs))
+                st.session_state[f"job:{exp}"] = job.id
+                st.toast(t(f"Started job {job.id}", f"已開始工作 {job.id}"))
+            except jobs.JobRefused as e:
+                st.error(str(e))
+    job_status(experiments)
 
 
-def mean_band_chart(df: pd.DataFrame, metric: str, title: str):
-    """Mean over seeds as a line, ± one standard deviation as a band; click the
-    legend to isolate an experiment, drag to zoom."""
-    import altair as alt
-    d = df[df["metric"] == metric]
-    pick = alt.selection_point(fields=["experiment"], bind="legend")
-    base = alt.Chart(d).encode(x=alt.X("epoch:Q", title="epoch"),
-                               color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom")))
-    band = base.mark_errorband(extent="stdev").encode(
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-        opacity=alt.condition(pick, alt.value(0.25), alt.value(0.03)))
-    line = base.mark_line(point=True).encode(
-        y="mean(value):Q",
-        opacity=alt.condition(pick, alt.value(1), alt.value(0.1)),
-        tooltip=["experiment:N", "epoch:Q", alt.Tooltip("mean(value):Q", format=".4f", title="mean"),
-                 alt.Tooltip("stdev(value):Q", format=".4f", title="std"),
-                 alt.Tooltip("count(value):Q", title="seeds")])
-    return (band + line).add_params(pick).properties(title=title, height=280).interactive()
+@st.fragment(run_every=2)
+def job_status(experiments: list[str]) -> None:
+    """Live view of this page's jobs; refreshed every 2 s, state read from disk,
+    so it survives reloads and shows jobs started in another tab."""
+    mine = [j for j in jobs.list_jobs() if j.experiment in experiments][:3]
+    for job in mine:
+        status = job.status
+        info = job.info
+        box = st.container(border=True)
+        box.markdown(f"**{job.experiment}** · job `{job.id}` · seeds {info.get('seeds')} · **{status}**")
+        if status in jobs.ACTIVE:
+            p = jobs.progress(job)
+            if p["run"]:
+                box.progress(min(p["epoch"] / p["epochs"], 1.0),
+                             text=t(f"run {p['runs_done'] + 1} of {p['runs_total']}: epoch {p['epoch']} of {p['epochs']}",
+                                    f"第 {p['runs_done'] + 1}/{p['runs_total']} 個 run：第 {p['epoch']}/{p['epochs']} 個 epoch"))
+                latest = p["latest"] or {}
+                cols = box.columns(4)
+                cols[0].metric("val accuracy", f"{latest.get('val_accuracy', float('nan')):.4f}")
+                cols[1].metric("val loss", f"{latest.get('val_loss', float('nan')):.4f}")
+                cols[2].metric(t("elapsed", "已用時間"), f"{p['elapsed_s']:.0f} s")
+                rem = p["remaining_s"]
+                cols[3].metric(t("remaining", "剩餘時間"), "–" if rem is None else f"~{rem:.0f} s")
+                if p["history"]:
+                    box.line_chart(pd.DataFrame(p["history"]), x="epoch",
+                                   y=[c for c in ("accuracy", "val_accuracy") if c in p["history"][0]])
+            else:
+                box.caption(t("starting…", "啟動中…"))
+            if box.button(t("Cancel", "取消"), key=f"cancel-{job.id}"):
+                job.cancel()
+                time.sleep(0.5)
+                st.rerun(scope="fragment")
+        elif status == "failed":
+            box.error(t(f"The job failed (exit code {info.get('exit_code')}). End of its log:",
+                        f"工作失敗（結束碼 {info.get('exit_code')}）。記錄結尾："))
+            box.code(job.log_tail(30))
+        elif status == "done":
+            box.success(t("Done: the new runs are in the tables and charts above.",
+                          "完成：新的 run 已加入上方的表格與圖表。"))
+        elif status in ("cancelled", "interrupted"):
+            box.warning(t(f"{status.capitalize()}; earlier runs are untouched.",
+                          f"已{'取消' if status == 'cancelled' else '中斷'}；先前的結果不受影響。"))

@@ -1,39 +1,20 @@
-"""Home: what the report covers, every experiment with its headline figure, every run."""
-import pandas as pd
+"""Overview: what the report covers, the conclusions table, every experiment."""
 import streamlit as st
 
-from pages._common import experiment_table, runs_frame
+from core.report import export_html
+from core.records import runs_dir
+from pages._common import lang, page_blocks, render, runs_signature, t
 
-st.title("Convolutional networks, measured")
-st.markdown(
-    "This report re-runs the experiments of two course reports on real data and "
-    "with several seeds each, so that every claim carries its seed-to-seed spread. "
-    "Everything below is read from the run records in `runs/`; nothing trains "
-    "when this page opens. Retrain any experiment with `python -m experiments run NAME --seeds 3`."
-)
 
-rows = experiment_table()
-table = pd.DataFrame([{
-    "experiment": r["experiment"], "what": r["title"], "group": r["group"],
-    "seeds done": r["n_done"],
-    "seed's test acc. %": None if r["reference"] is None else 100 * r["reference"],
-    "ours: mean %": None if r["test_acc_mean"] is None else 100 * r["test_acc_mean"],
-    "± std": None if r["test_acc_std"] is None else 100 * r["test_acc_std"],
-    "s / epoch": r["sec_per_epoch"],
-} for r in rows])
-st.subheader("Experiments")
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.2f")
-                            for c in ("seed's test acc. %", "ours: mean %", "± std", "s / epoch")})
+@st.cache_data(show_spinner=False, max_entries=4)
+def _report(language: str, root: str, signature: tuple) -> bytes:
+    return export_html(language, root).encode("utf-8")
 
-st.subheader("Runs on disk")
-runs = runs_frame()
-if runs.empty:
-    st.info("No runs yet. Train one with `python -m experiments run mnist-fair-cnn2 --seeds 3`.")
-else:
-    counts = runs["status"].value_counts().to_dict()
-    st.caption(", ".join(f"{n} {s}" for s, n in counts.items()))
-    st.dataframe(runs, hide_index=True, width="stretch",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                "best val accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                "s / epoch": st.column_config.NumberColumn(format="%.1f")})
+
+render(page_blocks("overview"))
+st.divider()
+language, root, sig = lang(), str(runs_dir()), runs_signature()
+st.download_button(t("Download the report (one HTML file, works offline)",
+                     "下載報告（單一 HTML 檔，可離線瀏覽）"),
+                   data=lambda: _report(language, root, sig), file_name="cnn-report.html",
+                   mime="text/html", icon="📥")

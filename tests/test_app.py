@@ -44,8 +44,12 @@ def chart_frames(at) -> list:
             for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
 
 
-def _app(page=None):
+def _app(page=None, language=None):
     at = AppTest.from_file(APP, default_timeout=60)
+    if language:
+        # AppTest re-runs only the page script after the first run, so the
+        # language is chosen before it (in a browser the switch reruns all).
+        at.session_state["lang_choice"] = language
     at.run()
     if page:
         at.switch_page(page)
@@ -54,26 +58,36 @@ def _app(page=None):
     return at
 
 
-def test_home_lists_experiments_and_runs(runs_env):
+def test_home_lists_conclusions_experiments_and_offers_the_report(runs_env):
     at = _app()
     assert at.title[0].value == "Convolutional networks, measured"
-    experiments = at.dataframe[0].value
+    tables = [df.value for df in at.dataframe]
+    conclusions = tables[0]
+    assert {"claim", "our verdict", "seed's verdict", "page"} <= set(conclusions.columns)
+    experiments = tables[1]
     row = experiments[experiments["experiment"] == "mnist-fair-cnn2"].iloc[0]
     assert row["seeds done"] == 3
     assert row["ours: mean %"] == pytest.approx(99.2)
     assert row["± std"] == pytest.approx(0.2)
-    runs = at.dataframe[1].value
-    assert len(runs) == 4 and set(runs["status"]) == {"done"}
+    assert any("Download the report" in b.label for b in at.get("download_button"))
+
+
+def test_language_switch(runs_env):
+    at = _app(language="繁體中文")
+    assert at.sidebar.radio[0].value == "繁體中文"
+    assert at.title[0].value == "卷積網路實驗報告"
+    assert "論點" in at.dataframe[0].value.columns
+    at = _app("pages/mnist.py", language="繁體中文")
+    assert at.title[0].value == "MNIST：全連接網路與 CNN"
 
 
 def test_mnist_page_charts_carry_the_runs(runs_env):
     at = _app("pages/mnist.py")
     assert "MNIST" in at.title[0].value
     tables = [df.value for df in at.dataframe]
-    fair = next(t for t in tables if "mnist-fair-cnn2" in set(t["experiment"]))
-    assert fair.iloc[0]["mean"] == pytest.approx(99.2)
+    fair = next(t for t in tables if "experiment" in t and "mnist-fair-cnn2" in set(t["experiment"]))
+    assert fair.iloc[0]["ours %"] == "99.20 ± 0.20"
     frames = chart_frames(at)
-    assert len(frames) >= 3
     import pandas as pd
     curves = [f for f in frames if "epoch" in f and "seed" in f]
     assert curves, "no training-curve chart"
@@ -82,6 +96,8 @@ def test_mnist_page_charts_carry_the_runs(runs_env):
     cnn2 = val_acc[val_acc["experiment"] == "mnist-fair-cnn2"]
     # 3 seeds x 3 epochs, as on disk
     assert len(cnn2) == 9 and set(cnn2["seed"]) == {0, 1, 2}
+    # model summaries come from the models: CNN model 1's table sums to the seed's count
+    assert any("297,706 parameters" in h.value for h in at.subheader)
 
 
 def test_runs_page_filters_and_compares(runs_env):
@@ -89,6 +105,10 @@ def test_runs_page_filters_and_compares(runs_env):
     assert len(at.dataframe[0].value) == 4
     at.multiselect[0].select("mnist-seed-nn2").run()
     assert list(at.dataframe[0].value["experiment"]) == ["mnist-seed-nn2"]
+    at.multiselect[2].select("mnist-seed-nn2/" + at.dataframe[0].value["run"].iloc[0].split("/")[1]).run()
+    assert not at.exception
+    assert any("history of" in b.label for b in at.get("download_button"))
+    assert not [b for b in at.button if b.label == "delete"]  # a study run cannot be deleted
 
 
 def test_pages_render_with_no_runs(tmp_path, monkeypatch):
@@ -102,4 +122,4 @@ def test_home_opens_on_the_committed_runs(monkeypatch):
     at = _app()
     if not any((REPO / "runs").glob("mnist-*/*/summary.json")):
         pytest.skip("no committed runs in this checkout")
-    assert at.dataframe[0].value["seeds done"].sum() > 0
+    assert at.dataframe[1].value["seeds done"].sum() > 0

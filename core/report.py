@@ -2,7 +2,7 @@
 self-contained HTML file, so the two can never disagree.
 
 A block is a tuple: ("h1"|"h2"|"h3"|"md", text) | ("table", DataFrame)
-| ("chart", altair chart).  Text is given in both languages; `lang` picks.
+| ("chart", altair chart) | ("row", [altair charts side by side]).  Text is given in both languages; `lang` picks.
 """
 from __future__ import annotations
 
@@ -162,11 +162,10 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             ("h2", tr(lang, en, zh)), ("md", tr(lang, den, dzh)),
             ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"))),
             ("table", table),
-            ("chart", charts.mean_band(curves, "val_accuracy", tr(lang, "validation accuracy", "驗證準確度"))),
-            ("chart", charts.mean_band(curves, "val_loss", tr(lang, "validation loss", "驗證損失"))),
-            ("chart", charts.mean_band(curves, "gap_accuracy",
-                                       tr(lang, "overfitting: training minus validation accuracy",
-                                          "過擬合：訓練減驗證準確度"), "train − val accuracy")),
+            ("chart", charts.curves_panel(curves, {
+                "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
+                "val_loss": tr(lang, "validation loss", "驗證損失"),
+                "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")})),
         ]
     mnist_claims = [c for c in CLAIMS if c["page"] == "pages/mnist.py"]
     blocks += [("h2", tr(lang, "The seed's claims, checked", "原報告論點檢驗")),
@@ -216,11 +215,14 @@ def export_html(lang: str = "en", root=None) -> str:
                 body.append(_md_to_html(value))
             elif kind == "table":
                 body.append(value.to_html(index=False, na_rep="–", border=0, classes="t"))
-            elif kind == "chart":
-                n += 1
-                spec = value.to_dict() if isinstance(value, alt.TopLevelMixin) else value
-                body.append(f'<div class="chart" id="c{n}"></div><script>vegaEmbed("#c{n}", '
-                            f'{json.dumps(spec)}, {{"actions": false}}).catch(console.error);</script>')
+            elif kind in ("chart", "row"):
+                body.append('<div class="row">')
+                for chart in (value if kind == "row" else [value]):
+                    n += 1
+                    spec = chart.to_dict() if isinstance(chart, alt.TopLevelMixin) else chart
+                    body.append(f'<div class="chart" id="c{n}"></div><script>vegaEmbed("#c{n}", '
+                                f'{json.dumps(spec)}, {{"actions": false}}).catch(console.error);</script>')
+                body.append("</div>")
         body.append("</section>")
     bundle = vlc.javascript_bundle(vl_version=vl_version_for_vl_convert())
     title = tr(lang, "CNN experiments report", "卷積網路實驗報告")
@@ -230,7 +232,7 @@ def export_html(lang: str = "en", root=None) -> str:
 <style>
 body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.5}}
 table.t{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.t td,table.t th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}}
-section{{border-top:3px solid #444;margin-top:2em}} .chart{{margin:1em 0}} code{{background:#f3f3f3;padding:0 3px}}
+section{{border-top:3px solid #444;margin-top:2em}} .row{{display:flex;flex-wrap:wrap;gap:1em}} .chart{{margin:1em 0}} code{{background:#f3f3f3;padding:0 3px}}
 </style>
 <script>{bundle}</script></head><body>
 {''.join(body)}

@@ -36,28 +36,30 @@ def experiment_rows(root=None, experiments: dict | None = None) -> list[dict]:
         cfg = get(False)
         want = config_hash({**cfg, "seed": 0})
         runs = [r for r in by_exp.get(name, []) if r.id.endswith("-" + want)]
-        done = [r for r in runs if r.status == "done"]
-        accs = [r.summary["test"]["accuracy"] for r in done]
-        secs = [r.summary["seconds_per_epoch_median"] for r in done
-                if r.summary.get("seconds_per_epoch_median")]
+        # Read each record once: the properties go to disk on every access.
+        done = []
+        for r in runs:
+            if r.status == "done":
+                done.append((r, r.summary, r.meta, r.config))
+        accs = [s["test"]["accuracy"] for _, s, _, _ in done]
+        secs = [s["seconds_per_epoch_median"] for _, s, _, _ in done if s.get("seconds_per_epoch_median")]
         mean, std = _mean_std(accs)
-        devices = sorted({r.meta.get("device", {}).get("device", "?") + " / "
-                          + r.meta.get("device", {}).get("cpu", "") for r in done})
+        devices = sorted({m.get("device", {}).get("device", "?") + " / "
+                          + m.get("device", {}).get("cpu", "") for _, _, m, _ in done})
+        first = done[0][1] if done else {}
         rows.append({
             "experiment": name, "title": cfg.get("title", ""), "group": cfg.get("group", ""),
             "model": cfg["model"]["name"], "epochs": cfg["train"]["epochs"],
             "reference": (cfg.get("reference") or {}).get("test_accuracy"),
             "n_done": len(done), "n_runs": len(runs),
-            "seeds": sorted(r.config.get("seed") for r in done),
+            "seeds": sorted(c.get("seed") for _, _, _, c in done),
             "test_acc_mean": mean, "test_acc_std": std,
             "test_acc_min": min(accs) if accs else None, "test_acc_max": max(accs) if accs else None,
-            "epochs_run_mean": statistics.fmean(r.summary["epochs_run"] for r in done) if done else None,
+            "epochs_run_mean": statistics.fmean(s["epochs_run"] for _, s, _, _ in done) if done else None,
             "sec_per_epoch": statistics.fmean(secs) if secs else None,
-            "n_train": done[0].summary["n_train"] if done else None,
-            "n_val": done[0].summary["n_val"] if done else None,
-            "params": done[0].summary["params"] if done else None,
+            "n_train": first.get("n_train"), "n_val": first.get("n_val"), "params": first.get("params"),
             "devices": devices,
-            "commits": sorted({(r.meta.get("git") or {}).get("commit", "")[:7] for r in done}),
+            "commits": sorted({((m.get("git") or {}).get("commit") or "")[:7] for _, _, m, _ in done}),
         })
     return rows
 

@@ -60,6 +60,9 @@ def render(blocks: list) -> None:
             st.dataframe(value, hide_index=True, width="stretch", column_config=config)
         elif kind == "chart":
             st.altair_chart(value, width="stretch")
+        elif kind == "row":
+            for col, chart in zip(st.columns(len(value)), value):
+                col.altair_chart(chart, width="stretch")
 
 
 @st.cache_data(show_spinner=False)

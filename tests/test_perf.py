@@ -1,0 +1,42 @@
+"""Every page renders in under 2 s with 200 runs on disk (generated records).
+
+Measured: a fresh AppTest session with every cache emptied (Streamlit's data
+caches and the model-summary cache), in a process that has already imported
+its libraries, as a running server has. That is the render a user waits for
+after any run changes. The one-off import of TensorFlow when a server starts
+is not counted; it does not depend on the runs."""
+import time
+
+import pytest
+
+from experiments import EXPERIMENTS
+from test_app import _app, fake_run
+
+BUDGET_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def many_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    names = [n for n in EXPERIMENTS if n != "mnist-smoke"]
+    for i in range(200):
+        fake_run(root, names[i % len(names)], seed=i // len(names), acc=0.9 + (i % 7) / 100, epochs=15)
+    return root
+
+
+@pytest.mark.parametrize("page", [None, "pages/mnist.py", "pages/runs.py"])
+def test_page_renders_fast_with_200_runs(many_runs, monkeypatch, page, capsys):
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(many_runs))
+    import streamlit as st
+
+    from core import report
+    _app(page)  # imports, once per process
+    st.cache_data.clear()
+    report.model_summary.cache_clear()
+    t0 = time.perf_counter()
+    at = _app(page)
+    elapsed = time.perf_counter() - t0
+    with capsys.disabled():
+        print(f"\n[perf] {page or 'home'}: {elapsed:.2f} s with 200 runs")
+    assert len(at.dataframe) >= 1
+    assert elapsed < BUDGET_S, f"{page or 'home'} took {elapsed:.2f} s"

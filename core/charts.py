@@ -4,52 +4,34 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.records import list_runs
+from pathlib import Path
+
+from core.records import Run
 
 
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
-def curves_frame(experiments: list[str], root=None) -> pd.DataFrame:
-    """Long table of every done run's history: experiment, seed, epoch, metric,
-    value; plus gap_accuracy = accuracy - val_accuracy (the overfitting view).
-    Built from plain rows: one DataFrame at the end is ~50x faster than a melt
-    per run when hundreds of runs are on disk."""
+def curves_frame(rows: list[dict]) -> pd.DataFrame:
+    """Long table of the done runs behind experiment rows (core.results):
+    experiment label, seed, epoch, metric, value; plus gap_accuracy =
+    accuracy - val_accuracy (the overfitting view). Built from plain tuples:
+    one DataFrame at the end is ~50x faster than a melt per run when hundreds
+    of runs are on disk."""
     records = []
-    for exp in experiments:
-        for r in list_runs(root, exp):
-            if r.status != "done":
-                continue
+    for row in rows:
+        exp = row["experiment"]
+        for path in row["run_paths"]:
+            r = Run(Path(path))
             seed = r.config.get("seed")
-            for row in r.history:
-                epoch = row.get("epoch")
+            for h in r.history:
+                epoch = h.get("epoch")
                 for m in METRICS:
-                    if row.get(m) is not None:
-                        records.append((epoch, m, row[m], exp, seed))
-                if row.get("accuracy") is not None and row.get("val_accuracy") is not None:
-                    records.append((epoch, "gap_accuracy", row["accuracy"] - row["val_accuracy"], exp, seed))
+                    if h.get(m) is not None:
+                        records.append((epoch, m, h[m], exp, seed))
+                if h.get("accuracy") is not None and h.get("val_accuracy") is not None:
+                    records.append((epoch, "gap_accuracy", h["accuracy"] - h["val_accuracy"], exp, seed))
     return pd.DataFrame.from_records(records, columns=["epoch", "metric", "value", "experiment", "seed"])
-
-
-def mean_band(df: pd.DataFrame, metric: str, title: str, y_title: str | None = None):
-    """Mean over seeds as a line, one standard deviation as a band. Click a
-    legend entry to isolate an experiment; drag to pan, scroll to zoom."""
-    d = df[df["metric"] == metric]
-    pick = alt.selection_point(fields=["experiment"], bind="legend")
-    base = alt.Chart(d).encode(
-        x=alt.X("epoch:Q", title="epoch"),
-        color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=300)))
-    band = base.mark_errorband(extent="stdev").encode(
-        y=alt.Y("value:Q", title=y_title or metric, scale=alt.Scale(zero=False)),
-        opacity=alt.condition(pick, alt.value(0.25), alt.value(0.03)))
-    line = base.mark_line(point=True).encode(
-        y="mean(value):Q",
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.1)),
-        tooltip=["experiment:N", "epoch:Q",
-                 alt.Tooltip("mean(value):Q", format=".4f", title="mean"),
-                 alt.Tooltip("stdev(value):Q", format=".4f", title="std"),
-                 alt.Tooltip("count(value):Q", title="seeds")])
-    return (band + line).add_params(pick).properties(title=title, height=280).interactive()
 
 
 def curves_panel(df: pd.DataFrame, panels: dict[str, str], width: int = 330):

@@ -42,6 +42,7 @@ _CALLBACK = {"monitor": lambda v: isinstance(v, str), "patience": _nonneg_int,
 SCHEMA = {
     "experiment": lambda v: isinstance(v, str) and v != "",
     "title": lambda v: isinstance(v, str),
+    "title_zh": lambda v: isinstance(v, str),
     "notes": lambda v: isinstance(v, str),
     "group": lambda v: isinstance(v, str),
     "reference": _opt(lambda v: isinstance(v, dict)),

@@ -122,7 +122,7 @@ def _num(v):
 # --- identity ------------------------------------------------------------------
 
 # Fields that describe a run but do not change its result.
-COSMETIC = ("seed", "title", "notes", "group", "reference")
+COSMETIC = ("seed", "title", "title_zh", "notes", "group", "reference")
 
 
 def config_hash(config: dict) -> str:

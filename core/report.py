@@ -90,7 +90,7 @@ def overview_blocks(lang: str = "en", root=None) -> list:
         ("md", verdict_rule(lang)),
         ("h2", tr(lang, "Experiments", "實驗")),
         ("table", pd.DataFrame([{
-            "experiment": r["experiment"], tr(lang, "what", "內容"): r["title"],
+            "experiment": r["experiment"], tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],
             tr(lang, "seeds done", "完成 seed 數"): r["n_done"],
             tr(lang, "seed's test acc. %", "原報告測試準確度 %"):
                 None if r["reference"] is None else round(100 * r["reference"], 2),
@@ -120,7 +120,8 @@ MNIST_GROUPS = (
 
 def mnist_blocks(lang: str = "en", root=None) -> list:
     from experiments import CLAIMS, EXPERIMENTS
-    rows = [r for r in experiment_rows(root) if r["group"].startswith("mnist-")]
+    rows = [r for r in experiment_rows(root, include_app=True) if r["group"].startswith("mnist-")]
+    study = [r for r in rows if r["origin"] == "study"]
     blocks = [
         ("h1", tr(lang, "MNIST: dense nets vs CNNs", "MNIST：全連接網路與 CNN")),
         ("md", tr(lang,
@@ -142,13 +143,13 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
         if not g:
             continue
         acc = pd.DataFrame([{
-            "experiment": r["experiment"], "title": r["title"],
+            "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
             "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
             "seed": None if r["reference"] is None else 100 * r["reference"],
             "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"],
         } for r in g])
         table = pd.DataFrame([{
-            "experiment": r["experiment"], tr(lang, "what", "內容"): r["title"],
+            "experiment": r["experiment"], tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],
             "train / val": f"{r['n_train']:,} / {r['n_val']:,}",
             tr(lang, "epochs (mean run)", "epoch (平均實際)"): f"{r['epochs']} ({r['epochs_run_mean']:.1f})",
             tr(lang, "seed's test acc. %", "原報告 %"): None if r["reference"] is None else round(100 * r["reference"], 2),
@@ -157,7 +158,7 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             tr(lang, "seeds", "seed 數"): r["n_done"],
             "s / epoch": round(r["sec_per_epoch"], 1) if r["sec_per_epoch"] else None,
         } for r in g])
-        curves = charts.curves_frame([r["experiment"] for r in g], root)
+        curves = charts.curves_frame(g)
         blocks += [
             ("h2", tr(lang, en, zh)), ("md", tr(lang, den, dzh)),
             ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"))),
@@ -169,7 +170,7 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
         ]
     mnist_claims = [c for c in CLAIMS if c["page"] == "pages/mnist.py"]
     blocks += [("h2", tr(lang, "The seed's claims, checked", "原報告論點檢驗")),
-               ("table", claims_table(lang, mnist_claims, rows).drop(columns=["page"])),
+               ("table", claims_table(lang, mnist_claims, study).drop(columns=["page"])),
                ("md", verdict_rule(lang)),
                ("h2", tr(lang, "The models", "模型架構")),
                ("md", tr(lang, "Generated from the Keras models the runs train; parameter counts match the "
@@ -214,7 +215,9 @@ def export_html(lang: str = "en", root=None) -> str:
             elif kind == "md":
                 body.append(_md_to_html(value))
             elif kind == "table":
-                body.append(value.to_html(index=False, na_rep="–", border=0, classes="t"))
+                value = value.drop(columns=["page"], errors="ignore")
+                value = value.astype(object).where(value.notna(), "–")
+                body.append(value.to_html(index=False, border=0, classes="t"))
             elif kind in ("chart", "row"):
                 body.append('<div class="row">')
                 for chart in (value if kind == "row" else [value]):

@@ -1,7 +1,8 @@
 """Seeds of one experiment, summarised honestly: mean, sample std, n.
 
-Used by `python -m experiments report` (the README's tables) and the app, so
-every figure shown anywhere is computed the same way from the run records.
+Used by `python -m experiments report` (the README's tables), the app and the
+HTML export, so every figure shown anywhere is computed the same way from the
+run records.
 """
 from __future__ import annotations
 
@@ -19,12 +20,41 @@ def _mean_std(values):
     return mean, std
 
 
-def experiment_rows(root=None, experiments: dict | None = None) -> list[dict]:
-    """One row per (experiment, config) with at least one run on disk.
+def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict:
+    # Read each record once: Run's properties go to disk on every access.
+    done_runs = [r for r in runs if r.status == "done"]
+    done = [(r.summary, r.meta, r.config) for r in done_runs]
+    accs = [s["test"]["accuracy"] for s, _, _ in done]
+    secs = [s["seconds_per_epoch_median"] for s, _, _ in done if s.get("seconds_per_epoch_median")]
+    mean, std = _mean_std(accs)
+    devices = sorted({m.get("device", {}).get("device", "?") + " / " + m.get("device", {}).get("cpu", "")
+                      for _, m, _ in done})
+    first = done[0][0] if done else {}
+    return {
+        "experiment": label, "declared": name, "origin": origin,
+        "title": cfg.get("title", ""), "title_zh": cfg.get("title_zh", cfg.get("title", "")),
+        "group": cfg.get("group", ""),
+        "model": cfg["model"]["name"], "epochs": cfg["train"]["epochs"],
+        "reference": (cfg.get("reference") or {}).get("test_accuracy") if origin == "study" else None,
+        "n_done": len(done), "n_runs": len(runs),
+        "seeds": sorted(c.get("seed") for _, _, c in done),
+        "test_acc_mean": mean, "test_acc_std": std,
+        "test_acc_min": min(accs) if accs else None, "test_acc_max": max(accs) if accs else None,
+        "epochs_run_mean": statistics.fmean(s["epochs_run"] for s, _, _ in done) if done else None,
+        "sec_per_epoch": statistics.fmean(secs) if secs else None,
+        "n_train": first.get("n_train"), "n_val": first.get("n_val"), "params": first.get("params"),
+        "devices": devices,
+        "commits": sorted({((m.get("git") or {}).get("commit") or "")[:7] for _, m, _ in done}),
+        "run_paths": [str(r.path) for r in done_runs],
+    }
 
-    Only runs whose config matches the experiment's current declaration count
-    towards it, so an old run of a since-changed config never mixes in.
-    """
+
+def experiment_rows(root=None, experiments: dict | None = None, include_app: bool = False) -> list[dict]:
+    """One row per declared experiment: the runs whose config matches the
+    current declaration (an old run of a since-changed config never mixes in).
+
+    With include_app, runs users started from the app follow their experiment's
+    row, one row per distinct config, labelled "<experiment> (yours…)"."""
     if experiments is None:
         from experiments import EXPERIMENTS
         experiments = EXPERIMENTS
@@ -35,32 +65,21 @@ def experiment_rows(root=None, experiments: dict | None = None) -> list[dict]:
     for name, get in experiments.items():
         cfg = get(False)
         want = config_hash({**cfg, "seed": 0})
-        runs = [r for r in by_exp.get(name, []) if r.id.endswith("-" + want)]
-        # Read each record once: the properties go to disk on every access.
-        done = []
+        runs = by_exp.get(name, [])
+        rows.append(_row(name, name, cfg, [r for r in runs if r.id.endswith("-" + want)], "study"))
+        if not include_app:
+            continue
+        mine: dict[str, list[Run]] = defaultdict(list)
         for r in runs:
-            if r.status == "done":
-                done.append((r, r.summary, r.meta, r.config))
-        accs = [s["test"]["accuracy"] for _, s, _, _ in done]
-        secs = [s["seconds_per_epoch_median"] for _, s, _, _ in done if s.get("seconds_per_epoch_median")]
-        mean, std = _mean_std(accs)
-        devices = sorted({m.get("device", {}).get("device", "?") + " / "
-                          + m.get("device", {}).get("cpu", "") for _, _, m, _ in done})
-        first = done[0][1] if done else {}
-        rows.append({
-            "experiment": name, "title": cfg.get("title", ""), "group": cfg.get("group", ""),
-            "model": cfg["model"]["name"], "epochs": cfg["train"]["epochs"],
-            "reference": (cfg.get("reference") or {}).get("test_accuracy"),
-            "n_done": len(done), "n_runs": len(runs),
-            "seeds": sorted(c.get("seed") for _, _, _, c in done),
-            "test_acc_mean": mean, "test_acc_std": std,
-            "test_acc_min": min(accs) if accs else None, "test_acc_max": max(accs) if accs else None,
-            "epochs_run_mean": statistics.fmean(s["epochs_run"] for _, s, _, _ in done) if done else None,
-            "sec_per_epoch": statistics.fmean(secs) if secs else None,
-            "n_train": first.get("n_train"), "n_val": first.get("n_val"), "params": first.get("params"),
-            "devices": devices,
-            "commits": sorted({((m.get("git") or {}).get("commit") or "")[:7] for _, _, m, _ in done}),
-        })
+            if r.origin == "app":
+                mine[r.id.split("-", 1)[1]].append(r)
+        for h, group in sorted(mine.items()):
+            their = group[0].config
+            epochs = their.get("train", {}).get("epochs")
+            label = f"{name} (yours{'' if epochs == cfg['train']['epochs'] else f', {epochs} epochs'})"
+            if sum(1 for g in mine.values() if g[0].config["train"]["epochs"] == epochs) > 1:
+                label = label[:-1] + f", {h})"
+            rows.append(_row(name, label, their, group, "app"))
     return rows
 
 

@@ -109,10 +109,29 @@ _DEFS = {
 }
 
 
+TITLES_ZH = {
+    "mnist-seed-nn1": "NN model 1，原報告流程（30 個 epoch）",
+    "mnist-seed-nn1-20ep": "NN model 1，原報告 20 個 epoch 重跑",
+    "mnist-seed-nn2": "NN model 2，原報告流程",
+    "mnist-seed-cnn1": "CNN model 1，原報告流程（50 個 epoch）",
+    "mnist-seed-cnn1-15ep": "CNN model 1，原報告 15 個 epoch 重跑",
+    "mnist-seed-cnn2": "CNN model 2，原報告流程",
+    "mnist-control-nn1-20ep": "NN model 1，以 30 epoch 實驗的資料只訓練 20 個 epoch",
+    "mnist-control-cnn1-15ep": "CNN model 1，以 50 epoch 實驗的資料只訓練 15 個 epoch",
+    "mnist-fair-nn1": "NN model 1，公平比較",
+    "mnist-fair-nn2": "NN model 2，公平比較",
+    "mnist-fair-cnn1": "CNN model 1，公平比較",
+    "mnist-fair-cnn2": "CNN model 2，公平比較",
+    "mnist-fair-cnn2-plus": "CNN model 2+（本專案）：BatchNorm、加寬、平移增強",
+    "mnist-smoke": "冒煙測試：極小網路，兩個 epoch",
+}
+
+
 def _make(name, fn):
     def get(quick=False):
         cfg = fn()
         cfg["experiment"] = name
+        cfg["title_zh"] = TITLES_ZH[name]
         return _quick(cfg) if quick else cfg
     return get
 
@@ -125,6 +144,7 @@ def _smoke(quick=False):
     tests' end-to-end check. Already tiny, so quick changes nothing."""
     cfg = _quick({**_fair("tiny_test_net", "Smoke test: tiny net, two epochs"), "group": "smoke"})
     cfg["title"] = "Smoke test: tiny net, two epochs"
+    cfg["title_zh"] = TITLES_ZH["mnist-smoke"]
     cfg["train"]["learning_rate"] = 0.01  # so two epochs visibly learn something
     cfg["experiment"] = "mnist-smoke"
     return cfg

@@ -12,8 +12,10 @@ from experiments import get_config
 APP = str(REPO / "streamlit_app.py")
 
 
-def fake_run(root, experiment, seed, acc, epochs=3):
+def fake_run(root, experiment, seed, acc, epochs=3, origin=None):
     cfg = {**get_config(experiment), "seed": seed}
+    if origin:  # a run a user started from the app, with its own epoch budget
+        cfg = {**cfg, "origin": origin, "train": {**cfg["train"], "epochs": epochs}}
     path = root / experiment / f"s{seed}-{config_hash(cfg)}"
     atomic_write_json(path / "config.json", cfg)
     atomic_write_json(path / "meta.json", {"status": "done", "git": {"commit": "abcdef0"},
@@ -98,6 +100,16 @@ def test_mnist_page_charts_carry_the_runs(runs_env):
     assert len(cnn2) == 9 and set(cnn2["seed"]) == {0, 1, 2}
     # model summaries come from the models: CNN model 1's table sums to the seed's count
     assert any("297,706 parameters" in h.value for h in at.subheader)
+
+
+def test_a_users_retrain_appears_beside_the_study_runs(runs_env):
+    fake_run(runs_env, "mnist-fair-cnn2", 7, 0.95, epochs=4, origin="app")
+    at = _app("pages/mnist.py")
+    fair = next(t.value for t in at.dataframe
+                if "experiment" in t.value and "mnist-fair-cnn2" in set(t.value["experiment"]))
+    assert list(fair["experiment"]) == ["mnist-fair-cnn2", "mnist-fair-cnn2 (yours, 4 epochs)"]
+    assert fair.iloc[1]["ours %"] == "95.00 ± 0.00"
+    assert fair.iloc[0]["ours %"] == "99.20 ± 0.20"  # the study row is unchanged
 
 
 def test_runs_page_filters_and_compares(runs_env):

@@ -83,3 +83,27 @@ def test_page_in_a_real_browser(server, browser, name):
     errors = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']")
     assert not errors, errors[0].text
     assert browser.find_elements(By.CSS_SELECTOR, "h1")
+
+
+def test_exported_report_works_offline(browser, tmp_path):
+    """The downloaded HTML has no external script and its charts draw in a
+    browser that has no network at all."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from core.report import export_html
+    from test_app import fake_run
+    root = tmp_path / "runs"
+    for seed, acc in enumerate((0.990, 0.992, 0.994)):
+        fake_run(root, "mnist-fair-cnn2", seed, acc)
+    html = export_html("zh", root)
+    assert "<script src" not in html and "cdn.jsdelivr" not in html
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    browser.get(page.as_uri())
+    n_charts = html.count('class="chart"')
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart svg, .chart canvas")) >= n_charts)
+    assert "卷積網路實驗報告" in browser.title
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "exported-report.png"))

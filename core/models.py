@@ -138,3 +138,7 @@ def tiny_test_net(input_shape=(28, 28, 1), classes=10):
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     outputs = layers.Dense(classes, activation="softmax", dtype="float32", name="out")(x)
     return keras.Model(inputs, outputs, name="tiny_test_net")
+
+
+# Other families register themselves on import (kept in their own packages).
+from core.captcha import models as _captcha_models  # noqa: E402,F401

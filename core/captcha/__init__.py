@@ -1,0 +1,45 @@
+"""THSR booking-captcha recognition (seed 002, part II): labels, data, models.
+
+Four characters per captcha from a 19-character alphabet; every model has
+four softmax heads, one per position.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+ALPHABET = "234579ACFHKMNPQRTYZ"
+N_CHARS = 4
+INDEX = {c: i for i, c in enumerate(ALPHABET)}
+
+
+class LabelError(ValueError):
+    pass
+
+
+def normalise_label(text: str, where: str = "label") -> str:
+    label = text.strip().upper()
+    if len(label) != N_CHARS or any(c not in INDEX for c in label):
+        bad = [c for c in label if c not in INDEX]
+        why = (f"has {len(label)} characters, expected {N_CHARS}" if len(label) != N_CHARS
+               else f"character(s) {''.join(bad)!r} not in the alphabet {ALPHABET}")
+        raise LabelError(f"{where}: {text.strip()!r} {why}")
+    return label
+
+
+def read_labels(path) -> list[str]:
+    """One label per line, line N labelling N.jpg; case-insensitive, CRLF or
+    LF. A bad line raises LabelError naming the file and line number."""
+    path = Path(path)
+    raw = path.read_bytes().decode("utf-8-sig")
+    lines = raw.splitlines()
+    while lines and not lines[-1].strip():  # a trailing newline is not a label
+        lines.pop()
+    return [normalise_label(line, f"{path}, line {n}") for n, line in enumerate(lines, start=1)]
+
+
+def encode(label: str) -> list[int]:
+    return [INDEX[c] for c in normalise_label(label)]
+
+
+def decode(indices) -> str:
+    return "".join(ALPHABET[int(i)] for i in indices)

@@ -1,0 +1,63 @@
+"""The seed's two captcha models, exactly as its layer tables, and room for ours.
+
+Both: stacked 3x3/5x5 convolutions, max pooling, one BatchNormalization,
+dropout, then four Dense(19, softmax) heads reading the same features, one per
+character position (named like the seed's fc13_W1..fc13_W4).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from core.captcha import ALPHABET, N_CHARS
+from core.models import register
+
+HEIGHT, WIDTH = 50, 130
+
+
+def _heads(x):
+    return [layers.Dense(len(ALPHABET), activation="softmax", dtype="float32", name=f"fc13_W{i + 1}")(x)
+            for i in range(N_CHARS)]
+
+
+@register("captcha_seed1")
+def captcha_seed1(input_shape=(HEIGHT, WIDTH, 3), dropout=0.5):
+    """Model 1 (`nopre`, RGB input): 866,412 parameters, 128 of them frozen BN statistics."""
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv11_W1")(inputs)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv12_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool1_W1")(x)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv23_W1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv24_W1")(x)
+    x = layers.BatchNormalization(name="bn1_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool2_W1")(x)
+    x = layers.Conv2D(128, 3, padding="same", activation="relu", name="conv36_W1")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv37_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool3_W1")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, _heads(x), name="captcha_seed1")
+
+
+@register("captcha_seed2")
+def captcha_seed2(input_shape=(HEIGHT, WIDTH, 1), dropout=0.5):
+    """Model 2 (`dn2`, greyscale input): 880,300 parameters; three more
+    convolutions and a second dropout (0.5, as the seed states)."""
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv11_W1")(inputs)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv12_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool1_W1")(x)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv23_W1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv24_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool2_W1")(x)
+    x = layers.Dropout(dropout, name="dropout_2")(x)
+    x = layers.Conv2D(128, 3, padding="same", activation="relu", name="conv36_W1")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv37_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool3_W1")(x)
+    x = layers.Conv2D(128, 3, padding="same", activation="relu", name="conv49_W1")(x)
+    x = layers.Conv2D(256, 3, activation="relu", name="conv410_W1")(x)
+    x = layers.BatchNormalization(name="bn2_W1")(x)
+    x = layers.MaxPooling2D(2, name="max_pool4_W1")(x)
+    x = layers.Flatten(name="flatten_1")(x)
+    x = layers.Dropout(dropout, name="dropout_3")(x)
+    return keras.Model(inputs, _heads(x), name="captcha_seed2")

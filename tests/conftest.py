@@ -69,3 +69,9 @@ def cli_env(tiny_mnist, tmp_path):
     env.update({"CNNLAB_DATA_DIR": str(tiny_mnist), "CNNLAB_RUNS_DIR": str(tmp_path / "runs"),
                 "CNNLAB_OFFLINE": "1", "PYTHONPATH": str(REPO)})
     return env
+
+
+def pytest_configure(config):
+    # Keras's TF backend trips NumPy 2's copy-keyword deprecation on every
+    # predict; it is Keras's to fix and drowns the real output.
+    config.addinivalue_line("filterwarnings", "ignore:__array__ implementation:DeprecationWarning")

@@ -1,0 +1,129 @@
+"""Reading captcha images and the seed's two preprocessings.
+
+nopre: resize to 130x50 and scale to [0, 1] (RGB).
+dn2:   greyscale, denoise (median filter, then a threshold), remove the arc by
+       fitting a parabola to its pixels at the image's left and right margins
+       (where no character stands) and erasing a band around it, resize,
+       scale (1 channel).
+Every step is returned by `dn2_steps` so the app can show it.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageFilter, UnidentifiedImageError
+
+HEIGHT, WIDTH = 50, 130
+MAX_BYTES = 2 * 1024 * 1024      # real captchas are ~10 KB
+MAX_SIDE = 1000                  # and about 100-160 x 44-48 pixels
+ASPECT = (1.2, 6.0)              # width / height a captcha can plausibly have
+
+
+class CaptchaImageError(ValueError):
+    """A file that is not a usable captcha; the message says why."""
+
+
+def load_image(source) -> np.ndarray:
+    """RGB uint8 array from a path, bytes or file object, opened by content
+    (the real files end in .jpg but hold PNG data)."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        with open(source, "rb") as f:
+            data = f.read()
+    if not data:
+        raise CaptchaImageError("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise CaptchaImageError(f"the file is {len(data) / 1e6:.1f} MB; a captcha is a few KB "
+                                f"(limit {MAX_BYTES // (1024 * 1024)} MB)")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if max(w, h) > MAX_SIDE:
+                raise CaptchaImageError(f"the image is {w}x{h} pixels; a captcha is about 130x50")
+            im.seek(0)  # first frame of a GIF
+            rgb = np.asarray(im.convert("RGB"))
+    except CaptchaImageError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise CaptchaImageError(f"not a readable image ({type(e).__name__})") from e
+    h, w = rgb.shape[:2]
+    if h < 10 or w < 10 or not ASPECT[0] <= w / h <= ASPECT[1]:
+        raise CaptchaImageError(f"the image is {w}x{h} pixels; a captcha is wide and short (about 130x50)")
+    return rgb
+
+
+def _resize(arr: np.ndarray) -> np.ndarray:
+    im = Image.fromarray(arr)
+    return np.asarray(im.resize((WIDTH, HEIGHT), Image.BILINEAR))
+
+
+def nopre(rgb: np.ndarray) -> np.ndarray:
+    return (_resize(rgb).astype("float32") / 255.0)
+
+
+@dataclass
+class Dn2Params:
+    median: int = 3            # median filter size (odd); 1 disables
+    threshold: int = 140       # grey level below which a pixel is ink
+    margin_left: float = 0.10  # fraction of the width searched for the arc at each side
+    margin_right: float = 0.06
+    band: int = 3              # pixels erased on each side of the fitted arc
+    degree: int = 2            # the arc is close to a parabola
+
+
+@dataclass
+class Dn2Steps:
+    raw: np.ndarray
+    denoised: np.ndarray
+    arc_removed: np.ndarray
+    resized: np.ndarray
+    arc: np.ndarray | None = None          # polynomial coefficients, or None if not found
+    arc_mask: np.ndarray | None = field(default=None, repr=False)
+
+
+def _fit_arc(ink: np.ndarray, p: Dn2Params) -> np.ndarray | None:
+    """Fit y(x) to the ink in the side margins: there only the arc is drawn."""
+    h, w = ink.shape
+    left = max(2, int(w * p.margin_left))
+    right = max(2, int(w * p.margin_right))
+    xs, ys = [], []
+    for x in list(range(left)) + list(range(w - right, w)):
+        col = np.flatnonzero(ink[:, x])
+        if len(col):
+            xs.append(x)
+            ys.append(col.mean())  # the arc's centre line in this column
+    if len(xs) < p.degree + 3:
+        return None
+    return np.polyfit(np.array(xs, float), np.array(ys, float), p.degree)
+
+
+def dn2_steps(rgb: np.ndarray, p: Dn2Params | None = None) -> Dn2Steps:
+    p = p or Dn2Params()
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    den = grey
+    if p.median > 1:
+        den = np.asarray(Image.fromarray(grey).filter(ImageFilter.MedianFilter(p.median)))
+    ink = den < p.threshold
+    clean = np.where(ink, 0, 255).astype(np.uint8)
+    coef = _fit_arc(ink, p)
+    mask = np.zeros_like(ink)
+    if coef is not None:
+        h, w = ink.shape
+        ys = np.arange(h)[:, None]
+        centre = np.polyval(coef, np.arange(w))[None, :]
+        mask = np.abs(ys - centre) <= p.band
+    removed = np.where(mask, 255, clean).astype(np.uint8)
+    return Dn2Steps(raw=rgb, denoised=clean, arc_removed=removed, resized=_resize(removed),
+                    arc=coef, arc_mask=mask)
+
+
+def dn2(rgb: np.ndarray, p: Dn2Params | None = None) -> np.ndarray:
+    return (dn2_steps(rgb, p).resized.astype("float32") / 255.0)[..., None]
+
+
+PREPROCESS = {"nopre": nopre, "dn2": dn2}

@@ -1,0 +1,77 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.captcha.preprocess import CaptchaImageError, Dn2Params, dn2, dn2_steps, load_image, nopre
+from core.captcha.synth import make_captcha, make_dataset
+
+
+def png_bytes(arr, fmt="PNG"):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, fmt)
+    return buf.getvalue()
+
+
+def test_generated_captchas_look_like_the_real_ones():
+    images, labels = make_dataset(20, seed=3)
+    for img, lab in zip(images, labels):
+        h, w, c = img.shape
+        assert 101 <= w <= 158 and 44 <= h <= 48 and c == 3
+        assert len(lab) == 4
+    assert make_dataset(3, seed=3)[1] == labels[:3]  # deterministic
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_dn2_removes_the_drawn_arc(seed):
+    img, _, (coef, thickness) = make_captcha(np.random.default_rng(seed))
+    steps = dn2_steps(img)
+    h, w = steps.denoised.shape
+    # pixels on the drawn arc's centre line, in the margins where no glyph is
+    xs = [x for x in range(w) if x < 0.08 * w or x > 0.96 * w]
+    ys = np.clip(np.round(np.polyval(coef, xs)).astype(int), 0, h - 1)
+    before = np.mean(steps.denoised[ys, xs] == 0)
+    after = np.mean(steps.arc_removed[ys, xs] == 0)
+    assert before > 0.8, "the arc should be ink after denoising"
+    assert after < 0.1, f"{after:.0%} of the arc survived"
+    # the fitted curve follows the drawn one across the whole width
+    grid = np.arange(w)
+    assert np.max(np.abs(np.polyval(steps.arc, grid) - np.polyval(coef, grid))) < 3.0
+
+
+def test_shapes_and_ranges():
+    img, _, _ = make_captcha(np.random.default_rng(0))
+    a, b = nopre(img), dn2(img, Dn2Params(median=1))
+    assert a.shape == (50, 130, 3) and b.shape == (50, 130, 1)
+    assert 0 <= a.min() and a.max() <= 1 and set(np.unique(b)) <= set(np.linspace(0, 1, 256, dtype="float32"))
+
+
+def test_png_data_in_a_jpg_named_file_opens_by_content(tmp_path):
+    img, _, _ = make_captcha(np.random.default_rng(0))
+    f = tmp_path / "1.jpg"
+    f.write_bytes(png_bytes(img))
+    np.testing.assert_array_equal(load_image(f), img)
+    for fmt in ("GIF", "BMP", "JPEG"):
+        assert load_image(png_bytes(img, fmt)).shape == img.shape
+
+
+@pytest.mark.parametrize("data,match", [
+    (b"", "empty"),
+    (b"hello, not an image", "not a readable image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a readable image"),
+    (b"x" * (3 * 1024 * 1024), "MB"),
+])
+def test_bad_files_get_a_clear_message(data, match):
+    with pytest.raises(CaptchaImageError, match=match):
+        load_image(data)
+
+
+def test_truncated_and_oddly_shaped_images_are_refused():
+    img, _, _ = make_captcha(np.random.default_rng(0))
+    with pytest.raises(CaptchaImageError):
+        load_image(png_bytes(img)[:200])
+    with pytest.raises(CaptchaImageError, match="wide and short"):
+        load_image(png_bytes(np.zeros((300, 40, 3), np.uint8)))
+    with pytest.raises(CaptchaImageError, match="about 130x50"):
+        load_image(png_bytes(np.zeros((1200, 3000, 3), np.uint8)))

@@ -130,6 +130,38 @@ def mnist_cnn2_plus(input_shape=(28, 28, 1), classes=10, shift=0.1):
     return keras.Model(inputs, outputs, name="mnist_cnn2_plus")
 
 
+@register("mnist_vgg_bn")
+def mnist_vgg_bn(input_shape=(28, 28, 1), classes=10, shift=0.08):
+    """Ours, second try: a 5x5 stem, then two stacked 3x3 convolutions.
+
+    Why: CNN model 2+ stayed under-fitted (training accuracy ~97 % after 15
+    epochs; dropout 0.25 + 0.5 and 3-pixel shifts together held it back). Two
+    stacked 3x3 convolutions at 14x14 see a 5x5 window with one more
+    non-linearity; BatchNorm after every convolution keeps Adam's default rate
+    stable; milder shifts (~2 pixels) and a single dropout 0.3 regularise
+    without starving the fit. The 28x28 stage keeps one convolution because it
+    dominates the CPU cost. The augmentation layer is active in fit() only.
+    """
+    inputs = keras.Input(input_shape)
+    x = layers.RandomTranslation(shift, shift, fill_mode="constant", name="shift")(inputs)
+    x = layers.Conv2D(32, 5, padding="same", use_bias=False, name="conv1")(x)
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.ReLU(name="relu1")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    for i in (1, 2):
+        x = layers.Conv2D(64, 3, padding="same", use_bias=False, name=f"conv2_{i}")(x)
+        x = layers.BatchNormalization(name=f"bn2_{i}")(x)
+        x = layers.ReLU(name=f"relu2_{i}")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, use_bias=False, name="fc")(x)
+    x = layers.BatchNormalization(name="bn_fc")(x)
+    x = layers.ReLU(name="relu_fc")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32", name="out")(x)
+    return keras.Model(inputs, outputs, name="mnist_vgg_bn")
+
+
 @register("tiny_test_net")
 def tiny_test_net(input_shape=(28, 28, 1), classes=10):
     """A few hundred parameters: lets the CLI tests train in a second."""

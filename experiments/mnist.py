@@ -106,6 +106,8 @@ _DEFS = {
     "mnist-fair-cnn2": lambda: _fair("mnist_cnn2", "CNN model 2, fair comparison"),
     "mnist-fair-cnn2-plus": lambda: _fair(
         "mnist_cnn2_plus", "CNN model 2+ (ours): BatchNorm, wider, shift augmentation"),
+    "mnist-fair-vgg-bn": lambda: _fair(
+        "mnist_vgg_bn", "VGG-BN (ours): stacked 3x3 convolutions, BatchNorm, mild shifts"),
 }
 
 
@@ -123,6 +125,7 @@ TITLES_ZH = {
     "mnist-fair-cnn1": "CNN model 1，公平比較",
     "mnist-fair-cnn2": "CNN model 2，公平比較",
     "mnist-fair-cnn2-plus": "CNN model 2+（本專案）：BatchNorm、加寬、平移增強",
+    "mnist-fair-vgg-bn": "VGG-BN（本專案）：堆疊 3x3 卷積、BatchNorm、輕微平移",
     "mnist-smoke": "冒煙測試：極小網路，兩個 epoch",
 }
 

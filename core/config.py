@@ -51,13 +51,18 @@ SCHEMA = {
     "origin": _one_of("study", "app"),
     "seed": _nonneg_int,
     "data": {
-        "dataset": _one_of("mnist"),
+        "dataset": _one_of("mnist", "thsr-captcha"),
         "pool": _one_of("train55k", "train60k"),
         "pool_size": _opt(_pos_int),
         "subset": _one_of("random", "first"),
         "val_fraction": lambda v: _num(v) and 0 < v < 1,
         "val_size": _pos_int,
         "test_limit": _opt(_pos_int),
+        # thsr-captcha only
+        "preprocess": _one_of("nopre", "dn2", "grey"),
+        "preprocess_options": lambda v: isinstance(v, dict),
+        "test_size": _pos_int,
+        "train_limit": _opt(_pos_int),
     },
     "model": {
         "name": lambda v: isinstance(v, str),
@@ -73,6 +78,8 @@ SCHEMA = {
         "restore_best": lambda v: isinstance(v, bool),
         "mixed_precision": lambda v: isinstance(v, bool),
         "tensorboard": lambda v: isinstance(v, bool),
+        "label_smoothing": lambda v: _num(v) and 0 <= v < 1,
+        "balance_heads": lambda v: isinstance(v, bool),
     },
 }
 REQUIRED = {"experiment", "seed", "data", "model", "train",
@@ -92,6 +99,8 @@ def validate(config: dict) -> dict:
     data = config["data"]
     if "val_fraction" in data and "val_size" in data:
         raise ConfigError("data: give val_fraction or val_size, not both")
+    if data["dataset"] == "thsr-captcha" and "preprocess" not in data:
+        raise ConfigError("data.preprocess: required for thsr-captcha (nopre, dn2 or grey)")
     for name in ("early_stopping", "reduce_lr"):
         cb = config["train"].get(name)
         if cb:

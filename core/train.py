@@ -117,12 +117,26 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         policy = "mixed_float16"  # only worth it (and only fast) on a GPU
     keras.mixed_precision.set_global_policy(policy)
 
-    data = load_splits(config["data"], seed, data_dir)
+    captcha = config["data"]["dataset"] == "thsr-captcha"
+    if captcha:
+        from core.captcha import task
+        from core.captcha.data import load_splits as load_captcha
+        data = load_captcha(config["data"], seed, data_dir)
+    else:
+        data = load_splits(config["data"], seed, data_dir)
     model = build_model(config["model"]["name"], **config["model"].get("kwargs", {}))
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
                   "rmsprop": keras.optimizers.RMSprop}
     opt = optimizers[tcfg.get("optimizer", "adam")](learning_rate=tcfg.get("learning_rate", 1e-3))
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit_kwargs = {}
+    if captcha:
+        task.compile_model(model, opt, tcfg.get("label_smoothing", 0.0))
+        y_train, y_val = task.targets(data["y_train"]), task.targets(data["y_val"])
+        if tcfg.get("balance_heads"):
+            fit_kwargs["sample_weight"] = task.balanced_sample_weight(data["y_train"])
+    else:
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        y_train, y_val = data["y_train"], data["y_val"]
 
     backup = path / "backup"
     stateful = {}
@@ -136,6 +150,8 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     restore_best = tcfg.get("restore_best", bool(es_cfg))
     state = TrainingState(backup, stateful, keep_best=restore_best)
     callbacks = [EpochHistory(path / "history.csv", backup, on_epoch), *stateful.values(), state]
+    if captcha:  # first, so its figures reach the history row and the callbacks
+        callbacks.insert(0, task.WordAccuracy(data["x_val"], data["y_val"]))
     if tcfg.get("tensorboard"):
         callbacks.append(keras.callbacks.TensorBoard(str(path / "tb")))
     callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True,
@@ -149,14 +165,17 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         state.best_file = already.get("final_best_file")
         state.best_epoch = int(state.best_file.split("-e")[1].split(".")[0]) if state.best_file else 0
     else:
-        model.fit(data["x_train"], data["y_train"], batch_size=tcfg["batch_size"],
-                  epochs=tcfg["epochs"], validation_data=(data["x_val"], data["y_val"]),
-                  shuffle=True, callbacks=callbacks, verbose=verbose)
+        model.fit(data["x_train"], y_train, batch_size=tcfg["batch_size"],
+                  epochs=tcfg["epochs"], validation_data=(data["x_val"], y_val),
+                  shuffle=True, callbacks=callbacks, verbose=verbose, **fit_kwargs)
     restored = state.restore_best()
 
     t_eval = time.perf_counter()
-    test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
-                          return_dict=True)
+    if captcha:
+        test = task.evaluate(model, data, path)
+    else:
+        test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
+                              return_dict=True)
     eval_seconds = time.perf_counter() - t_eval
 
     from core.records import read_history

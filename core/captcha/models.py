@@ -61,3 +61,32 @@ def captcha_seed2(input_shape=(HEIGHT, WIDTH, 1), dropout=0.5):
     x = layers.Flatten(name="flatten_1")(x)
     x = layers.Dropout(dropout, name="dropout_3")(x)
     return keras.Model(inputs, _heads(x), name="captcha_seed2")
+
+
+@register("captcha_fast")
+def captcha_fast(input_shape=(32, 96, 1), dropout=0.3, zoom=0.12, shift=0.06):
+    """Ours: small, fast, and trained to ignore framing.
+
+    Input is the `grey` preprocessing (no hand-made denoising: the
+    convolutions learn to ignore salt-and-pepper noise and the arc). The
+    random zoom and shift layers are active in fit() only; they make the
+    model indifferent to how the captcha was cropped, padded or scaled. Four
+    BatchNorm'd 3x3 convolutions shrink 32x96 to a 4x12 map of features whose
+    columns line up with the characters; each head reads all of it.
+    """
+    inputs = keras.Input(input_shape)
+    x = layers.RandomZoom((-zoom, zoom), (-zoom, zoom), fill_mode="nearest", name="zoom")(inputs)
+    x = layers.RandomTranslation(shift, shift, fill_mode="nearest", name="shift")(x)
+    for i, filters in enumerate((32, 48, 96, 128), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        if i < 4:
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, _heads(x), name="captcha_fast")
+
+
+# Which preprocessing each registered captcha model expects.
+PREPROCESSING = {"captcha_seed1": "nopre", "captcha_seed2": "dn2", "captcha_fast": "grey"}

@@ -1,0 +1,153 @@
+"""The real THSR captchas: find them, split them, preprocess them once.
+
+Layout expected under the data directory (as in the public source repository,
+gary9987/keras-TaiwanHighSpeedRail-captcha):
+
+    thsr-captcha/<set>/images/1.jpg ... N.jpg
+    thsr-captcha/<set>/labels.csv      line N = label of N.jpg
+
+Every set found there is used (the study's two: handlabeled-5000 and
+verified-11000). The held-out test split is 3,000 images chosen by a hash of
+each image's *content*, so it does not depend on file order or on which
+machine reads it, and byte-identical copies (verified-11000 has 27 groups)
+always land on the same side. The remaining images, in the same hashed order,
+are split into training and validation (the last `val_fraction`, like Keras's
+validation_split); the test split is never used for training or model
+selection.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.captcha import encode, read_labels
+from core.datadir import data_dir as resolve_data_dir
+
+FOLDER = "thsr-captcha"
+TEST_SIZE = 3000
+SPLIT_SALT = "cnnlab-thsr-split-v1"
+SOURCE_URL = "https://github.com/gary9987/keras-TaiwanHighSpeedRail-captcha"
+CACHE_ENV = "CNNLAB_CACHE_DIR"
+
+
+class CaptchaDataNotFound(FileNotFoundError):
+    pass
+
+
+@dataclass(frozen=True)
+class Item:
+    source: str      # set name, e.g. "verified-11000"
+    number: int      # N of N.jpg
+    path: Path
+    label: str
+    digest: str      # sha1 of the file's bytes
+
+    @property
+    def ref(self) -> str:
+        return f"{self.source}/{self.number}"
+
+
+def captcha_root(data_dir=None) -> Path:
+    root = resolve_data_dir(data_dir)
+    for cand in (root / FOLDER, root):
+        if cand.is_dir() and any((d / "labels.csv").is_file() for d in cand.iterdir() if d.is_dir()):
+            return cand
+    raise CaptchaDataNotFound(
+        f"no captcha sets under {root / FOLDER}: expected <set>/images/N.jpg and "
+        f"<set>/labels.csv (one label per line). Get them from {SOURCE_URL} and point "
+        f"--data-dir or $CNNLAB_DATA_DIR at the folder holding {FOLDER}/.")
+
+
+def list_items(data_dir=None) -> list[Item]:
+    root = captcha_root(data_dir)
+    items = []
+    for set_dir in sorted(d for d in root.iterdir() if (d / "labels.csv").is_file()):
+        labels = read_labels(set_dir / "labels.csv")
+        for n, label in enumerate(labels, start=1):
+            path = set_dir / "images" / f"{n}.jpg"
+            if not path.is_file():
+                raise CaptchaDataNotFound(f"{path} is missing (labels.csv has {len(labels)} lines)")
+            digest = hashlib.sha1(path.read_bytes()).hexdigest()
+            items.append(Item(set_dir.name, n, path, label, digest))
+    return items
+
+
+def _rank(digest: str) -> str:
+    return hashlib.sha256(f"{SPLIT_SALT}:{digest}".encode()).hexdigest()
+
+
+def split(items: list[Item], test_size: int = TEST_SIZE, val_fraction: float = 0.2):
+    """(train, val, test) lists of items. Groups of identical images move
+    together; the test split takes whole groups in hashed order until it holds
+    exactly `test_size` images (skipping a group that would overshoot)."""
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(it.digest, []).append(it)
+    order = sorted(groups, key=_rank)
+    test, rest = [], []
+    for d in order:
+        g = groups[d]
+        if len(test) + len(g) <= test_size:
+            test.extend(g)
+        else:
+            rest.append(g)
+    n_rest = sum(len(g) for g in rest)
+    n_train_target = int(n_rest * (1 - val_fraction))
+    train, val = [], []
+    for g in rest:
+        (train if len(train) < n_train_target else val).extend(g)
+    return train, val, test
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path("~/.cache/cnnlab/cache").expanduser()
+
+
+def preprocess_items(items: list[Item], preprocess: str, options: dict | None = None) -> np.ndarray:
+    """uint8 array (N, H, W, C) of preprocessed images, cached on disk by the
+    images' contents and the preprocessing, so a second run skips decoding."""
+    from core.captcha.preprocess import get_preprocessor, load_image
+
+    options = options or {}
+    fn = get_preprocessor(preprocess, **options)
+    key = hashlib.sha1(repr((preprocess, sorted(options.items()), [it.digest for it in items])).encode())
+    cache = _cache_dir() / f"captcha-{preprocess}-{key.hexdigest()[:16]}.npy"
+    if cache.is_file():
+        try:
+            return np.load(cache)
+        except (OSError, ValueError):
+            pass  # a half-written cache from a killed run: rebuild it
+    arr = np.stack([np.round(fn(load_image(it.path)) * 255).astype(np.uint8) for it in items])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, arr)
+    os.replace(tmp, cache)
+    return arr
+
+
+def labels_array(items: list[Item]) -> np.ndarray:
+    return np.array([encode(it.label) for it in items], dtype="int64").reshape(-1, 4)
+
+
+def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
+    """The `data` section of a captcha config -> arrays for train.py.
+    x: float32 in [0, 1]; y: (N, 4) int class indices."""
+    items = list_items(data_dir)
+    train, val, test = split(items, cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
+    if cfg.get("train_limit"):
+        train = train[:cfg["train_limit"]]
+        val = val[:max(1, cfg["train_limit"] // 4)]
+    if cfg.get("test_limit"):
+        test = test[:cfg["test_limit"]]
+    pre, opts = cfg["preprocess"], cfg.get("preprocess_options", {})
+    out = {}
+    for name, part in (("train", train), ("val", val), ("test", test)):
+        out[f"x_{name}"] = preprocess_items(part, pre, opts).astype("float32") / 255.0
+        out[f"y_{name}"] = labels_array(part)
+    out["test_items"] = test
+    return out

@@ -1,0 +1,129 @@
+"""What train.py needs to know about the 4-head captcha models.
+
+Targets go to the heads by name; each head gets its own sparse cross-entropy
+and accuracy; a callback adds the figures users actually care about (exact
+match of all four characters, mean character accuracy) to every epoch's row.
+Keras 3 accepts `class_weight` only for single-output models, so per-head
+weighting, when a config asks for it, is passed as one `sample_weight` array
+per output.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core.captcha import N_CHARS, decode
+
+HEADS = [f"fc13_W{i + 1}" for i in range(N_CHARS)]
+
+
+def targets(y: np.ndarray) -> dict:
+    return {h: y[:, i] for i, h in enumerate(HEADS)}
+
+
+def compile_model(model, optimizer, label_smoothing: float = 0.0):
+    if label_smoothing:
+        # Label smoothing needs one-hot targets; keep sparse labels and let the
+        # loss expand them (CategoricalCrossentropy on sparse ints would fail).
+        loss = {h: SparseSmoothedCE(label_smoothing, name=f"{h}_loss") for h in HEADS}
+    else:
+        loss = {h: "sparse_categorical_crossentropy" for h in HEADS}
+    model.compile(optimizer=optimizer, loss=loss, metrics={h: ["accuracy"] for h in HEADS})
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+class SparseSmoothedCE(keras.losses.Loss):
+    def __init__(self, smoothing=0.1, name="sparse_smoothed_ce", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.smoothing = smoothing
+
+    def call(self, y_true, y_pred):
+        classes = keras.ops.shape(y_pred)[-1]
+        onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), classes)
+        return keras.losses.categorical_crossentropy(onehot, y_pred,
+                                                     label_smoothing=self.smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "smoothing": self.smoothing}
+
+
+def predict_indices(model, x: np.ndarray, batch_size: int = 512):
+    """(N, 4) predicted indices and (N, 4) confidences."""
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    if isinstance(probs, dict):
+        probs = [probs[h] for h in HEADS]
+    probs = np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)
+    return probs.argmax(-1), probs.max(-1)
+
+
+def scores(pred: np.ndarray, y: np.ndarray) -> dict:
+    right = pred == y
+    out = {"exact_match": float(right.all(1).mean()), "char_accuracy": float(right.mean())}
+    for i, h in enumerate(HEADS):
+        out[f"{h}_accuracy"] = float(right[:, i].mean())
+    return out
+
+
+class WordAccuracy(keras.callbacks.Callback):
+    """Adds val_exact_match and character accuracies to each epoch's logs.
+
+    `accuracy` / `val_accuracy` are the mean character accuracy over the four
+    heads (training: the heads' running accuracies), so the generic charts and
+    the overfitting view (train minus validation) work for captchas as for
+    MNIST; `val_exact_match` is all four characters right. Listed before the
+    history writer, so they land in history.csv."""
+
+    def __init__(self, x_val, y_val):
+        super().__init__()
+        self.x_val, self.y_val = x_val, y_val
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        pred, _ = predict_indices(self.model, self.x_val)
+        s = scores(pred, self.y_val)
+        logs["val_exact_match"] = s["exact_match"]
+        logs["val_accuracy"] = s["char_accuracy"]
+        heads = [logs.get(f"{h}_accuracy") for h in HEADS]
+        if all(v is not None for v in heads):
+            logs["accuracy"] = float(np.mean(heads))
+
+
+def evaluate(model, data: dict, path: Path) -> dict:
+    """Test figures plus a predictions.csv (one row per test image) that the
+    pages read for the confusion matrix and the failure gallery."""
+    t = time.perf_counter()
+    pred, conf = predict_indices(model, data["x_test"])
+    seconds = time.perf_counter() - t
+    y = data["y_test"]
+    out = scores(pred, y)
+    out["accuracy"] = out["exact_match"]  # the headline figure of every run table
+    out["model_ms_per_image_batched"] = 1000 * seconds / max(1, len(y))
+    items = data.get("test_items") or [None] * len(y)
+    tmp = path / ".predictions.tmp.csv"
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "label", "prediction", "confidence_min", *[f"conf{i + 1}" for i in range(N_CHARS)]])
+        for it, yt, pt, c in zip(items, y, pred, conf):
+            w.writerow([it.ref if it else "", decode(yt), decode(pt), f"{c.min():.4f}",
+                        *[f"{v:.4f}" for v in c]])
+    tmp.replace(path / "predictions.csv")
+    return out
+
+
+def balanced_sample_weight(y: np.ndarray) -> dict:
+    """Per-output sample weights that balance each head's classes
+    (weight = n / (classes x count)), the multi-output stand-in for
+    class_weight='balanced'."""
+    from core.captcha import ALPHABET
+
+    out = {}
+    for i, h in enumerate(HEADS):
+        counts = np.bincount(y[:, i], minlength=len(ALPHABET)).astype("float64")
+        w = len(y) / (len(ALPHABET) * np.maximum(counts, 1))
+        out[h] = w[y[:, i]].astype("float32")
+    return out

@@ -14,6 +14,13 @@ nav = st.navigation({
                 default=True)],
     "MNIST": [st.Page("pages/mnist.py", title="全連接網路與 CNN" if zh else "Dense nets vs CNNs",
                       icon="✍️", url_path="mnist")],
+    ("驗證碼" if zh else "Captcha"): [
+        st.Page("pages/captcha_demo.py", title="辨識驗證碼" if zh else "Read a captcha", icon="🔤",
+                url_path="captcha"),
+        st.Page("pages/captcha_preprocess.py", title="前處理" if zh else "Preprocessing", icon="🧹",
+                url_path="captcha-preprocessing"),
+        st.Page("pages/captcha_models.py", title="模型與結果" if zh else "Models and results", icon="📈",
+                url_path="captcha-models")],
     ("Runs" if not zh else "實驗紀錄"): [
         st.Page("pages/runs.py", title="所有 run" if zh else "All runs", icon="🗂️", url_path="runs")],
 })

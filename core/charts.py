@@ -12,7 +12,7 @@ from core.records import Run
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
-def curves_frame(rows: list[dict]) -> pd.DataFrame:
+def curves_frame(rows: list[dict], metrics=METRICS) -> pd.DataFrame:
     """Long table of the done runs behind experiment rows (core.results):
     experiment label, seed, epoch, metric, value; plus gap_accuracy =
     accuracy - val_accuracy (the overfitting view). Built from plain tuples:
@@ -26,7 +26,7 @@ def curves_frame(rows: list[dict]) -> pd.DataFrame:
             seed = r.config.get("seed")
             for h in r.history:
                 epoch = h.get("epoch")
-                for m in METRICS:
+                for m in metrics:
                     if h.get(m) is not None:
                         records.append((epoch, m, h[m], exp, seed))
                 if h.get("accuracy") is not None and h.get("val_accuracy") is not None:
@@ -75,3 +75,13 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100)):
         layers.append(base.mark_point(shape="diamond", color="red", size=90, filled=True).encode(
             x="seed:Q", tooltip=[alt.Tooltip("seed:Q", format=".2f", title="seed's figure")]))
     return alt.layer(*layers).properties(height=36 * len(acc) + 40)
+
+
+def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str):
+    """Which characters are mistaken for which (off-diagonal counts only)."""
+    return alt.Chart(conf).mark_rect().encode(
+        x=alt.X("predicted:N", sort=list(alphabet), title=title_pred),
+        y=alt.Y("true:N", sort=list(alphabet), title=title_true),
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered")),
+        tooltip=["true:N", "predicted:N", "count:Q"],
+    ).properties(width=380, height=380)

@@ -172,7 +172,7 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
 
     t_eval = time.perf_counter()
     if captcha:
-        test = task.evaluate(model, data, path)
+        test = task.evaluate(model, data, path, config["data"])
     else:
         test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
                               return_dict=True)

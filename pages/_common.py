@@ -39,7 +39,7 @@ def page_blocks(page: str) -> list:
     return _blocks(page, lang(), str(runs_dir()), runs_signature())
 
 
-PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": ""}
+PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": "", "pages/captcha_models.py": "captcha-models"}
 
 
 def render(blocks: list) -> None:
@@ -164,3 +164,63 @@ def job_status(experiments: list[str]) -> None:
         elif status in ("cancelled", "interrupted"):
             box.warning(t(f"{status.capitalize()}; earlier runs are untouched.",
                           f"已{'取消' if status == 'cancelled' else '中斷'}；先前的結果不受影響。"))
+
+
+# --- captcha ---------------------------------------------------------------------
+
+def captcha_models() -> dict:
+    """Label -> model file: the committed default first, then every finished
+    captcha run that kept its model."""
+    from core.captcha.recognizer import DEFAULT_MODEL, DEFAULT_RUN
+    out = {t(f"default: {DEFAULT_RUN}", f"預設：{DEFAULT_RUN}"): DEFAULT_MODEL}
+    for r in list_runs():
+        if (r.config.get("data") or {}).get("dataset") == "thsr-captcha" and r.status == "done" \
+                and (r.path / "model.keras").is_file() and r.ref != DEFAULT_RUN:
+            out[r.ref + ("" if r.origin == "study" else t(" (yours)", "（你的）"))] = r.path / "model.keras"
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _recognizer(path: str, mtime: float):
+    from core.captcha.recognizer import Recognizer
+    return Recognizer(path)
+
+
+def recognizer(path: str):
+    from pathlib import Path
+    p = Path(path)
+    return _recognizer(path, p.stat().st_mtime if p.exists() else 0.0)
+
+
+@st.cache_data(show_spinner=False)
+def sample_captchas(n: int, seed: int = 0) -> list:
+    from core.captcha.data import test_samples
+    return test_samples(n, seed=seed)
+
+
+@st.cache_data(show_spinner=False)
+def generated_captcha(seed: int):
+    import numpy as np
+
+    from core.captcha.synth import make_captcha
+    return make_captcha(np.random.default_rng(seed))[0]
+
+
+@st.cache_data(show_spinner=False)
+def _failure_images(root: str, signature: tuple, n: int) -> list:
+    """(caption, image bytes) of the least confident test failures of the
+    default model's run, when the real captchas are on this machine."""
+    from core.captcha import views
+    from core.captcha.data import image_bytes
+    from core.captcha.recognizer import DEFAULT_MODEL
+    pred = views.read_predictions([DEFAULT_MODEL.parent])
+    out = []
+    for _, row in views.failures(pred, n).iterrows():
+        data = image_bytes(row["image"])
+        if data:
+            out.append((f"{row['image']}: {row['label']} → {row['prediction']}", data))
+    return out
+
+
+def failure_images(n: int) -> list:
+    return _failure_images(str(runs_dir()), runs_signature(), n)

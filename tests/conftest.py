@@ -75,3 +75,54 @@ def pytest_configure(config):
     # Keras's TF backend trips NumPy 2's copy-keyword deprecation on every
     # predict; it is Keras's to fix and drowns the real output.
     config.addinivalue_line("filterwarnings", "ignore:__array__ implementation:DeprecationWarning")
+
+
+def write_captcha_set(root: Path, name: str, n: int, seed: int, duplicates=()) -> list[str]:
+    """A generated captcha set in the real layout: <name>/images/N.jpg holding
+    PNG bytes, <name>/labels.csv lower case with CRLF. `duplicates` lists
+    (i, j) pairs: image j is written as a byte copy of image i."""
+    from PIL import Image
+
+    from core.captcha.synth import make_dataset
+
+    images, labels = make_dataset(n, seed=seed)
+    d = root / name / "images"
+    d.mkdir(parents=True)
+    for i, img in enumerate(images, start=1):
+        Image.fromarray(img).save(d / f"{i}.jpg", format="PNG")
+    for i, j in duplicates:
+        (d / f"{j}.jpg").write_bytes((d / f"{i}.jpg").read_bytes())
+        labels[j - 1] = labels[i - 1]
+    (root / name / "labels.csv").write_bytes("".join(f"{l.lower()}\r\n" for l in labels).encode())
+    return labels
+
+
+@pytest.fixture
+def tiny_captchas(tmp_path, monkeypatch) -> Path:
+    """A data directory with two small generated captcha sets (with a
+    duplicate pair), and a private preprocessing cache."""
+    root = tmp_path / "data"
+    write_captcha_set(root / "thsr-captcha", "setA", 40, seed=1, duplicates=[(3, 4), (10, 11)])
+    write_captcha_set(root / "thsr-captcha", "setB", 30, seed=2)
+    monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture
+def untrained_captcha_model(tmp_path) -> Path:
+    """Our captcha architecture with random weights, saved like a run's model."""
+    from core.models import build_model
+
+    path = tmp_path / "model" / "model.keras"
+    path.parent.mkdir()
+    build_model("captcha_fast").save(path)
+    return path
+
+
+@pytest.fixture
+def real_captchas() -> Path:
+    """The data directory holding the real THSR captchas, or skip."""
+    for root in (os.environ.get("CNNLAB_DATA_DIR"), SHARED_DATA):
+        if root and (Path(root) / "thsr-captcha" / "verified-11000" / "labels.csv").exists():
+            return Path(root)
+    pytest.skip(f"real THSR captchas not found in $CNNLAB_DATA_DIR or {SHARED_DATA}")

@@ -151,3 +151,27 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
         out[f"y_{name}"] = labels_array(part)
     out["test_items"] = test
     return out
+
+
+def test_samples(n: int = 4, data_dir=None, seed: int = 0) -> list[tuple[str, bytes]]:
+    """(name, file bytes) of n captchas from the held-out test split, or []
+    when the real data is not on this machine (the app then waits for uploads)."""
+    try:
+        items = list_items(data_dir)
+    except (CaptchaDataNotFound, OSError, ValueError):
+        return []
+    _, _, test = split(items)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(test), size=min(n, len(test)), replace=False)
+    return [(test[i].ref, test[i].path.read_bytes()) for i in pick]
+
+
+def image_bytes(ref: str, data_dir=None) -> bytes | None:
+    """The file behind a 'set/N' reference of predictions.csv, if present here."""
+    try:
+        root = captcha_root(data_dir)
+    except CaptchaDataNotFound:
+        return None
+    set_name, _, number = ref.partition("/")
+    path = root / set_name / "images" / f"{number}.jpg"
+    return path.read_bytes() if path.is_file() else None

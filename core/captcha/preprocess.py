@@ -151,3 +151,19 @@ def get_preprocessor(name: str, **options):
     if options:
         raise ValueError(f"{name} takes no options, got {sorted(options)}")
     return PREPROCESS[name]
+
+
+def overlay_arc(rgb: np.ndarray, steps: Dn2Steps) -> np.ndarray:
+    """The raw image with the fitted arc's erased band tinted red (for the pages)."""
+    out = rgb.copy()
+    if steps.arc_mask is not None and steps.arc_mask.any():
+        out[steps.arc_mask] = (0.5 * out[steps.arc_mask] + [127, 0, 0]).astype(np.uint8)
+    return out
+
+
+def upscale(arr: np.ndarray, factor: int = 3) -> np.ndarray:
+    """Nearest-neighbour enlargement so small steps are visible on a page."""
+    arr = arr if arr.dtype == np.uint8 else np.clip(arr * 255, 0, 255).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    return np.kron(arr, np.ones((factor, factor) + (1,) * (arr.ndim - 2), dtype=np.uint8))

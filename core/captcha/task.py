@@ -93,7 +93,26 @@ class WordAccuracy(keras.callbacks.Callback):
             logs["accuracy"] = float(np.mean(heads))
 
 
-def evaluate(model, data: dict, path: Path) -> dict:
+def time_single_images(model, items, data_cfg: dict, n: int = 100) -> dict:
+    """What one upload costs: read the file, preprocess, predict, one image at
+    a time (median and mean over up to n test images, after one warm-up)."""
+    from core.captcha.preprocess import get_preprocessor, load_image
+
+    fn = get_preprocessor(data_cfg["preprocess"], **data_cfg.get("preprocess_options", {}))
+    items = [it for it in items[:n + 1] if it is not None]
+    times = []
+    for it in items:
+        t = time.perf_counter()
+        model.predict_on_batch(fn(load_image(it.path))[None])
+        times.append(1000 * (time.perf_counter() - t))
+    times = times[1:]  # the first call builds the graph
+    if not times:
+        return {}
+    return {"ms_per_image_single_median": float(np.median(times)),
+            "ms_per_image_single_mean": float(np.mean(times))}
+
+
+def evaluate(model, data: dict, path: Path, data_cfg: dict | None = None) -> dict:
     """Test figures plus a predictions.csv (one row per test image) that the
     pages read for the confusion matrix and the failure gallery."""
     t = time.perf_counter()
@@ -104,6 +123,8 @@ def evaluate(model, data: dict, path: Path) -> dict:
     out["accuracy"] = out["exact_match"]  # the headline figure of every run table
     out["model_ms_per_image_batched"] = 1000 * seconds / max(1, len(y))
     items = data.get("test_items") or [None] * len(y)
+    if data_cfg and items[0] is not None:
+        out.update(time_single_images(model, items, data_cfg))
     tmp = path / ".predictions.tmp.csv"
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f)

@@ -1,0 +1,127 @@
+"""Command line for reading captchas (other tools parse its output: keep it exact).
+
+    python -m core.captcha predict [--model PATH] IMAGE...
+        one line per image: path TAB four upper-case characters
+    python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
+        line N of FILE labels DIR/N.jpg; the last line is JSON
+        {"n", "exact_match", "char_accuracy", "ms_per_image"}
+
+Unreadable images are reported on stderr (and count as wrong in evaluate);
+exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's banner off stdout/stderr
+
+
+def _recognizer(path):
+    from core.captcha.recognizer import ModelNotFound, Recognizer
+    try:
+        return Recognizer(path)
+    except ModelNotFound as e:
+        sys.exit(f"error: {e}")
+
+
+def cmd_predict(args) -> int:
+    rec = _recognizer(args.model)
+    failed = 0
+    for path, reading in zip(args.images, rec.read_many(args.images)):
+        if isinstance(reading, Exception):
+            failed += 1
+            print(f"{path}: {reading}", file=sys.stderr)
+        else:
+            print(f"{path}\t{reading.text}", flush=False)
+    sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from core.captcha import LabelError, N_CHARS, read_labels
+
+    try:
+        labels = read_labels(args.labels)
+    except (OSError, LabelError) as e:
+        sys.exit(f"error: {e}")
+    if not labels:
+        sys.exit(f"error: {args.labels} holds no labels")
+    images = [Path(args.images) / f"{n}.jpg" for n in range(1, len(labels) + 1)]
+    missing = [str(p) for p in images if not p.is_file()]
+    if missing:
+        sys.exit(f"error: {len(missing)} image(s) named by the labels are missing, "
+                 f"first {missing[0]}")
+    rec = _recognizer(args.model)
+    t = time.perf_counter()
+    readings = rec.read_many(images)
+    seconds = time.perf_counter() - t
+    exact = chars = unreadable = 0
+    for path, label, r in zip(images, labels, readings):
+        if isinstance(r, Exception):
+            unreadable += 1
+            print(f"{path}: {r}", file=sys.stderr)
+            continue
+        right = sum(a == b for a, b in zip(r.text, label))
+        chars += right
+        exact += right == N_CHARS
+    n = len(labels)
+    if unreadable:
+        print(f"{unreadable} unreadable image(s) counted as wrong")
+    print(json.dumps({"n": n, "exact_match": exact / n, "char_accuracy": chars / (N_CHARS * n),
+                      "ms_per_image": 1000 * seconds / n}))
+    return 0
+
+
+def cmd_robustness(args) -> int:
+    """Exact match on transformed copies of the held-out test split; the
+    table is printed and saved as robustness.json beside the model."""
+    from pathlib import Path
+
+    from core.captcha.data import CaptchaDataNotFound, list_items, split
+    from core.captcha.robustness import evaluate_transforms
+    from core.records import atomic_write_json
+
+    try:
+        _, _, test = split(list_items(args.data_dir))
+    except CaptchaDataNotFound as e:
+        sys.exit(f"error: {e}")
+    rec = _recognizer(args.model)
+    rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test)
+    for r in rows:
+        print(f"{r['transform']:32s} exact {100 * r['exact_match']:6.2f} %   "
+              f"chars {100 * r['char_accuracy']:6.2f} %   (n={r['n']})")
+    out = Path(args.out) if args.out else rec.path.parent / "robustness.json"
+    atomic_write_json(out, {"model": str(rec.path), "rows": rows})
+    print(json.dumps({"saved": str(out)}))
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m core.captcha",
+                                description="Read THSR booking captchas (4 characters).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("predict", help="print PATH<TAB>CHARS for each image")
+    pp.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pp.add_argument("images", nargs="+", metavar="IMAGE")
+    pe = sub.add_parser("evaluate", help="accuracy and speed on a labelled folder")
+    pe.add_argument("--images", required=True, metavar="DIR", help="folder of 1.jpg, 2.jpg, ...")
+    pe.add_argument("--labels", required=True, metavar="FILE", help="line N = label of N.jpg")
+    pe.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pr = sub.add_parser("robustness", help="accuracy on cropped / padded / scaled test copies")
+    pr.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
+    pr.add_argument("--limit", type=int, help="only the first N test images")
+    pr.add_argument("--out", help="where to save the JSON (default: beside the model)")
+    args = p.parse_args(argv)
+    return {"predict": cmd_predict, "evaluate": cmd_evaluate,
+            "robustness": cmd_robustness}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

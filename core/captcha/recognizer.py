@@ -1,0 +1,114 @@
+"""Load a captcha model once and read captchas with it: the path shared by the
+command line and the demo page.
+
+A model file knows its layers but not how its input was prepared, so the
+preprocessing is taken from the run's config.json beside the model when there
+is one, otherwise from the registered model's name (captcha_seed1 -> nopre,
+...), with the input size read from the model itself.
+"""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.captcha import ALPHABET, N_CHARS, decode
+from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image
+from core.records import REPO_ROOT
+
+# The committed default model: a run of our own pipeline (see README).
+DEFAULT_RUN = "captcha-fast/s0-e9f81fc8"
+DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
+
+
+class ModelNotFound(FileNotFoundError):
+    pass
+
+
+@dataclass
+class Reading:
+    text: str                 # four upper-case characters
+    confidence: np.ndarray    # (4,) probability of each chosen character
+    probs: np.ndarray         # (4, 19)
+
+
+def _preprocessing_for(model, model_path: Path):
+    from core.captcha.models import PREPROCESSING
+
+    cfg_file = model_path.parent / "config.json"
+    if cfg_file.is_file():
+        try:
+            data = json.loads(cfg_file.read_text())["data"]
+            return data["preprocess"], data.get("preprocess_options", {})
+        except (ValueError, KeyError):
+            pass  # not a run's config: fall back to the model's own shape
+    h, w, c = model.input_shape[1:]
+    name = PREPROCESSING.get(model.name) or ("nopre" if c == 3 else "grey")
+    return name, ({"height": h, "width": w} if name == "grey" else {})
+
+
+class Recognizer:
+    def __init__(self, model_path=None):
+        import keras
+
+        self.path = Path(model_path) if model_path else DEFAULT_MODEL
+        if not self.path.is_file():
+            hint = ("the default model is committed with the repository; is the checkout complete?"
+                    if model_path is None else "give the path of a .keras file")
+            raise ModelNotFound(f"no model at {self.path} ({hint})")
+        try:
+            self.model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
+        except Exception as e:  # a corrupt or foreign file: say so, do not crash the caller
+            raise ModelNotFound(f"{self.path} is not a loadable Keras model ({type(e).__name__}: {e})") from e
+        outs = self.model.outputs
+        if len(outs) != N_CHARS or any(o.shape[-1] != len(ALPHABET) for o in outs):
+            raise ModelNotFound(f"{self.path} is not a captcha model "
+                                f"(expected {N_CHARS} outputs of {len(ALPHABET)} classes)")
+        self.preprocess_name, self.preprocess_options = _preprocessing_for(self.model, self.path)
+        self.preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        self.read_arrays(np.zeros((1, *self.model.input_shape[1:]), "float32"))  # warm up
+
+    def read_arrays(self, x: np.ndarray) -> list[Reading]:
+        """Preprocessed batch -> readings. predict_on_batch runs the compiled
+        graph without Model.predict's per-call dataset set-up (ms that matter
+        for one upload)."""
+        probs = self.model.predict_on_batch(x)
+        if isinstance(probs, dict):
+            probs = [probs[k] for k in sorted(probs)]
+        probs = np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)
+        idx = probs.argmax(-1)
+        conf = probs.max(-1)
+        return [Reading(decode(i), c, p) for i, c, p in zip(idx, conf, probs)]
+
+    def read(self, source) -> Reading:
+        """One image (path, bytes or file object). Raises CaptchaImageError."""
+        return self.read_arrays(self.preprocess(load_image(source))[None])[0]
+
+    def read_many(self, sources, batch_size: int = 256, workers: int = 2):
+        """Readings (or the CaptchaImageError) for many images, decoded on a
+        few threads (PIL releases the GIL) and predicted in batches."""
+        def prep(src):
+            try:
+                return self.preprocess(load_image(src))
+            except CaptchaImageError as e:
+                return e
+
+        out = []
+        sources = list(sources)
+        with ThreadPoolExecutor(workers) as pool:
+            for start in range(0, len(sources), batch_size):
+                arrays = list(pool.map(prep, sources[start:start + batch_size]))
+                good = [a for a in arrays if not isinstance(a, Exception)]
+                readings = iter(self.read_arrays(np.stack(good)) if good else [])
+                out.extend(a if isinstance(a, Exception) else next(readings) for a in arrays)
+        return out
+
+
+def timed(fn, *args, **kwargs):
+    t = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - t

@@ -1,0 +1,58 @@
+"""Does a model still read captchas framed differently from its training images?
+
+Each transformation makes a copy of every held-out test image (cropped,
+padded or scaled), and the model reads the copies exactly as it reads an
+upload. The clean split is included as the reference row.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from core.captcha import N_CHARS
+
+
+def _crop(rgb, top, bottom, left, right):
+    h, w = rgb.shape[:2]
+    return rgb[top:h - bottom, left:w - right]
+
+
+def _pad(rgb, px, mode):
+    if mode == "white":
+        return np.pad(rgb, ((px, px), (px, px), (0, 0)), constant_values=255)
+    return np.pad(rgb, ((px, px), (px, px), (0, 0)), mode="edge")
+
+
+def _scale(rgb, f):
+    h, w = rgb.shape[:2]
+    return np.asarray(Image.fromarray(rgb).resize((round(w * f), round(h * f)), Image.BILINEAR))
+
+
+TRANSFORMS = {
+    "clean": lambda x: x,
+    "crop 3 px all round": lambda x: _crop(x, 3, 3, 3, 3),
+    "crop 8 px left and right": lambda x: _crop(x, 0, 0, 8, 8),
+    "pad 6 px white": lambda x: _pad(x, 6, "white"),
+    "pad 6 px edge colour": lambda x: _pad(x, 6, "edge"),
+    "pad 10 px left only (shifted)": lambda x: np.pad(x, ((0, 0), (10, 0), (0, 0)), mode="edge"),
+    "scaled x0.7": lambda x: _scale(x, 0.7),
+    "scaled x1.6": lambda x: _scale(x, 1.6),
+}
+
+
+def evaluate_transforms(recognizer, items, transforms=None) -> list[dict]:
+    from core.captcha.preprocess import load_image
+
+    transforms = transforms or TRANSFORMS
+    raw = [load_image(it.path) for it in items]
+    labels = [it.label for it in items]
+    rows = []
+    for name, fn in transforms.items():
+        x = np.stack([recognizer.preprocess(fn(img)) for img in raw])
+        texts = [r.text for start in range(0, len(x), 512)
+                 for r in recognizer.read_arrays(x[start:start + 512])]
+        right = np.array([[a == b for a, b in zip(t, l)] for t, l in zip(texts, labels)])
+        rows.append({"transform": name, "n": len(items),
+                     "exact_match": float(right.all(1).mean()),
+                     "char_accuracy": float(right.sum() / (N_CHARS * len(items)))})
+    return rows

@@ -1,0 +1,118 @@
+"""AppTests of the three captcha pages: demo uploads (good and bad), live
+preprocessing, and the models page on run records written here."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from core.captcha import ALPHABET
+from core.captcha.synth import make_captcha
+from core.records import atomic_write_json, config_hash, write_history
+from experiments import get_config
+
+APP = str(REPO / "streamlit_app.py")
+
+
+def png(arr, fmt="PNG"):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, fmt)
+    return buf.getvalue()
+
+
+def open_page(page, monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))  # no real samples
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
+    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
+    rng = np.random.default_rng(0)
+    good = png(make_captcha(rng)[0])
+    gif = png(make_captcha(rng)[0], "GIF")
+    wide = png(np.full((20, 400, 3), 200, np.uint8))
+    at.file_uploader[0].set_value([
+        ("good.png", good, "image/png"), ("text.jpg", b"this is not an image", "image/jpeg"),
+        ("empty.png", b"", "image/png"), ("banner.png", wide, "image/png"),
+        ("anim.gif", gif, "image/gif")])
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    errors = " ".join(e.value for e in at.error)
+    assert "text.jpg" in errors and "not a readable image" in errors
+    assert "empty.png" in errors and "empty" in errors
+    assert "banner.png" in errors and "wide and short" in errors
+    chars = [m.value for m in at.metric]
+    assert len(chars) == 8  # two readable captchas, four characters each
+    assert all(len(c) == 1 and c in ALPHABET for c in chars)
+    assert all(m.delta.endswith("%") for m in at.metric)  # a confidence per character
+
+
+def test_demo_without_a_model_says_so(monkeypatch, tmp_path):
+    import core.captcha.recognizer as rec
+    monkeypatch.setattr(rec, "DEFAULT_MODEL", tmp_path / "missing.keras")
+    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
+    assert any("Cannot load the model" in e.value for e in at.error)
+
+
+def test_preprocessing_page_follows_its_sliders(monkeypatch, tmp_path):
+    at = open_page("pages/captcha_preprocess.py", monkeypatch, tmp_path)
+    assert len(at.get("image")) >= 2
+    assert not at.warning
+    threshold = next(s for s in at.slider if "threshold" in s.label)
+    threshold.set_value(0)  # nothing is ink: no arc can be found
+    at.run()
+    assert not at.exception
+    assert any("No arc found" in w.value for w in at.warning)
+
+
+def fake_captcha_run(root, experiment, seed, exact):
+    cfg = {**get_config(experiment), "seed": seed}
+    path = root / experiment / f"s{seed}-{config_hash(cfg)}"
+    atomic_write_json(path / "config.json", cfg)
+    atomic_write_json(path / "meta.json", {"status": "done", "git": {"commit": "abcdef0"},
+                                           "device": {"device": "CPU (2 cores)", "cpu": "test"}})
+    rows = []
+    for e in range(1, 4):
+        row = {"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "accuracy": exact, "val_accuracy": exact,
+               "val_exact_match": exact - 0.1 / e, "lr": 1e-3, "seconds": 10.0}
+        row.update({f"val_fc13_W{i}_accuracy": exact - 0.01 * i / e for i in range(1, 5)})
+        rows.append(row)
+    write_history(path / "history.csv", rows)
+    atomic_write_json(path / "summary.json", {
+        "test": {"accuracy": exact, "exact_match": exact, "char_accuracy": 0.99,
+                 "ms_per_image_single_median": 2.5, "model_ms_per_image_batched": 0.8},
+        "epochs_run": 3, "seconds_per_epoch_median": 10.0,
+        "n_train": 10400, "n_val": 2600, "params": 634412, "best": {"val_accuracy": exact}})
+    (path / "predictions.csv").write_text(
+        "image,label,prediction,confidence_min,conf1,conf2,conf3,conf4\n"
+        "verified-11000/7,ABCD,ABCD,0.99,0.99,0.99,0.99,0.99\n"
+        "verified-11000/8,MNHK,NNHK,0.41,0.41,0.9,0.9,0.9\n"
+        "handlabeled-5000/9,2345,2375,0.60,0.9,0.9,0.60,0.9\n")
+    return path
+
+
+def test_models_page_shows_results_curves_and_confusions(monkeypatch, tmp_path):
+    root = tmp_path / "runs"
+    for seed, exact in enumerate((0.990, 0.992)):
+        fake_captcha_run(root, "captcha-fast", seed, exact)
+    fake_captcha_run(root, "captcha-seed-m2", 0, 0.95)
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
+    at = open_page("pages/captcha_models.py", monkeypatch, tmp_path)
+    from test_app import chart_frames
+    frames = chart_frames(at)
+    text = " ".join(str(f.to_dict()) for f in frames)
+    assert "val_fc13_W4_accuracy" in text and "captcha-fast" in text and "captcha-seed-m2" in text
+    conf = [f for f in frames if {"true", "predicted", "count"} <= set(f.columns)]
+    assert conf and {("M", "N"), ("4", "7")} <= set(zip(conf[0]["true"], conf[0]["predicted"]))
+    tables = [t.value for t in at.dataframe]
+    assert any("wrong positions" in t.columns for t in tables)
+    headline = next(t for t in tables if "experiment" in t.columns and any("image acc" in c for c in t.columns))
+    assert "99.10 ± 0.14 (2)" in headline.to_string()
+    assert "captcha_seed1 — 866,412 parameters" in [h.value for h in at.subheader]

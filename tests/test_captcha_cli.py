@@ -1,0 +1,120 @@
+"""`python -m core.captcha predict / evaluate` (the exact output other tools
+parse) and captcha training through `python -m experiments`."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from conftest import REPO, write_captcha_set
+from core.captcha import ALPHABET, read_labels
+from core.captcha.recognizer import DEFAULT_MODEL
+
+
+def captcha_cli(*args, timeout=240, env=None):
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "core.captcha", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def labelled_folder(tmp_path):
+    labels = write_captcha_set(tmp_path, "set", 12, seed=5)
+    return tmp_path / "set" / "images", tmp_path / "set" / "labels.csv", labels
+
+
+def test_predict_prints_path_tab_four_characters(labelled_folder, untrained_captcha_model, tmp_path):
+    images, _, _ = labelled_folder
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    paths = [str(images / "1.jpg"), str(bad), str(images / "2.jpg")]
+    r = captcha_cli("predict", "--model", str(untrained_captcha_model), *paths)
+    assert r.returncode == 1  # one unreadable image
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2
+    for line, path in zip(lines, [paths[0], paths[2]]):
+        got_path, text = line.split("\t")
+        assert got_path == path
+        assert len(text) == 4 and all(c in ALPHABET for c in text)
+    assert "bad.jpg" in r.stderr and "not a readable image" in r.stderr
+
+
+def test_evaluate_last_line_agrees_with_predict(labelled_folder, untrained_captcha_model):
+    images, labels_file, labels = labelled_folder
+    r = captcha_cli("evaluate", "--images", str(images), "--labels", str(labels_file),
+                    "--model", str(untrained_captcha_model))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(result) == {"n", "exact_match", "char_accuracy", "ms_per_image"}
+    assert result["n"] == 12 and result["ms_per_image"] > 0
+    pred = captcha_cli("predict", "--model", str(untrained_captcha_model),
+                       *[str(images / f"{i}.jpg") for i in range(1, 13)])
+    texts = [line.split("\t")[1] for line in pred.stdout.splitlines()]
+    truth = [l.upper() for l in labels]
+    chars = sum(a == b for t, l in zip(texts, truth) for a, b in zip(t, l))
+    assert result["char_accuracy"] == pytest.approx(chars / 48)
+    assert result["exact_match"] == pytest.approx(sum(t == l for t, l in zip(texts, truth)) / 12)
+
+
+def test_evaluate_refuses_a_bad_label_line(labelled_folder, untrained_captcha_model):
+    images, labels_file, _ = labelled_folder
+    lines = labels_file.read_bytes().split(b"\r\n")
+    lines[2] = b"AB!"
+    labels_file.write_bytes(b"\r\n".join(lines))
+    r = captcha_cli("evaluate", "--images", str(images), "--labels", str(labels_file),
+                    "--model", str(untrained_captcha_model))
+    assert r.returncode != 0 and "line 3" in r.stderr
+
+
+def test_missing_model_is_a_clear_error(labelled_folder, tmp_path):
+    images, _, _ = labelled_folder
+    r = captcha_cli("predict", "--model", str(tmp_path / "nope.keras"), str(images / "1.jpg"))
+    assert r.returncode != 0 and "no model at" in r.stderr
+
+
+def test_committed_default_model_loads_safely_and_is_small():
+    assert DEFAULT_MODEL.is_file(), "the default captcha model must be committed"
+    assert DEFAULT_MODEL.stat().st_size <= 5 * 1024 * 1024
+    model = keras.saving.load_model(DEFAULT_MODEL, safe_mode=True, compile=False)
+    assert len(model.outputs) == 4 and model.outputs[0].shape[-1] == 19
+
+
+def test_default_model_reads_real_captchas(real_captchas):
+    """The committed model on 200 of the held-out test images, through the CLI."""
+    from core.captcha.data import list_items, split
+
+    _, _, test = split(list_items(real_captchas))
+    test = test[:200]
+    r = captcha_cli("predict", *[str(it.path) for it in test])
+    assert r.returncode == 0, r.stderr
+    texts = [line.split("\t")[1] for line in r.stdout.splitlines()]
+    exact = sum(t == it.label for t, it in zip(texts, test)) / len(test)
+    assert exact >= 0.97
+
+
+def test_training_through_experiments_cli(tiny_captchas, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CNNLAB_DATA_DIR": str(tiny_captchas),
+           "CNNLAB_RUNS_DIR": str(tmp_path / "runs")}
+    r = subprocess.run([sys.executable, "-m", "experiments", "run", "captcha-fast", "--quick",
+                        "--set", "data.test_size=15", "--verbose", "0"],
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    run = next((tmp_path / "runs" / "captcha-fast").iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["n_test"] == 15 and 0 <= summary["test"]["exact_match"] <= 1
+    with open(run / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and "val_exact_match" in rows[0] and "fc13_W4_accuracy" in rows[0]
+    with open(run / "predictions.csv") as f:
+        preds = list(csv.DictReader(f))
+    assert len(preds) == 15 and all(len(p["prediction"]) == 4 for p in preds)
+    labels = {f"{s}/{i}": l for s in ("setA", "setB")
+              for i, l in enumerate(read_labels(tiny_captchas / "thsr-captcha" / s / "labels.csv"), 1)}
+    assert all(labels[p["image"]] == p["label"] for p in preds)
+    # the run's model reads captchas through the CLI, preprocessing from its config
+    img = tiny_captchas / "thsr-captcha" / "setA" / "images" / "1.jpg"
+    p = captcha_cli("predict", "--model", str(run / "model.keras"), str(img))
+    assert p.returncode == 0 and p.stdout.startswith(f"{img}\t")

@@ -1,0 +1,79 @@
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+
+from core.captcha.data import CaptchaDataNotFound, list_items, load_splits, preprocess_items, split
+
+
+def test_split_is_deterministic_disjoint_and_keeps_duplicates_together(tiny_captchas):
+    items = list_items(tiny_captchas)
+    assert len(items) == 70
+    train, val, test = split(items, test_size=15)
+    assert len(test) == 15
+    assert len(train) + len(val) + len(test) == 70
+    refs = [{it.ref for it in part} for part in (train, val, test)]
+    assert not (refs[0] & refs[1] or refs[0] & refs[2] or refs[1] & refs[2])
+    for part in (train, val, test):  # each duplicate pair sits wholly in one part
+        names = {it.ref for it in part}
+        for a, b in (("setA/3", "setA/4"), ("setA/10", "setA/11")):
+            assert (a in names) == (b in names)
+    again = split(list_items(tiny_captchas), test_size=15)
+    assert [it.ref for it in again[2]] == [it.ref for it in test]
+
+
+def test_split_follows_content_not_file_names(tiny_captchas, tmp_path):
+    """Renaming a set (or reading it on another machine) must not move images
+    between training and test."""
+    _, _, test = split(list_items(tiny_captchas), test_size=15)
+    renamed = tmp_path / "other"
+    shutil.copytree(tiny_captchas / "thsr-captcha" / "setA", renamed / "thsr-captcha" / "zzz")
+    shutil.copytree(tiny_captchas / "thsr-captcha" / "setB", renamed / "thsr-captcha" / "aaa")
+    _, _, test2 = split(list_items(renamed), test_size=15)
+    assert sorted(it.digest for it in test) == sorted(it.digest for it in test2)
+
+
+def test_missing_data_names_the_expected_layout(tmp_path):
+    with pytest.raises(CaptchaDataNotFound, match="labels.csv"):
+        list_items(tmp_path)
+
+
+def test_preprocessing_is_cached_and_matches(tiny_captchas, tmp_path):
+    items = list_items(tiny_captchas)[:5]
+    a = preprocess_items(items, "grey", {"height": 32, "width": 96})
+    assert a.shape == (5, 32, 96, 1) and a.dtype == np.uint8
+    assert list((tmp_path / "cache").glob("captcha-grey-*.npy"))
+    b = preprocess_items(items, "grey", {"height": 32, "width": 96})
+    assert np.array_equal(a, b)
+    c = preprocess_items(items, "dn2")
+    assert c.shape == (5, 50, 130, 1)
+
+
+def test_half_written_cache_is_rebuilt(tiny_captchas, tmp_path):
+    items = list_items(tiny_captchas)[:3]
+    a = preprocess_items(items, "nopre")
+    for f in (tmp_path / "cache").glob("*.npy"):
+        f.write_bytes(f.read_bytes()[:50])  # as if killed mid-write
+    assert np.array_equal(preprocess_items(items, "nopre"), a)
+
+
+def test_load_splits_shapes(tiny_captchas):
+    d = load_splits({"dataset": "thsr-captcha", "preprocess": "nopre", "test_size": 10,
+                     "val_fraction": 0.2}, 0, tiny_captchas)
+    assert d["x_train"].shape[1:] == (50, 130, 3) and d["y_train"].shape[1] == 4
+    assert len(d["y_test"]) == 10 and len(d["y_train"]) + len(d["y_val"]) == 60
+    assert d["x_train"].max() <= 1.0 and d["y_train"].max() < 19
+
+
+def test_real_split_holds_3000_and_no_training_image(real_captchas):
+    items = list_items(real_captchas)
+    assert len(items) == 16000
+    train, val, test = split(items)
+    assert len(test) == 3000
+    test_digests = {it.digest for it in test}
+    assert not test_digests & {it.digest for it in train + val}
+    # a stable fingerprint: the split never silently changes between versions
+    fp = hashlib.sha1("".join(sorted(it.ref for it in test)).encode()).hexdigest()
+    assert fp == "43855ce1b1406ee014cba78061ac66569d499c7f"
+    assert (len(train), len(val)) == (10400, 2600)

@@ -58,6 +58,7 @@ SCHEMA = {
         "val_fraction": lambda v: _num(v) and 0 < v < 1,
         "val_size": _pos_int,
         "test_limit": _opt(_pos_int),
+        "pixel_scale": lambda v: _num(v) and v > 0,
         # thsr-captcha only
         "preprocess": _one_of("nopre", "dn2", "grey"),
         "preprocess_options": lambda v: isinstance(v, dict),

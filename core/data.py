@@ -42,8 +42,12 @@ def _mnist(cfg: dict, seed: int, data_dir) -> dict:
     if limit:
         x_test, y_test = x_test[:limit], y_test[:limit]
 
+    # pixel_scale 255 maps pixels to [0, 1]; 1 keeps raw 0-255 values (what a
+    # script that forgets to normalise feeds the network).
+    scale = float(cfg.get("pixel_scale", 255))
+
     def prep(x):
-        return (x.astype("float32") / 255.0)[..., None]
+        return (x.astype("float32") / scale)[..., None]
 
     return {"x_train": prep(x_all[tr]), "y_train": y_all[tr].astype("int64"),
             "x_val": prep(x_all[va]), "y_val": y_all[va].astype("int64"),

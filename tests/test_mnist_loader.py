@@ -75,3 +75,12 @@ def test_random_subsets_are_seeded_and_disjoint(tiny_mnist):
     assert (len(a["y_train"]), len(a["y_val"])) == (240, 60)
     flat_tr = {t.tobytes() for t in a["x_train"]}
     assert not any(v.tobytes() in flat_tr for v in a["x_val"])
+
+
+def test_pixel_scale_option(tiny_mnist):
+    from core.data import load_splits
+    cfg = {"dataset": "mnist", "pool": "train60k", "pool_size": 300, "subset": "first", "val_size": 50}
+    scaled = load_splits(cfg, 0, tiny_mnist)
+    raw = load_splits({**cfg, "pixel_scale": 1}, 0, tiny_mnist)
+    assert scaled["x_train"].max() <= 1.0 < raw["x_train"].max() <= 255.0
+    assert (raw["x_train"] / 255.0 == scaled["x_train"]).all()

@@ -63,6 +63,19 @@ _DEFS = {
                                 "min_lr": 1e-5},
                   "restore_best": True},
     },
+    "captcha-net": lambda: {
+        "title": "Captcha, ours v2: grey 40x112, hidden dense layer, milder zoom/shift",
+        "group": "captcha-ours",
+        "notes": "After captcha-fast under-fitted (~95 % validation exact match).",
+        "data": {"dataset": "thsr-captcha", "preprocess": "grey",
+                 "preprocess_options": {"height": 40, "width": 112}, "val_fraction": 0.2},
+        "model": {"name": "captcha_net", "kwargs": {}},
+        "train": {"epochs": 40, "batch_size": 64, "optimizer": "adam", "learning_rate": 0.001,
+                  "early_stopping": {"monitor": "val_loss", "patience": 8},
+                  "reduce_lr": {"monitor": "val_loss", "factor": 0.5, "patience": 3,
+                                "min_lr": 1e-5},
+                  "restore_best": True},
+    },
 }
 
 TITLES_ZH = {
@@ -70,6 +83,7 @@ TITLES_ZH = {
     "captcha-seed-m1-100ep": "驗證碼 model 1（nopre），原報告流程，100 個 epoch",
     "captcha-seed-m2": "驗證碼 model 2（dn2），原報告流程",
     "captcha-fast": "驗證碼（本專案）：灰階 32x96 小型快速 CNN，縮放與平移增強",
+    "captcha-net": "驗證碼（本專案第二版）：灰階 40x112、隱藏全連接層、較溫和的縮放與平移",
 }
 
 

@@ -102,6 +102,32 @@ def cmd_robustness(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    """Speed of the two uses: one upload at a time (file bytes -> characters,
+    median over N) and many files batched (images per second, end to end)."""
+    import statistics
+
+    rec = _recognizer(args.model)
+    paths = args.images
+    blobs = [open(p, "rb").read() for p in paths]
+    for b in blobs[:3]:
+        rec.read(b)  # warm-up
+    single = []
+    for _ in range(max(1, args.repeat)):
+        for b in blobs:
+            t = time.perf_counter()
+            rec.read(b)
+            single.append(1000 * (time.perf_counter() - t))
+    t = time.perf_counter()
+    rec.read_many(paths)
+    batched = time.perf_counter() - t
+    print(json.dumps({"n": len(paths), "single_ms_median": statistics.median(single),
+                      "single_ms_p90": sorted(single)[int(0.9 * (len(single) - 1))],
+                      "batched_images_per_second": len(paths) / batched,
+                      "threads": os.cpu_count()}))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.captcha",
                                 description="Read THSR booking captchas (4 characters).")
@@ -118,9 +144,13 @@ def main(argv=None) -> int:
     pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     pr.add_argument("--limit", type=int, help="only the first N test images")
     pr.add_argument("--out", help="where to save the JSON (default: beside the model)")
+    pb = sub.add_parser("bench", help="ms per single upload and images/s batched")
+    pb.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pb.add_argument("--repeat", type=int, default=1, help="passes over the images for the single timing")
+    pb.add_argument("images", nargs="+", metavar="IMAGE")
     args = p.parse_args(argv)
-    return {"predict": cmd_predict, "evaluate": cmd_evaluate,
-            "robustness": cmd_robustness}[args.cmd](args)
+    return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
+            "bench": cmd_bench}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -97,11 +97,23 @@ class Recognizer:
             except CaptchaImageError as e:
                 return e
 
+        def prep_batch(batch):
+            return [prep(s) for s in batch]
+
         out = []
         sources = list(sources)
-        with ThreadPoolExecutor(workers) as pool:
-            for start in range(0, len(sources), batch_size):
-                arrays = list(pool.map(prep, sources[start:start + batch_size]))
+        batches = [sources[i:i + batch_size] for i in range(0, len(sources), batch_size)]
+        # Split each batch over the workers and keep the next batch decoding
+        # while the model reads the current one (both release the GIL).
+        chunk = max(1, -(-batch_size // workers))
+        with ThreadPoolExecutor(workers + 1) as pool:
+            def submit(batch):
+                return [pool.submit(prep_batch, batch[i:i + chunk]) for i in range(0, len(batch), chunk)]
+
+            pending = submit(batches[0]) if batches else None
+            for k in range(len(batches)):
+                arrays = [a for f in pending for a in f.result()]
+                pending = submit(batches[k + 1]) if k + 1 < len(batches) else None
                 good = [a for a in arrays if not isinstance(a, Exception)]
                 readings = iter(self.read_arrays(np.stack(good)) if good else [])
                 out.extend(a if isinstance(a, Exception) else next(readings) for a in arrays)

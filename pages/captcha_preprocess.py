@@ -11,11 +11,11 @@ st.markdown(t(
     "[0, 1]. **dn2** turns it grey, removes the salt-and-pepper noise with a median filter, keeps the dark "
     "pixels (a threshold), then removes the arc: in the left and right margins no character stands, so "
     "the ink found there belongs to the arc; a parabola fitted to it is extended across the image and a "
-    "band around it is erased. Our model uses neither cleaning (**grey**: greyscale, 96x32) and learns "
+    "band around it is erased. Our model uses neither cleaning (**grey**: greyscale, resized to 112x40) and learns "
     "to ignore the noise and the arc. Move the sliders to see what each parameter does.",
     "原報告比較了兩種前處理。**nopre** 只把驗證碼縮放為 130x50 並正規化到 [0, 1]。**dn2** 先轉灰階，以中值"
     "濾波去除椒鹽雜訊，依門檻保留深色像素，再移除弧線：左右邊緣沒有字元，那裡的墨跡屬於弧線；以拋物線擬合"
-    "後延伸到整張影像，並擦除其周圍的一條帶狀區域。本專案的模型兩者都不用（**grey**：灰階、96x32），由模型"
+    "後延伸到整張影像，並擦除其周圍的一條帶狀區域。本專案的模型兩者都不用（**grey**：灰階、縮放為 112x40），由模型"
     "自行學會忽略雜訊與弧線。調整滑桿即可看到每個參數的作用。"))
 
 samples = sample_captchas(12, seed=1)
@@ -64,5 +64,5 @@ if steps.arc is None:
 else:
     st.caption(t("fitted y(x) coefficients: ", "擬合 y(x) 係數：") + ", ".join(f"{v:.4g}" for v in steps.arc))
 st.subheader(t("nopre and ours", "nopre 與本專案"))
-st.image([upscale(nopre(rgb), 2), upscale(grey(rgb), 3)],
-         caption=[t("nopre: 130x50 colour", "nopre：130x50 彩色"), t("grey (ours): 96x32", "grey（本專案）：96x32")])
+st.image([upscale(nopre(rgb), 2), upscale(grey(rgb, 40, 112), 3)],
+         caption=[t("nopre: 130x50 colour", "nopre：130x50 彩色"), t("grey (ours): 112x40", "grey（本專案）：112x40")])

@@ -15,7 +15,8 @@ import pytest
 from conftest import REPO
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-PAGES = {"home": "", "mnist": "mnist", "runs": "runs"}
+PAGES = {"home": "", "mnist": "mnist", "runs": "runs", "captcha": "captcha",
+         "captcha-preprocessing": "captcha-preprocessing", "captcha-models": "captcha-models"}
 SHOTS = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),

@@ -98,11 +98,11 @@ def test_default_model_reads_real_captchas(real_captchas):
 def test_training_through_experiments_cli(tiny_captchas, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "CNNLAB_DATA_DIR": str(tiny_captchas),
            "CNNLAB_RUNS_DIR": str(tmp_path / "runs")}
-    r = subprocess.run([sys.executable, "-m", "experiments", "run", "captcha-fast", "--quick",
+    r = subprocess.run([sys.executable, "-m", "experiments", "run", "captcha-net", "--quick",
                         "--set", "data.test_size=15", "--verbose", "0"],
                        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    run = next((tmp_path / "runs" / "captcha-fast").iterdir())
+    run = next((tmp_path / "runs" / "captcha-net").iterdir())
     summary = json.loads((run / "summary.json").read_text())
     assert summary["n_test"] == 15 and 0 <= summary["test"]["exact_match"] <= 1
     with open(run / "history.csv") as f:
@@ -118,3 +118,32 @@ def test_training_through_experiments_cli(tiny_captchas, tmp_path):
     img = tiny_captchas / "thsr-captcha" / "setA" / "images" / "1.jpg"
     p = captcha_cli("predict", "--model", str(run / "model.keras"), str(img))
     assert p.returncode == 0 and p.stdout.startswith(f"{img}\t")
+
+
+def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, tmp_path):
+    from core.captcha.robustness import TRANSFORMS
+    out = tmp_path / "rob.json"
+    r = captcha_cli("robustness", "--model", str(untrained_captcha_model), "--data-dir",
+                    str(tiny_captchas), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["transform"] for row in rows] == list(TRANSFORMS)
+    assert all(row["n"] == 70 and 0 <= row["exact_match"] <= row["char_accuracy"] + 1e-9 for row in rows)
+    images = sorted((tiny_captchas / "thsr-captcha" / "setA" / "images").glob("*.jpg"))[:5]
+    b = captcha_cli("bench", "--model", str(untrained_captcha_model), *map(str, images))
+    assert b.returncode == 0, b.stderr
+    res = json.loads(b.stdout.strip().splitlines()[-1])
+    assert res["n"] == 5 and res["single_ms_median"] > 0 and res["batched_images_per_second"] > 0
+
+
+def test_transforms_change_the_framing_only():
+    import numpy as np
+
+    from core.captcha.robustness import TRANSFORMS
+    from core.captcha.synth import make_captcha
+    img = make_captcha(np.random.default_rng(0), width=120, height=46)[0]
+    shapes = {name: fn(img).shape for name, fn in TRANSFORMS.items()}
+    assert shapes["clean"] == (46, 120, 3)
+    assert shapes["crop 3 px all round"] == (40, 114, 3)
+    assert shapes["pad 6 px white"] == (58, 132, 3)
+    assert shapes["scaled x1.6"] == (74, 192, 3)

@@ -49,3 +49,21 @@ def test_real_label_files_parse(real_data):
         pytest.skip(f"no thsr-captcha under {real_data}")
     assert len(read_labels(root / "handlabeled-5000" / "labels.csv")) == 5000
     assert len(read_labels(root / "verified-11000" / "labels.csv")) == 11000
+
+
+@pytest.mark.parametrize("name,total,shape", [("captcha_fast", 634_412, (32, 96, 1)),
+                                              ("captcha_net", 834_284, (40, 112, 1))])
+def test_our_captcha_models_fit_the_default_model_budget(name, total, shape, tmp_path):
+    """Ours: fixed size, four 19-way heads, under 5 MB on disk, loadable with
+    safe_mode, and the augmentation layers inactive at inference."""
+    model = build_model(name)
+    assert model.count_params() == total
+    assert tuple(model.input.shape) == (None, *shape)
+    assert [tuple(o.shape) for o in model.outputs] == [(None, 19)] * 4
+    model.save(tmp_path / "m.keras")
+    assert (tmp_path / "m.keras").stat().st_size <= 5 * 1024 * 1024
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = np.random.default_rng(0).random((2, *shape)).astype("float32")
+    a = loaded.predict_on_batch(x)
+    b = loaded.predict_on_batch(x)
+    assert all(np.allclose(p, q) for p, q in zip(a, b))

@@ -24,7 +24,7 @@ def many_runs(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("page", [None, "pages/mnist.py", "pages/runs.py"])
+@pytest.mark.parametrize("page", [None, "pages/mnist.py", "pages/runs.py", "pages/captcha_models.py"])
 def test_page_renders_fast_with_200_runs(many_runs, monkeypatch, page, capsys):
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(many_runs))
     import streamlit as st

@@ -2,8 +2,6 @@
 and the retrain panel. No training or data logic here: that is core/."""
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -151,9 +149,10 @@ def job_status(experiments: list[str]) -> None:
             else:
                 box.caption(t("starting…", "啟動中…"))
             if box.button(t("Cancel", "取消"), key=f"cancel-{job.id}"):
+                # No st.rerun here: a click may come in a full-page run, where a
+                # fragment-scoped rerun is an error; the 2-s refresh shows the end.
                 job.cancel()
-                time.sleep(0.5)
-                st.rerun(scope="fragment")
+                box.info(t("Cancelling…", "取消中…"))
         elif status == "failed":
             box.error(t(f"The job failed (exit code {info.get('exit_code')}). End of its log:",
                         f"工作失敗（結束碼 {info.get('exit_code')}）。記錄結尾："))

@@ -51,7 +51,7 @@ SCHEMA = {
     "origin": _one_of("study", "app"),
     "seed": _nonneg_int,
     "data": {
-        "dataset": _one_of("mnist", "thsr-captcha"),
+        "dataset": _one_of("mnist", "thsr-captcha", "caltech50"),
         "pool": _one_of("train55k", "train60k"),
         "pool_size": _opt(_pos_int),
         "subset": _one_of("random", "first"),
@@ -64,6 +64,12 @@ SCHEMA = {
         "preprocess_options": lambda v: isinstance(v, dict),
         "test_size": _pos_int,
         "train_limit": _opt(_pos_int),
+        # caltech50 only
+        "folder": _opt(lambda v: isinstance(v, str) and v != ""),
+        "n_classes": _opt(_pos_int),
+        "image_size": _pos_int,
+        "shuffle_buffer": _opt(_pos_int),
+        "val_limit": _opt(_pos_int),
     },
     "model": {
         "name": lambda v: isinstance(v, str),
@@ -81,6 +87,8 @@ SCHEMA = {
         "tensorboard": lambda v: isinstance(v, bool),
         "label_smoothing": lambda v: _num(v) and 0 <= v < 1,
         "balance_heads": lambda v: isinstance(v, bool),
+        "class_weight": _opt(_one_of("max_over_count", "balanced")),
+        "lr_schedule": _opt(_one_of("cosine")),
     },
 }
 REQUIRED = {"experiment", "seed", "data", "model", "train",
@@ -102,6 +110,8 @@ def validate(config: dict) -> dict:
         raise ConfigError("data: give val_fraction or val_size, not both")
     if data["dataset"] == "thsr-captcha" and "preprocess" not in data:
         raise ConfigError("data.preprocess: required for thsr-captcha (nopre, dn2 or grey)")
+    if config["train"].get("lr_schedule") and config["train"].get("reduce_lr"):
+        raise ConfigError("train.lr_schedule: a schedule and reduce_lr both set the rate; pick one")
     for name in ("early_stopping", "reduce_lr"):
         cb = config["train"].get(name)
         if cb:

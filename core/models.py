@@ -174,3 +174,4 @@ def tiny_test_net(input_shape=(28, 28, 1), classes=10):
 
 # Other families register themselves on import (kept in their own packages).
 from core.captcha import models as _captcha_models  # noqa: E402,F401
+from core.caltech import models as _caltech_models  # noqa: E402,F401,I001

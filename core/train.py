@@ -117,17 +117,31 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         policy = "mixed_float16"  # only worth it (and only fast) on a GPU
     keras.mixed_precision.set_global_policy(policy)
 
-    captcha = config["data"]["dataset"] == "thsr-captcha"
+    dataset = config["data"]["dataset"]
+    captcha = dataset == "thsr-captcha"
+    images = dataset == "caltech50"
+    kwargs = dict(config["model"].get("kwargs", {}))
     if captcha:
         from core.captcha import task
         from core.captcha.data import load_splits as load_captcha
         data = load_captcha(config["data"], seed, data_dir)
+    elif images:
+        from core.caltech import data as c50
+        data = c50.load_splits(config["data"], seed, data_dir)
+        # A user's own folder may hold another number of classes.
+        kwargs["classes"] = len(data["classes"])
+        size = config["data"].get("image_size", 64)
+        kwargs.setdefault("input_shape", (size, size, 3))
     else:
         data = load_splits(config["data"], seed, data_dir)
-    model = build_model(config["model"]["name"], **config["model"].get("kwargs", {}))
+    model = build_model(config["model"]["name"], **kwargs)
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
                   "rmsprop": keras.optimizers.RMSprop}
-    opt = optimizers[tcfg.get("optimizer", "adam")](learning_rate=tcfg.get("learning_rate", 1e-3))
+    lr = tcfg.get("learning_rate", 1e-3)
+    if tcfg.get("lr_schedule") == "cosine":
+        steps = -(-len(data["y_train"]) // tcfg["batch_size"]) * tcfg["epochs"]
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps)
+    opt = optimizers[tcfg.get("optimizer", "adam")](learning_rate=lr)
     fit_kwargs = {}
     if captcha:
         task.compile_model(model, opt, tcfg.get("label_smoothing", 0.0))
@@ -164,6 +178,14 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         state.set_model(model)
         state.best_file = already.get("final_best_file")
         state.best_epoch = int(state.best_file.split("-e")[1].split(".")[0]) if state.best_file else 0
+    elif images:
+        # tf.data with an explicit shuffle buffer (an experiment of its own).
+        train_ds = c50.make_dataset(data["x_train"], y_train, tcfg["batch_size"],
+                                    config["data"].get("shuffle_buffer"), seed, training=True)
+        val_ds = c50.make_dataset(data["x_val"], y_val, 256, None, seed, training=False)
+        weights = c50.class_weights(data["y_train"], tcfg.get("class_weight"), kwargs["classes"])
+        model.fit(train_ds, epochs=tcfg["epochs"], validation_data=val_ds, class_weight=weights,
+                  callbacks=callbacks, verbose=verbose)
     else:
         model.fit(data["x_train"], y_train, batch_size=tcfg["batch_size"],
                   epochs=tcfg["epochs"], validation_data=(data["x_val"], y_val),
@@ -173,6 +195,9 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     t_eval = time.perf_counter()
     if captcha:
         test = task.evaluate(model, data, path, config["data"])
+    elif images:
+        from core.caltech.evaluate import evaluate as evaluate_images
+        test = evaluate_images(model, data, path)
     else:
         test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
                               return_dict=True)

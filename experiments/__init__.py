@@ -6,11 +6,11 @@ for CI, big_vision style.
 """
 from __future__ import annotations
 
-from experiments import captcha, mnist
+from experiments import caltech, captcha, mnist
 
 EXPERIMENTS: dict = {}
 CLAIMS: list = []  # the seeds' claims, each with the experiments that test it
-for _module in (mnist, captcha):
+for _module in (mnist, captcha, caltech):
     EXPERIMENTS.update(_module.EXPERIMENTS)
     CLAIMS.extend(_module.CLAIMS)
 

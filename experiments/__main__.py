@@ -68,6 +68,10 @@ def _configs_for(args) -> list[dict]:
                 out.append(validate({**cfg, "seed": s}))
         except ConfigError as e:
             _die(f"bad config for {cfg.get('experiment', args.config)}: {e}")
+    if getattr(args, "seed_first", False):
+        # Every experiment's seed 0 before any seed 1: a study cut short still
+        # covers every variant.
+        out.sort(key=lambda c: c["seed"])  # stable: keeps the experiments' order
     return out
 
 
@@ -163,6 +167,8 @@ def main(argv=None):
                    help="override any config value, e.g. train.batch_size=64")
     r.add_argument("--quick", action="store_true", help="tiny data and 2 epochs (CI)")
     r.add_argument("--force", action="store_true", help="retrain even if a run is done")
+    r.add_argument("--seed-first", action="store_true",
+                   help="run every experiment's seed 0, then every seed 1, ... (long studies)")
     r.add_argument("--verbose", type=int, choices=(0, 1, 2),
                    help="Keras verbosity (default: progress bar on a terminal)")
     r.set_defaults(fn=cmd_run)

@@ -1,0 +1,56 @@
+"""Test-split figures for a 50-class run, and its per-image predictions.
+
+Overall accuracy hides what class weights do, so the run also records the
+mean of per-class accuracies (balanced accuracy) and every test prediction
+(predictions.csv), from which the pages compute accuracy per class.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def evaluate(model, data: dict, path: Path) -> dict:
+    probs = np.asarray(model.predict(data["x_test"], batch_size=256, verbose=0))
+    y = data["y_test"]
+    pred = probs.argmax(1)
+    eps = 1e-7
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], eps, 1.0))))
+    top5 = np.argsort(-probs, axis=1)[:, :5]
+    per_class = per_class_accuracy(y, pred, probs.shape[1])
+    write_predictions(path / "predictions.csv", y, pred, probs.max(1))
+    return {"accuracy": float(np.mean(pred == y)), "loss": loss,
+            "top5_accuracy": float(np.mean((top5 == y[:, None]).any(1))),
+            "balanced_accuracy": float(np.nanmean(per_class))}
+
+
+def per_class_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Accuracy of each class on its own test images (NaN for a class with none)."""
+    out = np.full(n_classes, np.nan)
+    for c in range(n_classes):
+        mask = y == c
+        if mask.any():
+            out[c] = float(np.mean(pred[mask] == c))
+    return out
+
+
+def write_predictions(file: Path, y, pred, confidence) -> None:
+    tmp = file.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["index", "label", "prediction", "confidence"])
+        for i, (a, b, c) in enumerate(zip(y, pred, confidence)):
+            w.writerow([i, int(a), int(b), f"{float(c):.4f}"])
+    os.replace(tmp, file)
+
+
+def read_predictions(file: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with open(file, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return None
+    return (np.array([int(r["label"]) for r in rows]), np.array([int(r["prediction"]) for r in rows]))

@@ -1,0 +1,197 @@
+"""Seed 000: the 50-class classifier and every tuning technique it tried.
+
+One baseline (the seed's model and protocol at our input size) and, per
+technique, the variants the seed tried plus one where it teaches something.
+Each variant changes exactly one thing against `c50-baseline`; all share the
+data split, the epoch budget and early stopping on validation loss, so each
+comparison is fair.
+
+Budget (measured on the 2-core development machine, where the study must fit
+in 4 hours): the seed trained at 128 x 128; at that size the baseline takes
+~62 s an epoch here, at 64 x 64 ~15-20 s, and the Kaggle architectures
+40-60 s. About 80 runs at 128 would take far beyond 4 hours, so we train at
+64 x 64 with a 15-epoch budget (early stopping on validation loss, patience 3,
+usually ends the baseline's runs well before) and keep every variant and its
+three seeds. The seed's batch size for this model is not stated; 32 is
+Keras's default and the one its "other architectures" used.
+"""
+from __future__ import annotations
+
+import copy
+
+from core.caltech.models import SEED_AUGMENT
+
+SOURCE = "seed 000"
+SIZE = 64
+EPOCHS = 15
+
+BASE = {
+    "group": "c50",
+    "data": {"dataset": "caltech50", "n_classes": 50, "image_size": SIZE, "shuffle_buffer": None},
+    "model": {"name": "c50_baseline", "kwargs": {}},
+    "train": {"epochs": EPOCHS, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.001,
+              "early_stopping": {"monitor": "val_loss", "patience": 3},
+              "reduce_lr": None, "restore_best": True, "class_weight": None},
+}
+
+# Seed 000's table of conclusions (心得): validation accuracy change per technique.
+SEED_VERDICTS = {
+    "image-size": ("slightly up overall", "整體微升"),
+    "class-weight-1": ("unchanged", "不變"),
+    "class-weight-2": ("unchanged", "不變"),
+    "batch-size": ("up overall", "整體上升"),
+    "shuffle-buffer": ("unchanged", "不變"),
+    "learning-rate": ("up overall", "整體上升"),
+    "lr-decay": ("unchanged", "不變"),
+    "small-kernels": ("unchanged", "不變"),
+    "batchnorm": ("unchanged", "不變"),
+    "avg-pooling": ("unchanged", "不變"),
+    "same-padding": ("unchanged", "不變"),
+    "activation": ("down overall", "整體下降"),
+    "augmentation": ("up overall", "整體上升"),
+    "architectures": ("unchanged", "不變"),
+}
+
+# technique id -> (English name, 中文名稱, page, [(experiment, change, 中文), ...])
+TECHNIQUES = {
+    "image-size": ("Image size", "調整圖片大小", "c50-image-size", [
+        ("c50-size-32", {"data.image_size": 32}, "32 x 32", "32 x 32"),
+        ("c50-size-96", {"data.image_size": 96}, "96 x 96", "96 x 96")]),
+    "class-weights": ("Class weights", "樣本權重", "c50-class-weights", [
+        ("c50-cw-max", {"train.class_weight": "max_over_count"},
+         "formula 1: largest class count / class count", "公式一：最大樣本數 / 該標籤樣本數"),
+        ("c50-cw-balanced", {"train.class_weight": "balanced"},
+         "formula 2: total / (classes x class count)", "公式二：總樣本數 / (標籤數 x 該標籤樣本數)")]),
+    "batch-size": ("Batch size", "調整批次大小", "c50-batch-size", [
+        ("c50-batch-16", {"train.batch_size": 16}, "batch 16", "批次 16"),
+        ("c50-batch-128", {"train.batch_size": 128}, "batch 128", "批次 128")]),
+    "shuffle-buffer": ("Shuffle-buffer size", "調整打亂緩衝區大小", "c50-shuffle-buffer", [
+        ("c50-shuffle-16", {"data.shuffle_buffer": 16}, "buffer 16 (tiny)", "緩衝區 16（極小）"),
+        ("c50-shuffle-1024", {"data.shuffle_buffer": 1024}, "buffer 1,024 (large)",
+         "緩衝區 1,024（大）")]),
+    "learning-rate": ("Learning rate", "設定學習率", "c50-learning-rate", [
+        ("c50-lr-1e-4", {"train.learning_rate": 1e-4}, "1e-4", "1e-4"),
+        ("c50-lr-1e-2", {"train.learning_rate": 1e-2}, "1e-2", "1e-2")]),
+    "lr-decay": ("Learning-rate decay", "設定學習率衰退", "c50-lr-decay", [
+        ("c50-decay-plateau",
+         {"train.reduce_lr": {"monitor": "val_loss", "factor": 0.5, "patience": 1, "min_lr": 1e-5}},
+         "ReduceLROnPlateau (halve after 1 flat epoch)", "ReduceLROnPlateau（停滯 1 個 epoch 減半）"),
+        ("c50-decay-cosine", {"train.lr_schedule": "cosine"}, "cosine decay to 0 over the budget",
+         "餘弦衰減（在預算內降到 0）")]),
+    "small-kernels": ("Stacked small kernels", "調整模型（多層小卷積核）", "c50-small-kernels", [
+        ("c50-small-kernels", {"model.name": "c50_small_kernels"},
+         "three 3x3 convs per stage (8-16-16, 32-16-16)", "每段三層 3x3 卷積（8-16-16、32-16-16）")]),
+    "batchnorm": ("BatchNormalization", "Batch Normalization", "c50-batchnorm", [
+        ("c50-batchnorm", {"model.kwargs.batchnorm": True}, "after each conv and the dense layer",
+         "每個卷積層與全連接層之後")]),
+    "avg-pooling": ("Average pooling", "AveragePooling", "c50-pooling", [
+        ("c50-avgpool", {"model.kwargs.pooling": "average"}, "AveragePooling2D", "AveragePooling2D")]),
+    "same-padding": ("Same padding", "Same Padding", "c50-padding", [
+        ("c50-same-padding", {"model.kwargs.padding": "same"}, "same padding", "same padding")]),
+    "activation": ("Activation", "更改激活函數", "c50-activation", [
+        ("c50-act-sigmoid", {"model.kwargs.activation": "sigmoid"}, "sigmoid", "sigmoid"),
+        ("c50-act-gelu", {"model.kwargs.activation": "gelu"}, "GELU", "GELU")]),
+    "augmentation": ("Augmentation", "數據增強", "c50-augmentation", [
+        ("c50-aug-seed", {"model.kwargs.augment": SEED_AUGMENT},
+         "the seed's: flip horizontal and vertical, rotation 0.2",
+         "原報告：水平與垂直翻轉、旋轉 0.2"),
+        ("c50-aug-hflip", {"model.kwargs.augment": {**SEED_AUGMENT, "flip": "horizontal"}},
+         "flip horizontal only, rotation 0.2", "只水平翻轉、旋轉 0.2"),
+        ("c50-aug-mild", {"model.kwargs.augment": {"flip": "horizontal", "rotation": 0.05,
+                                                   "zoom": 0.1, "translation": 0.1}},
+         "mild: horizontal flip, rotation 0.05, zoom and shift 0.1",
+         "溫和：水平翻轉、旋轉 0.05、縮放與平移 0.1")]),
+    "architectures": ("Other architectures", "其他架構", "c50-architectures", [
+        ("c50-arch-flower", {"model.name": "c50_flower"}, "flower recognition (Kaggle)",
+         "花朵辨識架構"),
+        ("c50-arch-digits", {"model.name": "c50_digits_advanced"},
+         "advanced digit recognition (Kaggle)", "高級數字辨識架構"),
+        ("c50-arch-catsdogs", {"model.name": "c50_cats_dogs"}, "cats vs dogs (Kaggle)",
+         "貓狗辨識架構")]),
+}
+
+# Which seed verdict each technique's rows sit beside (class weights: one per formula).
+SEED_VERDICT_OF = {"c50-cw-max": "class-weight-1", "c50-cw-balanced": "class-weight-2"}
+
+
+def _set(cfg: dict, dotted: str, value) -> None:
+    node = cfg
+    *parents, last = dotted.split(".")
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[last] = copy.deepcopy(value)
+
+
+def _quick(cfg: dict) -> dict:
+    """CI: a few hundred images at 32 x 32 (or the variant's own size if
+    smaller), two epochs; the same code path."""
+    cfg = copy.deepcopy(cfg)
+    d = cfg["data"]
+    d.update({"train_limit": 300, "val_limit": 100, "test_limit": 100,
+              "image_size": min(d["image_size"], 32)})
+    cfg["train"]["epochs"] = 2
+    cfg["title"] += " (quick)"
+    return cfg
+
+
+def _baseline() -> dict:
+    cfg = copy.deepcopy(BASE)
+    cfg.update({"title": "Baseline: seed 000's model at 64 x 64",
+                "title_zh": "基準：原報告模型，64 x 64",
+                "notes": "3x3 conv 32, pool, 3x3 conv 64, pool, dense 256, dropout 0.5; Adam 1e-3, "
+                         "batch 32, whole-set shuffle, early stopping on validation loss."})
+    return cfg
+
+
+def _variant_fn(technique: str, change: dict, label: str, label_zh: str):
+    en, zh = TECHNIQUES[technique][:2]
+
+    def fn() -> dict:
+        cfg = _baseline()
+        for k, v in change.items():
+            _set(cfg, k, v)
+        cfg.update({"title": f"{en}: {label}", "title_zh": f"{zh}：{label_zh}",
+                    "notes": f"The baseline with one change: {label}."})
+        return cfg
+    return fn
+
+
+_DEFS = {"c50-baseline": _baseline}
+for _tech, (_en, _zh, _page, _variants) in TECHNIQUES.items():
+    for _name, _change, _label, _label_zh in _variants:
+        _DEFS[_name] = _variant_fn(_tech, _change, _label, _label_zh)
+
+
+def _make(name, fn):
+    def get(quick=False):
+        cfg = fn()
+        cfg["experiment"] = name
+        return _quick(cfg) if quick else cfg
+    return get
+
+
+EXPERIMENTS = {name: _make(name, fn) for name, fn in _DEFS.items()}
+
+
+def variants_of(technique: str) -> list[str]:
+    return [v[0] for v in TECHNIQUES[technique][3]]
+
+
+def technique_of(experiment: str) -> str | None:
+    for tech, (_, _, _, variants) in TECHNIQUES.items():
+        if any(v[0] == experiment for v in variants):
+            return tech
+    return None
+
+
+# One claim per variant: "the variant beats the baseline" with the seed's verdict
+# beside it. The conclusions table turns each into up / unchanged / down.
+CLAIMS = []
+for _tech, (_en, _zh, _page, _variants) in TECHNIQUES.items():
+    for _name, _change, _label, _label_zh in _variants:
+        _sv = SEED_VERDICTS.get(SEED_VERDICT_OF.get(_name, _tech))
+        CLAIMS.append({
+            "id": _name, "page": f"pages/{_page.replace('-', '_')}.py", "technique": _tech,
+            "claim": {"en": f"{_en}: {_label}", "zh": f"{_zh}：{_label_zh}"},
+            "seed_verdict": {"en": _sv[0], "zh": _sv[1]} if _sv else None,
+            "tests": [(_name, "c50-baseline", "same protocol, one change")]})

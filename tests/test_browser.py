@@ -33,10 +33,14 @@ def free_port() -> int:
 def server(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "CNNLAB_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
+    # The server's log goes to a file: an unread pipe fills up and blocks the
+    # server mid-write, after which it cannot even shut down.
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -47,10 +51,16 @@ def server(tmp_path_factory):
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit never became healthy: " + proc.stdout.read().decode()[-2000:])
+        log.close()
+        pytest.fail("streamlit never became healthy: " + log_path.read_text(errors="replace")[-2000:])
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a slow shutdown is not what these tests check
+        proc.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,25 @@ def evaluate(model, data: dict, path: Path) -> dict:
     top5 = np.argsort(-probs, axis=1)[:, :5]
     per_class = per_class_accuracy(y, pred, probs.shape[1])
     write_predictions(path / "predictions.csv", y, pred, probs.max(1))
+    write_classes(path / "classes.json", data)
     return {"accuracy": float(np.mean(pred == y)), "loss": loss,
             "top5_accuracy": float(np.mean((top5 == y[:, None]).any(1))),
             "balanced_accuracy": float(np.nanmean(per_class))}
+
+
+def write_classes(file: Path, data: dict) -> None:
+    """Class names (label i = classes[i]) and images per class in each split,
+    so pages can show per-class figures without the dataset at hand."""
+    from core.records import atomic_write_json
+    n = len(data["classes"])
+    atomic_write_json(file, {"classes": list(data["classes"]), **{
+        f"{part}_counts": np.bincount(data[f"y_{part}"], minlength=n).astype(int).tolist()
+        for part in ("train", "val", "test")}})
+
+
+def read_classes(file: Path) -> dict | None:
+    from core.records import read_json
+    return read_json(file)
 
 
 def per_class_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:

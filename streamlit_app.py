@@ -1,7 +1,10 @@
 """Entry point: `streamlit run streamlit_app.py`. Language and navigation only."""
 import streamlit as st
 
+from experiments.caltech import TECHNIQUES
 from pages._common import LANGUAGES, lang
+
+TECHNIQUE_ICONS = ["🖼️", "⚖️", "📦", "🔀", "🎚️", "📉", "🧱", "🧮", "🌊", "🔲", "〰️", "🔄", "🏛️"]
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 
@@ -14,6 +17,10 @@ nav = st.navigation({
                 default=True)],
     "MNIST": [st.Page("pages/mnist.py", title="全連接網路與 CNN" if zh else "Dense nets vs CNNs",
                       icon="✍️", url_path="mnist")],
+    ("50 類調參技巧" if zh else "50-class techniques"): [
+        st.Page(f"pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
+                url_path=page)
+        for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)],
     ("驗證碼" if zh else "Captcha"): [
         st.Page("pages/captcha_demo.py", title="辨識驗證碼" if zh else "Read a captcha", icon="🔤",
                 url_path="captcha"),

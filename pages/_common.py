@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import jobs
 from core.records import list_runs, read_history, runs_dir
+from experiments.caltech import TECHNIQUES
 
 
 LANGUAGES = {"English": "en", "繁體中文": "zh"}
@@ -38,6 +39,8 @@ def page_blocks(page: str) -> list:
 
 
 PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": "", "pages/captcha_models.py": "captcha-models"}
+# The technique pages' files are named after their url paths (c50_padding.py -> c50-padding).
+PAGE_LINKS.update({f"pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
 
 
 def render(blocks: list) -> None:

@@ -159,3 +159,25 @@ def c50_vgg_gap(input_shape=(64, 64, 3), classes=50, augment=None, widths=(32, 6
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     return keras.Model(inputs, _head(x, classes), name="c50_vgg_gap")
+
+
+def summary_at(model: keras.Model, size: int) -> list[dict]:
+    """core.models.summary_rows as the same chain of layers would give it at
+    size x size, computed from shapes alone: pages show the seed's 224 x 224
+    networks without allocating their 52 M weights. Only a Dense layer's count
+    depends on the input size (through the width of what it reads)."""
+    shape = (None, size, size, model.input_shape[-1])
+    rows = [{"layer": model.layers[0].name, "type": "InputLayer", "output_shape": str(shape), "params": 0}]
+    for layer in model.layers[1:]:
+        if isinstance(layer, layers.Dense):
+            params = shape[-1] * layer.units + (layer.units if layer.use_bias else 0)
+        else:
+            params = layer.count_params()
+        shape = tuple(layer.compute_output_shape(shape))
+        rows.append({"layer": layer.name, "type": type(layer).__name__, "output_shape": str(shape),
+                     "params": int(params)})
+    return rows
+
+
+def count_params_at(model: keras.Model, size: int) -> int:
+    return sum(r["params"] for r in summary_at(model, size))

@@ -1,0 +1,289 @@
+"""Blocks of the 50-class technique pages (seed 000), one page per technique.
+
+Same block format as core.report (the app renders them, the HTML export
+embeds them). Every figure comes from the run records; model tables and
+parameter counts are generated from the Keras models themselves.
+"""
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from core import charts
+from core.results import experiment_rows
+from core.verdict import compare
+from experiments import caltech as study
+
+# Our explanation of each technique, and how seed 000 ran it. (en, zh)
+TEXT = {
+    "image-size": (
+        "A larger input keeps more detail but multiplies the work of every convolution and, with a "
+        "flatten into a dense layer, the number of weights: the baseline has 0.8 M parameters at 32 x 32, "
+        "3.2 M at 64 x 64 and 8.0 M at 96 x 96, nearly all of them in the first dense layer. More "
+        "weights on the same 4,200 training images means more room to overfit. Seed 000 compared sizes "
+        "and saw a slight rise.",
+        "輸入越大保留越多細節，但每層卷積的計算量與（攤平後接全連接層時的）權重數都隨之倍增：基準模型在 32 x 32 "
+        "約 0.8 M 參數、64 x 64 約 3.2 M、96 x 96 約 8.0 M，幾乎全在第一個全連接層。同樣 4,200 張訓練影像、"
+        "更多權重，就更容易過擬合。原報告比較了不同大小，看到些微上升。"),
+    "class-weights": (
+        "The fifty classes are unbalanced about 14 to 1 (airplanes and motorbikes ~800 images, the "
+        "smallest 59). Class weights scale each image's loss by a weight of its class, so a rare class's "
+        "mistakes cost more. Formula 1 (largest count / class count) gives weights of 1 and above, which "
+        "also raises the overall step size; formula 2 (total / (classes x class count), scikit-learn's "
+        "'balanced') averages to 1 over the images. Overall accuracy is dominated by the big classes, so "
+        "the per-class view below is where class weights show (or don't).",
+        "五十類的影像數約 14 比 1 不平衡（airplanes、motorbikes 約 800 張，最小類 59 張）。類別權重以類別的權重"
+        "放大每張影像的損失，讓少數類的錯誤代價更高。公式一（最大類數量 / 該類數量）權重皆 ≥ 1，也等於整體加大步伐；"
+        "公式二（總數 / (類別數 x 該類數量)，即 scikit-learn 的 'balanced'）在影像上平均為 1。整體準確度由大類主導，"
+        "因此下方各類別的準確度才看得出類別權重的作用。"),
+    "batch-size": (
+        "The batch size sets how many images each weight update averages over. Small batches give "
+        "more, noisier updates per epoch (noise that can help generalisation but costs time per image); "
+        "large ones give fewer, smoother updates and, at a fixed learning rate, less progress per epoch. "
+        "Seed 000 saw accuracy rise when it changed the batch size.",
+        "批次大小決定每次更新權重平均了多少張影像。小批次每個 epoch 更新次數多、較嘈雜（有時有助泛化，但每張影像"
+        "花的時間較多）；大批次更新少而平滑，在固定學習率下每個 epoch 的進展較少。原報告調整批次大小後準確度上升。"),
+    "shuffle-buffer": (
+        "tf.data shuffles with a buffer: it fills the buffer with the next N images and draws each batch "
+        "from it at random. Our training set is stored class by class, as a folder listing gives it. A "
+        "buffer smaller than a class hands the network long runs of a single class, so each update pulls "
+        "the weights towards one class; a buffer as large as the set is a true shuffle. Seed 000 tried "
+        "7,000 and 70,000, both at least as large as its training set, and saw no change, which is "
+        "exactly what a full shuffle predicts.",
+        "tf.data 以緩衝區打亂：先把接下來 N 張影像放進緩衝區，再從中隨機抽出組成批次。我們的訓練集依類別順序儲存"
+        "（如同資料夾列出的順序）。緩衝區比一個類別還小時，網路會連續看到同一類，每次更新都把權重拉向單一類別；"
+        "緩衝區與整個資料集一樣大才是真正的打亂。原報告試了 7,000 與 70,000，兩者都不小於它的訓練集，因此沒有變化，"
+        "正符合完整打亂的預期。"),
+    "learning-rate": (
+        "The learning rate scales every step of Adam. Too small and the budget runs out before the "
+        "network has learnt; too large and the steps overshoot, training is unstable or stalls. Adam's "
+        "default is 1e-3. Seed 000 reports a rise from changing it.",
+        "學習率決定 Adam 每一步的大小。太小，預算用完網路還沒學好；太大，步伐衝過頭，訓練不穩或停滯。Adam 預設為 "
+        "1e-3。原報告改變學習率後準確度上升。"),
+    "lr-decay": (
+        "Lowering the learning rate as training goes on lets the network take big steps early and settle "
+        "into a minimum later. ReduceLROnPlateau halves it when the validation loss stops improving; a "
+        "cosine schedule lowers it smoothly to zero over the epoch budget. Seed 000 saw no change.",
+        "隨訓練進行降低學習率，讓網路前期大步前進、後期穩定收斂。ReduceLROnPlateau 在驗證損失停止改善時把學習率"
+        "減半；餘弦排程則在 epoch 預算內平滑降到 0。原報告沒有看到變化。"),
+    "small-kernels": (
+        "Two stacked 3x3 convolutions see a 5x5 window with fewer weights than one 5x5 kernel, and add a "
+        "non-linearity in between. Seed 000's version stacks three valid 3x3 convolutions per stage with "
+        "few filters, so the feature map entering the dense layer is smaller and thinner: 3.0 M parameters "
+        "against 16.8 M for the same-padded baseline at its 128 x 128 input. It saw no change in accuracy.",
+        "兩層堆疊的 3x3 卷積與一層 5x5 卷積的感受野相同，但權重更少，且中間多一次非線性。原報告的版本每段堆疊三層 "
+        "valid 3x3 卷積、濾波器較少，因此進入全連接層的特徵圖更小更薄：在它的 128 x 128 輸入下為 3.0 M 參數，"
+        "對比 same padding 基準模型的 16.8 M。原報告認為準確度不變。"),
+    "batchnorm": (
+        "BatchNormalization rescales each layer's outputs over the batch to zero mean and unit variance, "
+        "then learns a scale and shift. It makes training less sensitive to initialisation and learning "
+        "rate and adds a little noise (batch statistics) that can regularise. Its running statistics make "
+        "validation figures noisier in the first epochs. Seed 000 placed it after each convolution and "
+        "after the dense layer and saw no change.",
+        "BatchNormalization 在每個批次上把一層的輸出標準化為平均 0、變異 1，再學習縮放與平移。它讓訓練對初始化與"
+        "學習率較不敏感，批次統計量帶來的少量雜訊也有正則化效果；其移動平均統計會讓前幾個 epoch 的驗證數字較不穩。"
+        "原報告把它放在每個卷積層與全連接層之後，認為沒有變化。"),
+    "avg-pooling": (
+        "Max pooling keeps the strongest response in each 2x2 window (is the feature there?); average "
+        "pooling keeps the mean (how much of it is there?), which smooths the map and keeps weak evidence. "
+        "Seed 000 saw no change.",
+        "最大池化保留每個 2x2 視窗中最強的反應（特徵是否出現）；平均池化保留平均值（出現了多少），使特徵圖較平滑、"
+        "保留較弱的訊號。原報告認為沒有變化。"),
+    "same-padding": (
+        "A convolution without padding ('valid') shrinks the map by f − 1 pixels and sees border pixels "
+        "less often; 'same' pads with zeros so the output keeps the input's size, Output = (Input + 2p − "
+        "f)/s + 1 with p = (f − 1)/2 at stride 1. Here it also enlarges the map entering the dense layer, "
+        "so the same-padded baseline has more parameters. Seed 000 saw no change.",
+        "不填補（'valid'）的卷積讓特徵圖縮小 f − 1 個像素，邊緣像素也較少被看到；'same' 以 0 填補使輸出維持輸入"
+        "大小，Output = (Input + 2p − f)/s + 1，步長 1 時 p = (f − 1)/2。此處它也讓進入全連接層的特徵圖變大，"
+        "因此 same padding 的基準模型參數較多。原報告認為沒有變化。"),
+    "activation": (
+        "ReLU passes positive values unchanged and zeroes the rest; its slope is 1 wherever it is active, "
+        "so gradients reach the early layers intact. The sigmoid squashes everything into (0, 1) with a "
+        "slope of at most 0.25, so gradients shrink at every layer and training starts slowly. GELU is a "
+        "smooth ReLU used by modern networks. Seed 000 saw accuracy fall with a different activation.",
+        "ReLU 讓正值原樣通過、其餘歸零；作用區間斜率為 1，梯度能完整傳到前面的層。Sigmoid 把一切壓進 (0, 1)，"
+        "斜率最多 0.25，梯度每經過一層就縮小，訓練起步緩慢。GELU 是現代網路常用的平滑版 ReLU。原報告更換激活函數"
+        "後準確度下降。"),
+    "augmentation": (
+        "Augmentation shows the network a randomly altered copy of each training image every epoch "
+        "(flipped, rotated, zoomed, shifted), so it cannot memorise pixels and must learn what stays the "
+        "same. The alterations must keep the label: a horizontal flip of a photograph is still the same "
+        "object, a vertical flip (an upside-down airplane) rarely occurs in test images. The layers are "
+        "part of the model and active only in training. Seed 000 used vertical and horizontal flips with "
+        "rotations of up to 0.2 x 360° and saw a rise.",
+        "資料增強在每個 epoch 給網路看每張訓練影像的隨機變形版本（翻轉、旋轉、縮放、平移），使它無法死記像素，"
+        "必須學到不變的部分。變形必須保持標籤：照片水平翻轉仍是同一物體，垂直翻轉（倒過來的飛機）在測試影像中"
+        "幾乎不會出現。這些層是模型的一部分，只在訓練時作用。原報告使用垂直與水平翻轉及最多 0.2 x 360° 的旋轉，"
+        "準確度上升。"),
+    "architectures": (
+        "Seed 000 also tried three architectures from Kaggle notebooks: a four-convolution flower "
+        "classifier, an advanced MNIST network (stacked 3x3 convolutions, strided 5x5 convolutions "
+        "instead of pooling, BatchNorm, dropout 0.4) and a cats-vs-dogs network (three 5x5 conv blocks "
+        "with BatchNorm and dropout). It ran them at 224 x 224 with class weights, a learning rate of "
+        "0.01 and ReduceLROnPlateau; its best, the cats-vs-dogs network, reached 40.8 % test accuracy "
+        "on its own 50-class data, which is not ours, so that figure is not comparable with ours. Here "
+        "each runs under the baseline's protocol at 64 x 64, so only the architecture differs.",
+        "原報告另外試了三個 Kaggle 筆記本的架構：四層卷積的花朵分類器、進階 MNIST 網路（堆疊 3x3 卷積、以步長 2 的 "
+        "5x5 卷積取代池化、BatchNorm、dropout 0.4）與貓狗分類網路（三個含 BatchNorm 與 dropout 的 5x5 卷積區塊）。"
+        "它以 224 x 224、類別權重、學習率 0.01 與 ReduceLROnPlateau 訓練；最佳的貓狗網路在它自己的 50 類資料上"
+        "達到 40.8 % 測試準確度，資料與我們不同，因此不能直接比較。此處每個架構都用基準模型的流程在 64 x 64 上訓練，"
+        "只有架構不同。"),
+}
+
+# The seed's own sizes, for the parameter comparison it made (its 128 x 128
+# for the baseline family, 224 x 224 for the other architectures).
+SEED_SIZE = {"c50_flower": 224, "c50_digits_advanced": 224, "c50_cats_dogs": 224}
+
+
+def tr(lang, en, zh):
+    return zh if lang == "zh" else en
+
+
+@functools.lru_cache(maxsize=64)
+def _small_model(name: str, kwargs_json: str):
+    """Built once at 32 x 32; every size's table and count is derived from it."""
+    import json
+
+    from core.models import build_model
+    kwargs = {k: v for k, v in json.loads(kwargs_json).items() if k != "input_shape"}
+    return build_model(name, input_shape=(32, 32, 3), **kwargs)
+
+
+def _model_of(cfg: dict):
+    import json
+    return _small_model(cfg["model"]["name"], json.dumps(cfg["model"].get("kwargs", {}), sort_keys=True))
+
+
+def params_at(cfg: dict, size: int) -> int:
+    from core.caltech.models import count_params_at
+    return count_params_at(_model_of(cfg), size)
+
+
+def summary_table(cfg: dict, size: int) -> pd.DataFrame:
+    from core.caltech.models import summary_at
+    return pd.DataFrame(summary_at(_model_of(cfg), size))
+
+
+def technique_rows(technique: str, root=None, include_app: bool = True) -> list[dict]:
+    names = ["c50-baseline", *study.variants_of(technique)]
+    exps = {n: study.EXPERIMENTS[n] for n in names}
+    return experiment_rows(root, exps, include_app=include_app)
+
+
+def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
+    base = next((r for r in rows if r["experiment"] == "c50-baseline"), None)
+    out = []
+    for r in rows:
+        cfg = study.EXPERIMENTS[r["declared"]](False)
+        c = compare(r, base) if base is not None and r is not base else None
+        sv = None
+        if r["declared"] != "c50-baseline":
+            claim = next((x for x in study.CLAIMS if x["id"] == r["declared"]), None)
+            sv = claim["seed_verdict"] if claim else None
+        from core.report import VERDICT_ZH
+        word = None if c is None else c["verdict"]
+        out.append({
+            "experiment": r["experiment"],
+            tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],
+            tr(lang, "parameters", "參數量"): f"{params_at(cfg, cfg['data']['image_size']):,}",
+            tr(lang, "seeds", "seed 數"): r["n_done"],
+            tr(lang, "epochs run (mean)", "實際 epoch（平均）"):
+                None if r["epochs_run_mean"] is None else round(r["epochs_run_mean"], 1),
+            tr(lang, "test acc. %", "測試準確度 %"):
+                None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+            "Δ (pts)": None if not c or c["diff"] is None else round(100 * c["diff"], 2),
+            "± se": None if not c or c["se"] is None else round(100 * c["se"], 2),
+            tr(lang, "our verdict", "我們的判定"):
+                None if word is None else (VERDICT_ZH.get(word, word) if lang == "zh" else word),
+            tr(lang, "seed's verdict", "原報告判定"): None if sv is None else sv[lang if lang in sv else "en"],
+            "s / epoch": None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
+        })
+    return pd.DataFrame(out)
+
+
+def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
+    from core.report import verdict_rule
+    en, zh, page, _ = study.TECHNIQUES[technique]
+    rows = technique_rows(technique, root)
+    text = TEXT[technique]
+    blocks = [("h1", tr(lang, en, zh)), ("md", tr(lang, *text))]
+    done = [r for r in rows if r["n_done"]]
+    names = " ".join(r["declared"] for r in rows if r["origin"] == "study")
+    if not done:
+        return blocks + [("md", tr(lang, f"No runs committed yet. Train them with "
+                                         f"`python -m experiments run {names} --seeds 3`.",
+                                   f"尚無已提交的實驗結果。可用 `python -m experiments run {names} --seeds 3` 訓練。"))]
+    acc = pd.DataFrame([{
+        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
+        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
+        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
+    low = max(0.0, float((acc["mean"] - acc["std"]).min()) - 5)
+    high = min(100.0, float((acc["mean"] + acc["std"]).max()) + 3)
+    curves = charts.curves_frame(done)
+    blocks += [
+        ("h2", tr(lang, "Results", "結果")),
+        ("md", tr(lang, "Test accuracy on the 902 held-out images: mean over seeds ± one standard deviation. "
+                        "Every variant changes one thing against the baseline (same data, epoch budget and "
+                        "early stopping on validation loss).",
+                  "902 張保留測試影像上的準確度：各 seed 平均 ± 一個標準差。每個變體相對基準只改一件事（相同資料、"
+                  "epoch 預算與以驗證損失為準的 early stopping）。")),
+        ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high))),
+        ("table", technique_table(lang, technique, rows)),
+        ("md", verdict_rule(lang)),
+        ("h2", tr(lang, "Training curves", "訓練曲線")),
+        ("md", tr(lang, "Mean over seeds with a ± one std band; click a legend entry to isolate a variant, "
+                        "scroll to zoom. The right panel is training minus validation accuracy: the "
+                        "overfitting view.",
+                  "各 seed 平均與 ± 一個標準差的帶狀區；點選圖例可單獨顯示一個變體，滾動可縮放。右圖為訓練減驗證"
+                  "準確度：過擬合的程度。")),
+        ("chart", charts.curves_panel(curves, {
+            "accuracy": tr(lang, "training accuracy", "訓練準確度"),
+            "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
+            "val_loss": tr(lang, "validation loss", "驗證損失"),
+            "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
+            width=250)),
+    ]
+    if technique in ("small-kernels", "batchnorm", "avg-pooling", "same-padding", "architectures",
+                     "image-size"):
+        blocks += _model_blocks(lang, technique)
+    return blocks
+
+
+def _model_blocks(lang: str, technique: str) -> list:
+    names = ["c50-baseline", *study.variants_of(technique)]
+    counts = []
+    for n in names:
+        cfg = study.EXPERIMENTS[n](False)
+        seed_size = SEED_SIZE.get(cfg["model"]["name"], 128)
+        counts.append({"experiment": n, "model": cfg["model"]["name"],
+                       tr(lang, "input (ours)", "輸入（本報告）"): f"{cfg['data']['image_size']}²",
+                       tr(lang, "parameters (ours)", "參數量（本報告）"): f"{params_at(cfg, cfg['data']['image_size']):,}",
+                       tr(lang, "input (seed)", "輸入（原報告）"): f"{seed_size}²",
+                       tr(lang, "parameters at the seed's size", "原報告大小下的參數量"):
+                           f"{params_at(cfg, seed_size):,}"})
+    blocks = [("h2", tr(lang, "The models", "模型")),
+              ("md", tr(lang, "Generated from the Keras models the runs train. At the seed's own input size "
+                              "the counts equal its tables (e.g. 14,778,098 for the baseline at 128 x 128, "
+                              "16,809,714 with same padding, 3,014,386 for the small kernels).",
+                        "由實際訓練的 Keras 模型產生。在原報告的輸入大小下，參數量與其表格相同（例如基準模型在 "
+                        "128 x 128 為 14,778,098，same padding 為 16,809,714，小卷積核為 3,014,386）。")),
+              ("table", pd.DataFrame(counts))]
+    if technique != "image-size":
+        seen = set()
+        for n in names:
+            cfg = study.EXPERIMENTS[n](False)
+            key = (cfg["model"]["name"], str(sorted(cfg["model"].get("kwargs", {}).items())))
+            if key in seen:
+                continue
+            seen.add(key)
+            df = summary_table(cfg, cfg["data"]["image_size"])
+            blocks += [("h3", f"{n}: {cfg['model']['name']} — {int(df['params'].sum()):,} "
+                              f"{tr(lang, 'parameters', '個參數')}"), ("table", df)]
+    return blocks
+
+
+def page_functions() -> list[tuple[str, object]]:
+    """(page key, blocks function) for core.report.PAGES, one per technique."""
+    return [(study.TECHNIQUES[t][2], functools.partial(technique_blocks, t)) for t in study.TECHNIQUES]

@@ -1,0 +1,6 @@
+"""Seed 000, batch size: explanation, runs, verdict, retrain."""
+from experiments.caltech import variants_of
+from pages._common import page_blocks, render, retrain_panel
+
+render(page_blocks("c50-batch-size"))
+retrain_panel(["c50-baseline", *variants_of("batch-size")])

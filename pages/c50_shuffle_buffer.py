@@ -1,0 +1,6 @@
+"""Seed 000, shuffle-buffer size: explanation, runs, verdict, retrain."""
+from experiments.caltech import variants_of
+from pages._common import page_blocks, render, retrain_panel
+
+render(page_blocks("c50-shuffle-buffer"))
+retrain_panel(["c50-baseline", *variants_of("shuffle-buffer")])

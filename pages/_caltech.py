@@ -1,0 +1,265 @@
+"""Widgets of the 50-class technique pages: padding calculator, live
+augmentation preview, activation curves, class weights and what they did per
+class. Thin: every number comes from core.caltech.tools."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.caltech import tools
+from core.caltech.evaluate import read_classes
+from core.caltech.models import SEED_AUGMENT
+from core.datadir import data_dir
+from core.records import list_runs, runs_dir
+from pages._common import t
+
+CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")
+
+
+def _tex(v: Fraction) -> str:
+    if v.denominator == 1:
+        return str(v.numerator)
+    return rf"\frac{{{v.numerator}}}{{{v.denominator}}} \approx {float(v):.3g}"
+
+
+# --- padding -----------------------------------------------------------------------
+
+def padding_calculator(key: str = "pad") -> None:
+    """Output = (n + 2p - f)/s + 1 with the chosen numbers, next to what a real
+    Keras Conv2D produces, and a drawing of the padded input."""
+    c = st.columns(5)
+    n = int(c[0].number_input(t("input size n", "輸入大小 n"), 1, 256, 7, key=f"{key}_n"))
+    f = int(c[1].number_input(t("kernel f", "卷積核 f"), 1, 15, 3, key=f"{key}_f"))
+    s = int(c[2].number_input(t("stride s", "步幅 s"), 1, 8, 1, key=f"{key}_s"))
+    mode = c[3].selectbox(t("padding", "填補"), ["number", "same", "valid"], key=f"{key}_mode",
+                          format_func=lambda m: {"number": t("a number p", "指定 p")}.get(m, f'"{m}"'))
+    # Always drawn (disabled for same / valid) so the layout does not jump.
+    p_num = int(c[4].number_input("p", 0, 20, 0, key=f"{key}_p", disabled=mode != "number"))
+    p = p_num if mode == "number" else mode
+    size = tools.conv_output_size(n, f, s, p)
+
+    pad_sym, pad_num = {"same": ("P", str(size.pad_total)), "valid": ("2p", "2 \\cdot 0")}.get(
+        mode, ("2p", f"2 \\cdot {p}"))
+    st.latex(rf"\text{{Output}} = \frac{{n + {pad_sym} - f}}{{s}} + 1 = "
+             rf"\frac{{{n} + {pad_num} - {f}}}{{{s}}} + 1 = {_tex(size.exact)}")
+    if mode == "same":
+        st.caption(t(f'"same": Keras pads P = {size.pad_total} pixels in all, {size.pad_before} on the '
+                     f"top/left and {size.pad_after} on the bottom/right (an odd extra pixel goes after), "
+                     f"so that the output is ceil(n/s) = {size.keras}.",
+                     f'"same"：Keras 共填補 P = {size.pad_total} 個像素，上／左 {size.pad_before} 個、'
+                     f"下／右 {size.pad_after} 個（奇數時多出的一個放在後面），使輸出為 ceil(n/s) = {size.keras}。"))
+
+    real = tools.keras_output_size(n, f, s, p)
+    m = st.columns(2)
+    m[0].metric(t("formula", "公式"), f"{size.exact_value:.4g}")
+    m[1].metric(t("Keras Conv2D output", "Keras Conv2D 輸出"), "–" if real is None else real)
+    if size.keras is None:
+        st.error(t(f"The {f}x{f} kernel does not fit in the padded {n + size.pad_total}x{n + size.pad_total} "
+                   "input: Keras refuses this layer.",
+                   f"{f}x{f} 的卷積核放不進填補後 {n + size.pad_total}x{n + size.pad_total} 的輸入：Keras 拒絕建立此層。"))
+    else:
+        if not size.is_integer:
+            st.warning(t(
+                f"(n + {pad_sym} − f)/s is not an integer: the kernel's last stride would run past the edge. "
+                f"With valid or explicit padding Keras drops that partial window, i.e. it floors: "
+                f"{size.keras}. With \"same\" it pads just enough that the output is ceil(n/s).",
+                f"(n + {pad_sym} − f)/s 不是整數：卷積核最後一步會超出邊界。valid 或指定 p 時 Keras 捨棄這個"
+                f"不完整的視窗，也就是無條件捨去：{size.keras}。\"same\" 則只填補到讓輸出等於 ceil(n/s)。"))
+        if real == size.keras:
+            st.success(t(f"Keras agrees: the layer outputs {real}x{real}.",
+                         f"Keras 結果一致：此層輸出 {real}x{real}。"))
+        else:
+            st.error(t(f"Keras disagrees: the formula says {size.keras}, the layer outputs {real}.",
+                       f"與 Keras 不一致：公式為 {size.keras}，實際輸出 {real}。"))
+
+    grid = tools.padding_grid(n, f, (size.pad_before, size.pad_after))
+    kinds = {"input": t("input", "輸入"), "padding": t("padding", "填補")}
+    grid = grid.assign(cell=grid["kind"].map(kinds))
+    chart = alt.Chart(grid).mark_rect(stroke="white", strokeWidth=1).encode(
+        x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None),
+        color=alt.Color("cell:N", title=None, scale=alt.Scale(
+            domain=[kinds["input"], kinds["padding"]], range=["#4c78a8", "#e0e0e0"])),
+        tooltip=["row:Q", "col:Q", "cell:N"])
+    window = alt.Chart(grid[grid["window"]]).mark_rect(fill=None, stroke="#e45756", strokeWidth=2).encode(
+        x="col:O", y="row:O")
+    # Discrete axes are sized by step: every cell 18 px square whatever the grid size.
+    st.altair_chart((chart + window).properties(width=alt.Step(18), height=alt.Step(18)), width="content")
+    shown = grid.attrs.get("shown_n", n)
+    st.caption(t("Red outline: the kernel's first position." +
+                 (f" The input is drawn {shown} cells wide instead of {n}." if shown < n else ""),
+                 "紅框：卷積核的第一個位置。" + (f"輸入只畫出 {shown} 格寬（實際 {n}）。" if shown < n else "")))
+
+
+# --- augmentation ----------------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _samples(n: int, size: int, seed: int, folder: str):
+    return tools.sample_images(n, size, seed, data_dir=folder, with_classes=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _augmented(images, spec_items: tuple, n_variants: int, seed: int):
+    return tools.augmentation_preview(images, dict(spec_items), n_variants, seed)
+
+
+def _bump(seed_key: str) -> None:
+    st.session_state[seed_key] = int(st.session_state.get(seed_key, 0)) + 1
+
+
+def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: int = 5) -> None:
+    """The models' own augmentation layers on real training images, live."""
+    flips = [None, "horizontal", "vertical", "horizontal_and_vertical"]
+    c = st.columns(5)
+    spec = {
+        "flip": c[0].selectbox(t("flip", "翻轉"), flips, index=flips.index(SEED_AUGMENT["flip"]),
+                               key=f"{key}_flip", format_func=lambda v: t("off", "關") if v is None else v),
+        "rotation": c[1].slider(t("rotation (× 360°)", "旋轉（× 360°）"), 0.0, 0.5,
+                                float(SEED_AUGMENT["rotation"]), 0.05, key=f"{key}_rotation"),
+        "zoom": c[2].slider(t("zoom", "縮放"), 0.0, 0.5, 0.0, 0.05, key=f"{key}_zoom"),
+        "translation": c[3].slider(t("translation", "平移"), 0.0, 0.3, 0.0, 0.05, key=f"{key}_translation"),
+        "contrast": c[4].slider(t("contrast", "對比"), 0.0, 0.9, 0.0, 0.1, key=f"{key}_contrast"),
+    }
+    seed_key = f"{key}_seed"
+    s1, s2 = st.columns([1, 1], vertical_alignment="bottom")
+    st.session_state.setdefault(seed_key, 0)  # the Regenerate button bumps it
+    seed = int(s1.number_input("seed", 0, 1_000_000, key=seed_key))
+    s2.button(t("Regenerate", "重新產生"), key=f"{key}_regen", on_click=_bump, args=(seed_key,))
+
+    try:
+        images, names = _samples(n_images, 64, 0, str(data_dir()))
+    except tools.ImageDataNotFound:
+        st.info(t(f"The Caltech-101 images are not on this machine. Run `python -m core.caltech download`, "
+                  f"or put the class folders under `{data_dir() / 'caltech101' / '101_ObjectCategories'}`.",
+                  f"此機器上沒有 Caltech-101 影像。請執行 `python -m core.caltech download`，或把各類別資料夾"
+                  f"放在 `{data_dir() / 'caltech101' / '101_ObjectCategories'}`。"))
+        return
+    out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed)
+    st.caption(t("Left: the original (64x64 training image); right: what the network sees in training.",
+                 "左：原圖（64x64 訓練影像）；右：訓練時網路看到的樣子。"))
+    for i, name in enumerate(names):
+        cols = st.columns(n_variants + 1)
+        cols[0].image(images[i], caption=name, width="stretch")
+        for j in range(n_variants):
+            cols[j + 1].image(out[i * n_variants + j], width="stretch")
+
+
+# --- activations -----------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def _activations() -> pd.DataFrame:
+    return tools.activation_frame()
+
+
+def activation_panel() -> None:
+    """The functions and their slopes; the slope is what backpropagation
+    multiplies by at every layer, which is why sigmoid's ≤ 0.25 matters."""
+    df = _activations()
+    pick = alt.selection_point(fields=["activation"], bind="legend")
+    base = alt.Chart(df).encode(
+        x=alt.X("x:Q"), color=alt.Color("activation:N", title=t("activation", "激活函數"),
+                                          legend=alt.Legend(orient="bottom")),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+        tooltip=["activation:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f"),
+                 alt.Tooltip("derivative:Q", format=".4f")])
+    value = base.mark_line().encode(y=alt.Y("value:Q", title=t("f(x)", "f(x)"))).properties(
+        title=t("activation", "激活函數"), height=260).add_params(pick)
+    slope = base.mark_line().encode(y=alt.Y("derivative:Q", title=t("f′(x)", "f′(x)"))).properties(
+        title=t("derivative", "導數"), height=260).add_params(pick)
+    c = st.columns(2)
+    c[0].altair_chart(value, width="stretch")
+    c[1].altair_chart(slope, width="stretch")
+
+
+# --- class weights -----------------------------------------------------------------
+
+def _c50_runs(root) -> list:
+    return [r for r in list_runs(root) if r.experiment.startswith("c50-") and r.status == "done"]
+
+
+@st.cache_data(show_spinner=False)
+def _class_data(root: str, signature: tuple):
+    runs = _c50_runs(root)
+    with_classes = [r for r in runs if (r.path / "classes.json").is_file()]
+    # The baseline's counts if it has any; the split is the same for every c50 run.
+    pool = [r for r in with_classes if r.experiment == "c50-baseline"] or with_classes
+    weights = None
+    if pool:
+        newest = max(pool, key=lambda r: (r.path / "classes.json").stat().st_mtime)
+        info = read_classes(newest.path / "classes.json") or {}
+        if info.get("classes") and info.get("train_counts"):
+            weights = tools.class_weight_frame(info["train_counts"], info["classes"])
+    paths = {e: [r.path for r in runs if r.experiment == e] for e in CW_EXPERIMENTS}
+    return weights, tools.per_class_frame(paths), tools.head_tail_frame(paths)
+
+
+def _signature(root) -> tuple:
+    return tuple((str(r.path), r.mtime()) for r in _c50_runs(root))
+
+
+def class_weight_panel(root=None) -> None:
+    """Class sizes with both formulas' weights, then whether the weights moved
+    accuracy from the large classes to the small ones."""
+    root = str(runs_dir(root))
+    weights, per_class, head_tail = _class_data(root, _signature(root))
+    if weights is None:
+        st.info(t("No finished 50-class run with its class list (classes.json) yet: the class sizes and "
+                  "weights appear after the first one.",
+                  "尚無完成且附類別清單（classes.json）的 50 類別 run：第一個完成後會顯示類別大小與權重。"))
+        return
+    formulas = {"weight_formula1": t("formula 1: max / count", "公式一：最大數量 / 數量"),
+                "weight_formula2": t("formula 2: total / (classes × count)", "公式二：總數 / (類別數 × 數量)")}
+    long = weights.melt(id_vars=["rank", "class", "count"], value_vars=list(formulas),
+                        var_name="formula", value_name="weight").assign(
+        formula=lambda d: d["formula"].map(formulas))
+    order = list(weights["class"])
+    x = alt.X("class:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-60, labelLimit=120, labelOverlap=False, labelFontSize=9))
+    bars = alt.Chart(weights).mark_bar(color="#c7c7c7").encode(
+        x=x, y=alt.Y("count:Q", title=t("training images", "訓練影像數")),
+        tooltip=["rank:Q", "class:N", "count:Q", alt.Tooltip("weight_formula1:Q", format=".3f"),
+                 alt.Tooltip("weight_formula2:Q", format=".3f")])
+    pts = alt.Chart(long).mark_line(point=True).encode(
+        x=x, y=alt.Y("weight:Q", title=t("class weight", "類別權重")),
+        color=alt.Color("formula:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=["class:N", "formula:N", alt.Tooltip("weight:Q", format=".3f")])
+    st.altair_chart(alt.layer(bars, pts).resolve_scale(y="independent").properties(height=340),
+                    width="stretch")
+
+    if per_class.empty:
+        st.info(t("No finished run of " + ", ".join(CW_EXPERIMENTS) + " with test predictions yet.",
+                  "尚無 " + "、".join(CW_EXPERIMENTS) + " 的完成 run（含測試預測）。"))
+        return
+    pc = per_class.assign(accuracy_pct=per_class["accuracy"] * 100)
+    pick = alt.selection_point(fields=["experiment"], bind="legend")
+    base = alt.Chart(pc).encode(
+        x=alt.X("train_count:Q", title=t("training images of the class", "該類別訓練影像數"),
+                scale=alt.Scale(type="log")),
+        y=alt.Y("accuracy_pct:Q", title=t("test accuracy of the class (%)", "該類別測試準確率（%）")),
+        color=alt.Color("experiment:N", sort=list(CW_EXPERIMENTS), title=t("experiment", "實驗"),
+                        legend=alt.Legend(orient="bottom")))
+    dots = base.mark_circle(size=50).encode(
+        opacity=alt.condition(pick, alt.value(0.85), alt.value(0.1)),
+        tooltip=["experiment:N", "class:N", "train_count:Q", alt.Tooltip("accuracy_pct:Q", format=".1f"),
+                 "runs:Q", "group:N"]).add_params(pick)
+    trend = base.transform_loess("train_count", "accuracy_pct", groupby=["experiment"]).mark_line()
+    st.altair_chart((dots + trend).properties(height=320).interactive(), width="stretch")
+
+    # One row per experiment: does weighting lift the 10 smallest classes, and
+    # what does it cost the 10 largest?
+    ht = head_tail.assign(accuracy=head_tail["accuracy"] * 100, std=head_tail["std"] * 100)
+    wide = ht.pivot(index="experiment", columns="group", values=["accuracy", "std"])
+    labels = {"head": t("10 largest", "最大 10 類"), "tail": t("10 smallest", "最小 10 類")}
+    table = pd.DataFrame({"experiment": wide.index})
+    for g in ("head", "tail"):
+        table[labels[g] + " %"] = wide[("accuracy", g)].round(1).to_numpy()
+        table[labels[g] + " ±"] = wide[("std", g)].round(1).to_numpy()
+    table["runs"] = ht.groupby("experiment")["runs"].max().reindex(wide.index).to_numpy()
+    order = {e: i for i, e in enumerate(CW_EXPERIMENTS)}
+    table = table.sort_values("experiment", key=lambda c: c.map(order)).rename(
+        columns={"experiment": t("experiment", "實驗")})
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(t("Test accuracy averaged over each group's classes, then over seeds (± is the std over seeds).",
+                 "先在各組類別內平均測試準確率，再對各種子平均（± 為種子間標準差）。"))

@@ -126,3 +126,41 @@ def real_captchas() -> Path:
         if root and (Path(root) / "thsr-captcha" / "verified-11000" / "labels.csv").exists():
             return Path(root)
     pytest.skip(f"real THSR captchas not found in $CNNLAB_DATA_DIR or {SHARED_DATA}")
+
+
+def write_image_folder(folder: Path, counts: dict[str, int], size=(40, 30), seed: int = 0) -> None:
+    """One sub-folder per class of small JPEGs, learnable: class k is a block of
+    colour k on noise, at a random place."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for k, (name, n) in enumerate(sorted(counts.items())):
+        (folder / name).mkdir(parents=True)
+        colour = np.array([(k * 67) % 256, (k * 131) % 256, (k * 29 + 90) % 256], dtype=np.uint8)
+        for i in range(n):
+            img = rng.integers(0, 80, (size[1], size[0], 3)).astype(np.uint8)
+            r, c = rng.integers(0, size[1] - 12), rng.integers(0, size[0] - 12)
+            img[r:r + 12, c:c + 12] = colour
+            mode = "L" if i % 7 == 3 else "RGB"  # Caltech holds some greyscale images
+            Image.fromarray(img).convert(mode).save(folder / name / f"image_{i + 1:04d}.jpg")
+
+
+@pytest.fixture
+def tiny_caltech(tmp_path, monkeypatch) -> Path:
+    """A data directory in the official archive's layout: six classes of
+    different sizes plus the two folders the selection rule must skip."""
+    root = tmp_path / "data"
+    counts = {"airplanes": 30, "Motorbikes": 24, "bonsai": 12, "crab": 10, "rhino": 8, "Stegosaurus": 8,
+              "BACKGROUND_Google": 40, "Faces_easy": 35}
+    write_image_folder(root / "caltech101" / "101_ObjectCategories", counts)
+    monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture
+def real_caltech() -> Path:
+    """The data directory holding the 50 Caltech-101 classes, or skip."""
+    for root in (os.environ.get("CNNLAB_DATA_DIR"), SHARED_DATA):
+        if root and (Path(root) / "caltech101-50" / "101_ObjectCategories" / "airplanes").is_dir():
+            return Path(root)
+    pytest.skip(f"Caltech-101 (caltech101-50/) not found in $CNNLAB_DATA_DIR or {SHARED_DATA}")

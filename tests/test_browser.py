@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from experiments.caltech import TECHNIQUES
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 PAGES = {"home": "", "mnist": "mnist", "runs": "runs", "captcha": "captcha",
-         "captcha-preprocessing": "captcha-preprocessing", "captcha-models": "captcha-models"}
+         "captcha-preprocessing": "captcha-preprocessing", "captcha-models": "captcha-models",
+         **{page: page for _, _, page, _ in TECHNIQUES.values()}}
 SHOTS = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),

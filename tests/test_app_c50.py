@@ -1,0 +1,79 @@
+"""AppTest for every 50-class technique page (seed 000), on generated runs."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from core.caltech.evaluate import write_predictions
+from core.records import atomic_write_json
+from experiments.caltech import TECHNIQUES, variants_of
+from test_app import _app, chart_frames, fake_run
+
+PAGES = {tech: f"pages/{page.replace('-', '_')}.py" for tech, (_, _, page, _) in TECHNIQUES.items()}
+CLASSES = [f"class{i:02d}" for i in range(50)]
+
+
+def c50_run(root, experiment, seed, acc):
+    path = fake_run(root, experiment, seed, acc, epochs=4)
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(50), 4)
+    pred = np.where(rng.random(len(y)) < acc, y, (y + 1) % 50)
+    write_predictions(path / "predictions.csv", y, pred, np.full(len(y), 0.9))
+    atomic_write_json(path / "classes.json", {"classes": CLASSES, "train_counts": list(range(100, 50, -1)),
+                                              "val_counts": [4] * 50, "test_counts": [4] * 50})
+    return path
+
+
+@pytest.fixture
+def c50_runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    for seed, acc in enumerate((0.70, 0.71, 0.69)):
+        c50_run(root, "c50-baseline", seed, acc)
+        c50_run(root, "c50-aug-hflip", seed, acc + 0.06)      # clearly up
+        c50_run(root, "c50-cw-max", seed, acc + 0.002)        # unchanged
+        c50_run(root, "c50-act-sigmoid", seed, acc - 0.2)     # down
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.mark.parametrize("technique", sorted(PAGES))
+def test_technique_page_renders(c50_runs, technique):
+    at = _app(PAGES[technique])
+    en = TECHNIQUES[technique][0]
+    assert at.title[0].value == en
+    ran = {"augmentation": "c50-aug-hflip", "class-weights": "c50-cw-max", "activation": "c50-act-sigmoid"}
+    if technique in ran:
+        table = next(df.value for df in at.dataframe if "our verdict" in df.value.columns)
+        expected = {"augmentation": "up", "class-weights": "unchanged", "activation": "down"}[technique]
+        row = table[table["experiment"] == ran[technique]].iloc[0]
+        assert row["our verdict"] == expected
+        assert row["seed's verdict"]
+        frames = chart_frames(at)
+        # The bars and curves carry the runs on disk: three seeds each.
+        curves = next(f for f in frames if "metric" in f.columns)
+        assert set(curves["experiment"]) == {"c50-baseline", ran[technique]}
+        assert curves[curves["metric"] == "val_accuracy"].groupby("experiment")["seed"].nunique().min() == 3
+    else:
+        # Baseline only: the table lists the untrained variants with no verdict yet.
+        assert any("python -m experiments run" in m.value for m in at.markdown) or at.dataframe
+    # Every page offers to retrain its variants.
+    assert any("Retrain" in b.label for b in at.button)
+
+
+def test_overview_has_the_techniques_table(c50_runs):
+    at = _app()
+    table = next(df.value for df in at.dataframe if "technique" in df.value.columns)
+    verdicts = dict(zip(table["variant"], table["our verdict"]))
+    assert verdicts["flip horizontal only, rotation 0.2"] == "up"
+    assert set(table["seed's verdict"]) <= {"up overall", "unchanged", "down overall", "slightly up overall"}
+
+
+def test_padding_page_has_the_calculator(c50_runs):
+    at = _app(PAGES["same-padding"])
+    assert at.get("latex"), "the output-size formula is rendered with st.latex"
+
+
+def test_technique_pages_in_chinese(c50_runs):
+    at = _app(PAGES["augmentation"], language="繁體中文")
+    assert at.title[0].value == TECHNIQUES["augmentation"][1]

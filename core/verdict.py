@@ -25,9 +25,13 @@ def compare(variant: dict, baseline: dict) -> dict:
     out = {"variant": variant["experiment"], "baseline": baseline["experiment"],
            "n_variant": nv, "n_baseline": nb, "diff": None, "se": None,
            "verdict": "not enough runs"}
-    if nv < 2 or nb < 2:
+    if nv < 1 or nb < 1:
         return out
     diff = variant["test_acc_mean"] - baseline["test_acc_mean"]
+    if nv < 2 or nb < 2:
+        # A difference of single runs is shown, never judged: it has no spread.
+        out["diff"] = diff
+        return out
     se = math.sqrt(variant["test_acc_std"] ** 2 / nv + baseline["test_acc_std"] ** 2 / nb)
     if diff > Z * se and diff >= MIN_EFFECT:
         verdict = "up"

@@ -148,6 +148,10 @@ def cmd_report(args):
     rows = [r for r in experiment_rows(args.runs_dir)
             if not args.group or r["group"] == args.group]
     print(markdown_table(rows))
+    if any(r["group"] == "c50" for r in rows):
+        from core.caltech.report import markdown_verdicts
+        print()
+        print(markdown_verdicts(rows))
 
 
 def main(argv=None):

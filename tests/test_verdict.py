@@ -23,7 +23,11 @@ def test_tiny_difference_with_zero_spread_is_unchanged():
 
 
 def test_single_seed_is_not_enough():
-    assert compare(row("v", 0.99, 0.0, 1), row("b", 0.5, 0.0, 3))["verdict"] == "not enough runs"
+    c = compare(row("v", 0.99, 0.0, 1), row("b", 0.5, 0.0, 3))
+    assert c["verdict"] == "not enough runs"
+    # The raw difference is shown, but without a spread nothing is judged.
+    assert c["diff"] == pytest.approx(0.49) and c["se"] is None
+    assert compare(row("v", 0.99, 0.0, 0), row("b", 0.5, 0.0, 3))["diff"] is None
 
 
 def test_claim_rows_read_the_direction_of_the_claim():

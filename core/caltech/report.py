@@ -284,6 +284,18 @@ def _model_blocks(lang: str, technique: str) -> list:
     return blocks
 
 
+def markdown_verdicts(rows: list[dict]) -> str:
+    """The README's verdict table: every variant against the baseline."""
+    from core.report import techniques_table
+    table = techniques_table("en", rows).drop(columns=["page"])
+    if table.empty:
+        return ""
+    table = table.astype(object).where(table.notna(), "–")
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def page_functions() -> list[tuple[str, object]]:
     """(page key, blocks function) for core.report.PAGES, one per technique."""
     return [(study.TECHNIQUES[t][2], functools.partial(technique_blocks, t)) for t in study.TECHNIQUES]

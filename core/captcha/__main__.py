@@ -5,6 +5,9 @@
     python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
         line N of FILE labels DIR/N.jpg; the last line is JSON
         {"n", "exact_match", "char_accuracy", "ms_per_image"}
+    python -m core.captcha audit [--run DIR] [--sheet OUT.png]
+        a run's confident test failures (suspect labels) and its accuracy on
+        the labels as given and as audited (core/captcha/label_audit.csv)
 
 Unreadable images are reported on stderr (and count as wrong in evaluate);
 exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
@@ -12,6 +15,7 @@ exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -128,6 +132,31 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    """Suspect test labels of a run (confident failures), its accuracy on the
+    labels as given and on the committed audited labels, and optionally a
+    contact sheet to decide new suspects by eye."""
+    from pathlib import Path
+
+    from core.captcha import audit
+    from core.captcha.recognizer import DEFAULT_MODEL
+    run = Path(args.run) if args.run else DEFAULT_MODEL.parent
+    preds = run / "predictions.csv"
+    if not preds.is_file():
+        sys.exit(f"error: {preds} not found (a captcha run writes it when it is evaluated)")
+    known = audit.load_audit()
+    rows = audit.suspects(preds, args.min_confidence)
+    w = csv.writer(sys.stdout)
+    w.writerow(["image", "label", "prediction", "confidence_min", "audited"])
+    for r in rows:
+        w.writerow([r["image"], r["label"], r["prediction"], r["confidence_min"], known.get(r["image"], "")])
+    if args.sheet:
+        audit.contact_sheet(rows, args.data_dir, Path(args.sheet))
+        print(f"contact sheet: {args.sheet}", file=sys.stderr)
+    print(json.dumps(audit.accuracy(preds, known)))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.captcha",
                                 description="Read THSR booking captchas (4 characters).")
@@ -148,9 +177,15 @@ def main(argv=None) -> int:
     pb.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     pb.add_argument("--repeat", type=int, default=1, help="passes over the images for the single timing")
     pb.add_argument("images", nargs="+", metavar="IMAGE")
+    pa = sub.add_parser("audit", help="suspect test labels of a run, accuracy on audited labels")
+    pa.add_argument("--run", help="a captcha run folder (default: the committed default model's run)")
+    pa.add_argument("--min-confidence", type=float, default=0.99,
+                    help="list failures read with at least this confidence on every character")
+    pa.add_argument("--sheet", metavar="PNG", help="also draw the suspects with label and reading")
+    pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet)")
     args = p.parse_args(argv)
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
-            "bench": cmd_bench}[args.cmd](args)
+            "bench": cmd_bench, "audit": cmd_audit}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -149,9 +149,11 @@ def cmd_report(args):
             if not args.group or r["group"] == args.group]
     print(markdown_table(rows))
     if any(r["group"] == "c50" for r in rows):
-        from core.caltech.report import markdown_verdicts
+        from core.caltech.report import markdown_verdicts, study_time
         print()
         print(markdown_verdicts(rows))
+        print()
+        print(study_time(rows))
 
 
 def main(argv=None):

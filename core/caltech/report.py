@@ -296,6 +296,23 @@ def markdown_verdicts(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def study_time(rows: list[dict]) -> str:
+    """What the study has cost so far, from the run records (training plus
+    test evaluation, summed over finished runs), against its 4-hour budget."""
+    from pathlib import Path
+
+    from core.records import Run
+    total, n = 0.0, 0
+    for r in rows:
+        for p in r["run_paths"]:
+            s = Run(Path(p)).summary or {}
+            total += (s.get("train_seconds") or 0) + (s.get("eval_seconds") or 0)
+            n += 1
+    declared = sum(1 for r in rows if r["origin"] == "study") * 3
+    return (f"Study time so far: {total / 3600:.2f} h of training and evaluation over {n} finished runs "
+            f"(of {declared} planned: every variant x 3 seeds); budget 4 h on 2 CPU cores.")
+
+
 def page_functions() -> list[tuple[str, object]]:
     """(page key, blocks function) for core.report.PAGES, one per technique."""
     return [(study.TECHNIQUES[t][2], functools.partial(technique_blocks, t)) for t in study.TECHNIQUES]

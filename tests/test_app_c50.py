@@ -33,6 +33,7 @@ def c50_runs(tmp_path, monkeypatch):
         c50_run(root, "c50-aug-hflip", seed, acc + 0.06)      # clearly up
         c50_run(root, "c50-cw-max", seed, acc + 0.002)        # unchanged
         c50_run(root, "c50-act-sigmoid", seed, acc - 0.2)     # down
+        c50_run(root, "c50-shuffle-16", seed, acc - 0.3)      # down, where the seed saw no change
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
     return root
 
@@ -49,6 +50,8 @@ def test_technique_page_renders(c50_runs, technique):
         row = table[table["experiment"] == ran[technique]].iloc[0]
         assert row["our verdict"] == expected
         assert row["seed's verdict"]
+        # These three agree with the seed's verdicts: no "why we differ" note.
+        assert not any("Where we differ from the seed" in m.value for m in at.markdown)
         frames = chart_frames(at)
         # The bars and curves carry the runs on disk: three seeds each.
         curves = next(f for f in frames if "metric" in f.columns)
@@ -67,6 +70,12 @@ def test_overview_has_the_techniques_table(c50_runs):
     verdicts = dict(zip(table["variant"], table["our verdict"]))
     assert verdicts["flip horizontal only, rotation 0.2"] == "up"
     assert set(table["seed's verdict"]) <= {"up overall", "unchanged", "down overall", "slightly up overall"}
+
+
+def test_a_disagreement_with_the_seed_is_explained(c50_runs):
+    at = _app(PAGES["shuffle-buffer"])
+    note = next(m.value for m in at.markdown if "Where we differ from the seed" in m.value)
+    assert "c50-shuffle-16" in note and "7,000 and 70,000" in note
 
 
 def test_padding_page_has_the_calculator(c50_runs):

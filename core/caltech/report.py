@@ -132,6 +132,52 @@ TEXT = {
         "只有架構不同。"),
 }
 
+# Why our verdict may differ from the seed's, per technique (shown where they do).
+# The generic reason applies everywhere: the seed judged single runs.
+WHY_DIFFERENT = {
+    "image-size": ("The seed does not say which sizes it compared. Here a larger input mostly adds "
+                   "weights to the dense layer (0.8 M at 32², 8 M at 96²) without adding training images, "
+                   "so it overfits sooner.",
+                   "原報告沒有說明比較了哪些大小。此處較大的輸入主要增加全連接層的權重（32² 為 0.8 M，96² 為 8 M），"
+                   "訓練影像卻沒有增加，因此更早過擬合。"),
+    "class-weights": ("Class weights move errors between classes more than they change the total; "
+                      "overall accuracy, which the big classes dominate, can stay flat while the tail "
+                      "classes gain (see the per-class view).",
+                      "類別權重主要是在類別之間移動錯誤，而非改變總數；由大類主導的整體準確度可能持平，"
+                      "而尾端類別卻進步（見各類別的圖）。"),
+    "batch-size": ("The seed does not state the sizes it tried. At a fixed epoch budget a smaller batch "
+                   "makes more updates, so 'better' can mean 'trained longer'.",
+                   "原報告沒有說明試了哪些批次大小。在固定的 epoch 預算下，較小的批次更新次數較多，"
+                   "因此「較好」可能只是「訓練得較久」。"),
+    "shuffle-buffer": ("The seed's buffers (7,000 and 70,000) were both at least as large as its data, "
+                       "i.e. two full shuffles: no change was the only possible outcome. A buffer smaller "
+                       "than a class is where the setting matters.",
+                       "原報告的緩衝區（7,000 與 70,000）都不小於它的資料量，等於兩次完整打亂，結果只可能不變。"
+                       "緩衝區小於一個類別時，這個設定才有影響。"),
+    "learning-rate": ("The seed does not say which rate rose; a rate far from the default in either "
+                      "direction can help or hurt depending on the epoch budget.",
+                      "原報告沒有說明是哪個學習率上升；偏離預設值的學習率是好是壞，取決於 epoch 預算。"),
+    "lr-decay": ("With early stopping ending runs after about ten epochs there is little time for a "
+                 "decay to act.", "early stopping 約十個 epoch 就結束訓練，學習率衰退幾乎沒有作用的時間。"),
+    "activation": ("The seed does not name the activation it switched to.",
+                   "原報告沒有說明改用哪個激活函數。"),
+    "augmentation": ("Augmentation slows learning: within the same early-stopped budget its benefit "
+                     "shows only if the runs last long enough.",
+                     "資料增強會放慢學習：在相同、會提早停止的預算內，只有訓練夠久才看得到好處。"),
+    "architectures": ("The seed ran these networks at 224² with a learning rate of 0.01, class weights "
+                      "and learning-rate decay; here they share the baseline's protocol at 64².",
+                      "原報告以 224²、學習率 0.01、類別權重與學習率衰退訓練這些網路；此處它們與基準模型使用相同的"
+                      "流程與 64² 輸入。"),
+}
+GENERIC_WHY = ("The seed's verdicts come from one run per variant, judged on validation accuracy, on its "
+               "own data at 128² (224² for the architectures). One run cannot separate a change from "
+               "seed-to-seed noise: our baseline alone varies by its standard deviation from seed to seed.",
+               "原報告的判定來自每個變體一次實驗、以驗證準確度判斷，資料為它自己的資料集、輸入 128²（架構比較為 224²）。"
+               "一次實驗無法區分變化與 seed 之間的雜訊：我們的基準模型本身在不同 seed 之間就有其標準差的差異。")
+SEED_WORD = {"up overall": "up", "slightly up overall": "up", "unchanged": "unchanged",
+             "down overall": "down"}
+
+
 # The seed's own sizes, for the parameter comparison it made (its 128 x 128
 # for the baseline family, 224 x 224 for the other architectures).
 SEED_SIZE = {"c50_flower": 224, "c50_digits_advanced": 224, "c50_cats_dogs": 224}
@@ -232,6 +278,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
         ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high))),
         ("table", technique_table(lang, technique, rows)),
         ("md", verdict_rule(lang)),
+        *_disagreement(lang, technique, rows),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
         ("md", tr(lang, "Mean over seeds with a ± one std band; click a legend entry to isolate a variant, "
                         "scroll to zoom. The right panel is training minus validation accuracy: the "
@@ -249,6 +296,28 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
                      "image-size"):
         blocks += _model_blocks(lang, technique)
     return blocks
+
+
+def _disagreement(lang: str, technique: str, rows: list[dict]) -> list:
+    """Where a verdict of ours differs from the seed's, the likely reasons."""
+    base = next((r for r in rows if r["experiment"] == "c50-baseline"), None)
+    if base is None:
+        return []
+    differ = []
+    for r in rows:
+        claim = next((c for c in study.CLAIMS if c["id"] == r["experiment"]), None)
+        if claim is None or not claim["seed_verdict"]:
+            continue
+        ours = compare(r, base)["verdict"]
+        if ours in ("up", "unchanged", "down") and ours != SEED_WORD.get(claim["seed_verdict"]["en"]):
+            differ.append(r["experiment"])
+    if not differ:
+        return []
+    specific = WHY_DIFFERENT.get(technique)
+    text = tr(lang, f"**Where we differ from the seed** ({', '.join(differ)}): ",
+              f"**與原報告不同之處**（{', '.join(differ)}）：")
+    text += tr(lang, *GENERIC_WHY) + (" " + tr(lang, *specific) if specific else "")
+    return [("md", text)]
 
 
 def _model_blocks(lang: str, technique: str) -> list:

@@ -4,7 +4,10 @@ import streamlit as st
 from experiments.caltech import TECHNIQUES
 from pages._common import LANGUAGES, lang
 
-TECHNIQUE_ICONS = ["🖼️", "⚖️", "📦", "🔀", "🎚️", "📉", "🧱", "🧮", "🌊", "🔲", "〰️", "🔄", "🏛️"]
+# Material icons: they render in every browser, emoji need an emoji font.
+TECHNIQUE_ICONS = [f":material/{name}:" for name in (
+    "photo_size_select_large", "balance", "stacks", "shuffle", "speed", "trending_down", "layers",
+    "equalizer", "waves", "border_outer", "show_chart", "flip", "account_tree")]
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 

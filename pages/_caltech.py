@@ -14,6 +14,7 @@ from core.caltech.evaluate import read_classes
 from core.caltech.models import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
+from experiments.caltech import SIZE
 from pages._common import t
 
 CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")
@@ -129,7 +130,8 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
     s2.button(t("Regenerate", "重新產生"), key=f"{key}_regen", on_click=_bump, args=(seed_key,))
 
     try:
-        images, names = _samples(n_images, 64, 0, str(data_dir()))
+        # Shown at twice the study's size: the same transforms, easier to see.
+        images, names = _samples(n_images, 2 * SIZE, 0, str(data_dir()))
     except tools.ImageDataNotFound:
         st.info(t(f"The Caltech-101 images are not on this machine. Run `python -m core.caltech download`, "
                   f"or put the class folders under `{data_dir() / 'caltech101' / '101_ObjectCategories'}`.",
@@ -137,8 +139,9 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
                   f"放在 `{data_dir() / 'caltech101' / '101_ObjectCategories'}`。"))
         return
     out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed)
-    st.caption(t("Left: the original (64x64 training image); right: what the network sees in training.",
-                 "左：原圖（64x64 訓練影像）；右：訓練時網路看到的樣子。"))
+    st.caption(t(f"Left: a training image ({2 * SIZE}x{2 * SIZE} here; the study trains at {SIZE}x{SIZE}); "
+                 "right: what the network sees in training.",
+                 f"左：訓練影像（此處 {2 * SIZE}x{2 * SIZE}；研究以 {SIZE}x{SIZE} 訓練）；右：訓練時網路看到的樣子。"))
     for i, name in enumerate(names):
         cols = st.columns(n_variants + 1)
         cols[0].image(images[i], caption=name, width="stretch")

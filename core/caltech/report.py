@@ -290,7 +290,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
             "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
             "val_loss": tr(lang, "validation loss", "驗證損失"),
             "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
-            width=250)),
+            width=190)),
     ]
     if technique in ("small-kernels", "batchnorm", "avg-pooling", "same-padding", "architectures",
                      "image-size"):

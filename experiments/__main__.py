@@ -76,6 +76,8 @@ def _configs_for(args) -> list[dict]:
 
 
 def cmd_run(args):
+    from core.caltech.data import ImageDataNotFound
+    from core.captcha.data import CaptchaDataNotFound
     from core.mnist import MnistNotFound
     from core.train import RunBusy, train_run
     configs = _configs_for(args)
@@ -90,8 +92,8 @@ def cmd_run(args):
         except KeyboardInterrupt:
             print(f"\n== {label}: interrupted; rerun the same command to resume", flush=True)
             sys.exit(130)
-        except MnistNotFound as e:
-            _die(str(e))
+        except (MnistNotFound, ImageDataNotFound, CaptchaDataNotFound) as e:
+            _die(str(e))  # every later run would fail the same way
         except RunBusy as e:
             print(f"== {label}: skipped, {e}", flush=True)
             continue

@@ -183,3 +183,12 @@ def test_real_caltech_has_the_fifty_of_the_rule(real_caltech):
     assert len(index["classes"]) == 50
     sizes = {k: len(v) for k, v in index["splits"].items()}
     assert sum(sizes.values()) == 6006 and sizes["test"] == 902
+
+
+def test_cli_without_the_dataset_exits_2_naming_what_to_do(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CNNLAB_DATA_DIR": str(tmp_path / "empty"),
+           "CNNLAB_RUNS_DIR": str(tmp_path / "runs")}
+    r = subprocess.run([sys.executable, "-m", "experiments", "run", "c50-baseline", "--quick"], cwd=REPO,
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert "python -m core.caltech download" in r.stderr

@@ -367,6 +367,31 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                       "時間為訓練該 run 的機器上的實際時間（見「所有 run」頁）：單張 = 讀檔、前處理、預測，一次一張；"
                       "批次 = 對已前處理的測試集預測。原報告的時間包含其前處理，於其機器上量測。")),
         ]
+        bench = []
+        for r in done:
+            for p in r["run_paths"]:
+                f = Path(p) / "bench.json"
+                if f.is_file():
+                    b = json.loads(f.read_text())
+                    bench.append({
+                        "run": f"{r['experiment']}/{Path(p).name}",
+                        tr(lang, "one upload, ms (median)", "單張上傳，毫秒（中位數）"): round(b["single_ms_median"], 2),
+                        "p90": round(b["single_ms_p90"], 2),
+                        tr(lang, "runner", "執行方式"): b.get("single_runner"),
+                        tr(lang, "batched, images / s", "批次，每秒張數"): round(b["batched_images_per_second"]),
+                        tr(lang, "images", "張數"): b["n"],
+                        tr(lang, "measured", "量測時間"): b.get("measured", "")[:10],
+                        tr(lang, "conditions", "條件"): b.get("note", "")})
+        if bench:
+            blocks += [
+                ("h3", tr(lang, "Speed of the reader today", "目前的辨識速度")),
+                ("md", tr(lang, "`python -m core.captcha bench` on the held-out test images with the current "
+                                "code: one upload = file bytes to four characters, one image at a time (a "
+                                "TensorFlow Lite runner on one thread); batched = all files read, preprocessed "
+                                "and predicted 256 at a time.",
+                          "以目前的程式對保留測試影像執行 `python -m core.captcha bench`：單張 = 從檔案到四個字元，一次一張"
+                          "（單執行緒的 TensorFlow Lite）；批次 = 讀檔、前處理、預測，每批 256 張。")),
+                ("table", pd.DataFrame(bench))]
         robust = []
         for r in done:
             for p in r["run_paths"]:

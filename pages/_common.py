@@ -185,7 +185,9 @@ def captcha_models() -> dict:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _recognizer(path: str, mtime: float):
     from core.captcha.recognizer import Recognizer
-    return Recognizer(path)
+    rec = Recognizer(path)
+    rec.fast_single()  # uploads are read one at a time: prepare the fast runner once
+    return rec
 
 
 def recognizer(path: str):

@@ -158,3 +158,23 @@ def test_transforms_change_the_framing_only():
     assert shapes["crop 3 px all round"] == (40, 114, 3)
     assert shapes["pad 6 px white"] == (58, 132, 3)
     assert shapes["scaled x1.6"] == (74, 192, 3)
+
+
+def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labelled_folder, tmp_path,
+                                                    monkeypatch):
+    """The upload path (TensorFlow Lite, one image) gives the batch path's
+    readings and confidences, heads in the right order, and caches its
+    conversion."""
+    from core.captcha.recognizer import Recognizer
+
+    monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
+    images, _, _ = labelled_folder
+    paths = sorted(images.iterdir())
+    rec = Recognizer(untrained_captcha_model)
+    batch = rec.read_many(paths)
+    assert rec.fast_single() is True
+    assert list((tmp_path / "cache").glob("captcha-lite-*.tflite"))
+    for path, b in zip(paths, batch):
+        single = rec.read(path)
+        assert single.text == b.text
+        assert abs(single.confidence - b.confidence).max() < 1e-4

@@ -112,6 +112,7 @@ def cmd_bench(args) -> int:
     import statistics
 
     rec = _recognizer(args.model)
+    fast = rec.fast_single()
     paths = args.images
     blobs = [open(p, "rb").read() for p in paths]
     for b in blobs[:3]:
@@ -125,10 +126,20 @@ def cmd_bench(args) -> int:
     t = time.perf_counter()
     rec.read_many(paths)
     batched = time.perf_counter() - t
-    print(json.dumps({"n": len(paths), "single_ms_median": statistics.median(single),
-                      "single_ms_p90": sorted(single)[int(0.9 * (len(single) - 1))],
-                      "batched_images_per_second": len(paths) / batched,
-                      "threads": os.cpu_count()}))
+    result = {"n": len(paths), "single_ms_median": statistics.median(single),
+              "single_ms_p90": sorted(single)[int(0.9 * (len(single) - 1))],
+              "batched_images_per_second": len(paths) / batched,
+              "threads": os.cpu_count(), "single_runner": "tflite" if fast else "keras"}
+    print(json.dumps(result))
+    if args.out:
+        from datetime import datetime, timezone
+        from pathlib import Path
+
+        from core import envinfo
+        from core.records import atomic_write_json
+        atomic_write_json(Path(args.out), {**result, "model": str(rec.path), "note": args.note or "",
+                                           "measured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                           "device": envinfo.device(), "git": envinfo.git_state()})
     return 0
 
 
@@ -176,6 +187,8 @@ def main(argv=None) -> int:
     pb = sub.add_parser("bench", help="ms per single upload and images/s batched")
     pb.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     pb.add_argument("--repeat", type=int, default=1, help="passes over the images for the single timing")
+    pb.add_argument("--out", help="also save the figures (with machine, commit and a note) as JSON")
+    pb.add_argument("--note", help="what else ran on the machine, saved with --out")
     pb.add_argument("images", nargs="+", metavar="IMAGE")
     pa = sub.add_parser("audit", help="suspect test labels of a run, accuracy on audited labels")
     pa.add_argument("--run", help="a captcha run folder (default: the committed default model's run)")

@@ -152,7 +152,7 @@ def test_every_variant_changes_one_thing_against_the_baseline():
 
     fb = flat({k: base[k] for k in ("data", "model", "train")})
     for name in study.EXPERIMENTS:
-        if name == "c50-baseline":
+        if name in ("c50-baseline", "c50-best"):  # the best combination changes several things
             continue
         cfg = study.EXPERIMENTS[name](False)
         fv = flat({k: cfg[k] for k in ("data", "model", "train")})

@@ -25,11 +25,11 @@ smaller than a class hands the network long single-class runs.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
+from core.datadir import cached_array
 from core.datadir import data_dir as resolve_data_dir
 
 ARCHIVE_FOLDER = "101_ObjectCategories"
@@ -116,37 +116,27 @@ def dataset_index(cfg: dict, data_dir=None) -> dict:
             "splits": split_files(files, classes)}
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("CNNLAB_CACHE_DIR")
-    return Path(env).expanduser() if env else Path("~/.cache/cnnlab/cache").expanduser()
-
-
 def load_pixels(items: list[tuple[Path, int]], size: int) -> np.ndarray:
     """uint8 (N, size, size, 3): decoded (greyscale made RGB), resized with
     bilinear filtering through tf.image, cached on disk by file list and size so
     only the first run of a study pays for decoding."""
     key = hashlib.sha1(repr((size, [(str(p), p.stat().st_size) for p, _ in items])).encode())
-    cache = _cache_dir() / f"images-{size}-{key.hexdigest()[:16]}.npy"
-    if cache.is_file():
-        try:
-            return np.load(cache)
-        except (OSError, ValueError):
-            pass  # a half-written cache from a killed run: rebuild it
-    import tensorflow as tf
 
-    def decode(path):
-        img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        img = tf.image.resize(img, (size, size), antialias=True)
-        return tf.cast(tf.clip_by_value(tf.round(img), 0, 255), tf.uint8)
+    def build():
+        if not items:
+            return np.zeros((0, size, size, 3), "uint8")
+        import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices([str(p) for p, _ in items])
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
-    arr = np.concatenate([b.numpy() for b in ds]) if items else np.zeros((0, size, size, 3), "uint8")
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, arr)
-    os.replace(tmp, cache)
-    return arr
+        def decode(path):
+            img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+            img = tf.image.resize(img, (size, size), antialias=True)
+            return tf.cast(tf.clip_by_value(tf.round(img), 0, 255), tf.uint8)
+
+        ds = tf.data.Dataset.from_tensor_slices([str(p) for p, _ in items])
+        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+        return np.concatenate([b.numpy() for b in ds])
+
+    return cached_array(f"images-{size}-{key.hexdigest()[:16]}.npy", build)
 
 
 def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:

@@ -18,20 +18,19 @@ selection.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.captcha import encode, read_labels
+from core.datadir import cached_array
 from core.datadir import data_dir as resolve_data_dir
 
 FOLDER = "thsr-captcha"
 TEST_SIZE = 3000
 SPLIT_SALT = "cnnlab-thsr-split-v1"
 SOURCE_URL = "https://github.com/gary9987/keras-TaiwanHighSpeedRail-captcha"
-CACHE_ENV = "CNNLAB_CACHE_DIR"
 
 
 class CaptchaDataNotFound(FileNotFoundError):
@@ -103,11 +102,6 @@ def split(items: list[Item], test_size: int = TEST_SIZE, val_fraction: float = 0
     return train, val, test
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path("~/.cache/cnnlab/cache").expanduser()
-
-
 def preprocess_items(items: list[Item], preprocess: str, options: dict | None = None) -> np.ndarray:
     """uint8 array (N, H, W, C) of preprocessed images, cached on disk by the
     images' contents and the preprocessing, so a second run skips decoding."""
@@ -116,18 +110,8 @@ def preprocess_items(items: list[Item], preprocess: str, options: dict | None = 
     options = options or {}
     fn = get_preprocessor(preprocess, **options)
     key = hashlib.sha1(repr((preprocess, sorted(options.items()), [it.digest for it in items])).encode())
-    cache = _cache_dir() / f"captcha-{preprocess}-{key.hexdigest()[:16]}.npy"
-    if cache.is_file():
-        try:
-            return np.load(cache)
-        except (OSError, ValueError):
-            pass  # a half-written cache from a killed run: rebuild it
-    arr = np.stack([np.round(fn(load_image(it.path)) * 255).astype(np.uint8) for it in items])
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, arr)
-    os.replace(tmp, cache)
-    return arr
+    return cached_array(f"captcha-{preprocess}-{key.hexdigest()[:16]}.npy", lambda: np.stack(
+        [np.round(fn(load_image(it.path)) * 255).astype(np.uint8) for it in items]))
 
 
 def labels_array(items: list[Item]) -> np.ndarray:

@@ -22,10 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _cache_dir() -> Path:
-    env = os.environ.get("CNNLAB_CACHE_DIR")
-    return Path(env).expanduser() if env else Path("~/.cache/cnnlab/cache").expanduser()
+from core.datadir import cache_dir
 
 
 class LiteRunner:
@@ -65,7 +62,7 @@ class LiteRunner:
             if not hasattr(tf, "lite"):
                 return None
             key = hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:16]
-            cache = _cache_dir() / f"captcha-lite-{key}.tflite"
+            cache = cache_dir() / f"captcha-lite-{key}.tflite"
             if cache.is_file():
                 flat = cache.read_bytes()
             else:

@@ -34,6 +34,21 @@ def _seed(model, preprocess, epochs, reference, title, notes):
     }
 
 
+def _ours(model, height, width, learning_rate, title, notes):
+    """Our models: greyscale at height x width, batch 64, early stopping and
+    learning-rate halving on validation loss, best epoch restored."""
+    return {
+        "title": title, "group": "captcha-ours", "notes": notes,
+        "data": {"dataset": "thsr-captcha", "preprocess": "grey",
+                 "preprocess_options": {"height": height, "width": width}, "val_fraction": 0.2},
+        "model": {"name": model, "kwargs": {}},
+        "train": {"epochs": 40, "batch_size": 64, "optimizer": "adam", "learning_rate": learning_rate,
+                  "early_stopping": {"monitor": "val_loss", "patience": 8},
+                  "reduce_lr": {"monitor": "val_loss", "factor": 0.5, "patience": 3, "min_lr": 1e-5},
+                  "restore_best": True},
+    }
+
+
 _DEFS = {
     "captcha-seed-m1-50ep": lambda: _seed(
         "captcha_seed1", "nopre", 50,
@@ -50,32 +65,14 @@ _DEFS = {
         {"exact_match": 0.96533, "char_accuracy": 0.98975, "ms_per_image": 323.1},
         "Captcha model 2 (dn2), seed protocol",
         "Greyscale, denoised, arc erased; three more convolutions, a second dropout."),
-    "captcha-fast": lambda: {
-        "title": "Captcha, ours: small fast CNN on grey 32x96 with zoom/shift augmentation",
-        "group": "captcha-ours",
-        "notes": "Same split as the seed's models; model selection on validation only.",
-        "data": {"dataset": "thsr-captcha", "preprocess": "grey",
-                 "preprocess_options": {"height": 32, "width": 96}, "val_fraction": 0.2},
-        "model": {"name": "captcha_fast", "kwargs": {}},
-        "train": {"epochs": 40, "batch_size": 64, "optimizer": "adam", "learning_rate": 0.002,
-                  "early_stopping": {"monitor": "val_loss", "patience": 8},
-                  "reduce_lr": {"monitor": "val_loss", "factor": 0.5, "patience": 3,
-                                "min_lr": 1e-5},
-                  "restore_best": True},
-    },
-    "captcha-net": lambda: {
-        "title": "Captcha, ours v2: grey 40x112, hidden dense layer, milder zoom/shift",
-        "group": "captcha-ours",
-        "notes": "After captcha-fast under-fitted (~95 % validation exact match).",
-        "data": {"dataset": "thsr-captcha", "preprocess": "grey",
-                 "preprocess_options": {"height": 40, "width": 112}, "val_fraction": 0.2},
-        "model": {"name": "captcha_net", "kwargs": {}},
-        "train": {"epochs": 40, "batch_size": 64, "optimizer": "adam", "learning_rate": 0.001,
-                  "early_stopping": {"monitor": "val_loss", "patience": 8},
-                  "reduce_lr": {"monitor": "val_loss", "factor": 0.5, "patience": 3,
-                                "min_lr": 1e-5},
-                  "restore_best": True},
-    },
+    "captcha-fast": lambda: _ours(
+        "captcha_fast", 32, 96, 0.002,
+        "Captcha, ours: small fast CNN on grey 32x96 with zoom/shift augmentation",
+        "Same split as the seed's models; model selection on validation only."),
+    "captcha-net": lambda: _ours(
+        "captcha_net", 40, 112, 0.001,
+        "Captcha, ours v2: grey 40x112, hidden dense layer, milder zoom/shift",
+        "After captcha-fast under-fitted (~95 % validation exact match)."),
 }
 
 TITLES_ZH = {

@@ -219,6 +219,7 @@ def technique_rows(technique: str, root=None, include_app: bool = True) -> list[
 
 
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
+    from core.report import _v
     base = next((r for r in rows if r["experiment"] == "c50-baseline"), None)
     out = []
     for r in rows:
@@ -228,7 +229,6 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
         if r["declared"] != "c50-baseline":
             claim = next((x for x in study.CLAIMS if x["id"] == r["declared"]), None)
             sv = claim["seed_verdict"] if claim else None
-        from core.report import VERDICT_ZH
         word = None if c is None else c["verdict"]
         out.append({
             "experiment": r["experiment"],
@@ -241,8 +241,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
                 None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
             "Δ (pts)": None if not c or c["diff"] is None else round(100 * c["diff"], 2),
             "± se": None if not c or c["se"] is None else round(100 * c["se"], 2),
-            tr(lang, "our verdict", "我們的判定"):
-                None if word is None else (VERDICT_ZH.get(word, word) if lang == "zh" else word),
+            tr(lang, "our verdict", "我們的判定"): None if word is None else _v(lang, word),
             tr(lang, "seed's verdict", "原報告判定"): None if sv is None else sv[lang if lang in sv else "en"],
             "s / epoch": None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
         })

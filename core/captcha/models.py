@@ -63,6 +63,21 @@ def captcha_seed2(input_shape=(HEIGHT, WIDTH, 1), dropout=0.5):
     return keras.Model(inputs, _heads(x), name="captcha_seed2")
 
 
+def _our_trunk(inputs, zoom, shift):
+    """Our models' shared start: zoom and shift augmentation (training only),
+    then four BatchNorm'd 3x3 convolutions (32-48-96-128), pooling after the
+    first three."""
+    x = layers.RandomZoom((-zoom, zoom), (-zoom, zoom), fill_mode="nearest", name="zoom")(inputs)
+    x = layers.RandomTranslation(shift, shift, fill_mode="nearest", name="shift")(x)
+    for i, filters in enumerate((32, 48, 96, 128), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        if i < 4:
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    return x
+
+
 @register("captcha_fast")
 def captcha_fast(input_shape=(32, 96, 1), dropout=0.3, zoom=0.12, shift=0.06):
     """Ours: small, fast, and trained to ignore framing.
@@ -75,14 +90,7 @@ def captcha_fast(input_shape=(32, 96, 1), dropout=0.3, zoom=0.12, shift=0.06):
     columns line up with the characters; each head reads all of it.
     """
     inputs = keras.Input(input_shape)
-    x = layers.RandomZoom((-zoom, zoom), (-zoom, zoom), fill_mode="nearest", name="zoom")(inputs)
-    x = layers.RandomTranslation(shift, shift, fill_mode="nearest", name="shift")(x)
-    for i, filters in enumerate((32, 48, 96, 128), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
-        x = layers.ReLU(name=f"relu{i}")(x)
-        if i < 4:
-            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = _our_trunk(inputs, zoom, shift)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     return keras.Model(inputs, _heads(x), name="captcha_fast")
@@ -103,14 +111,7 @@ def captcha_net(input_shape=(40, 112, 1), dropout=0.3, zoom=0.08, shift=0.05, hi
     zoom and shifts. Cost kept to ~1.5x captcha_fast for a 2-core CPU.
     """
     inputs = keras.Input(input_shape)
-    x = layers.RandomZoom((-zoom, zoom), (-zoom, zoom), fill_mode="nearest", name="zoom")(inputs)
-    x = layers.RandomTranslation(shift, shift, fill_mode="nearest", name="shift")(x)
-    for i, filters in enumerate((32, 48, 96, 128), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
-        x = layers.ReLU(name=f"relu{i}")(x)
-        if i < 4:
-            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = _our_trunk(inputs, zoom, shift)
     x = layers.Conv2D(48, 1, use_bias=False, name="squeeze")(x)
     x = layers.BatchNormalization(name="bn_squeeze")(x)
     x = layers.ReLU(name="relu_squeeze")(x)

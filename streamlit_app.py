@@ -23,7 +23,9 @@ nav = st.navigation({
     ("50 類調參技巧" if zh else "50-class techniques"): [
         st.Page(f"pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
                 url_path=page)
-        for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)],
+        for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)] + [
+        st.Page("pages/c50_best.py", title="最佳組合" if zh else "Best combination",
+                icon=":material/emoji_events:", url_path="c50-best")],
     ("驗證碼" if zh else "Captcha"): [
         st.Page("pages/captcha_demo.py", title="辨識驗證碼" if zh else "Read a captcha", icon="🔤",
                 url_path="captcha"),

@@ -60,8 +60,9 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], width: int = 330):
             .resolve_scale(y="independent"))
 
 
-def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100)):
-    """Mean test accuracy per experiment with ± one std, and the seed's figure."""
+def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: float | None = None):
+    """Mean test accuracy per experiment with ± one std, the seed's figure and
+    an optional goal line."""
     acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
     base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=None, title=None,
                                          axis=alt.Axis(labelLimit=300)))
@@ -74,6 +75,10 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100)):
     if "seed" in acc and acc["seed"].notna().any():
         layers.append(base.mark_point(shape="diamond", color="red", size=90, filled=True).encode(
             x="seed:Q", tooltip=[alt.Tooltip("seed:Q", format=".2f", title="seed's figure")]))
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"goal": [target]})).mark_rule(
+            color="green", strokeDash=[6, 3], strokeWidth=2).encode(
+            x="goal:Q", tooltip=[alt.Tooltip("goal:Q", format=".2f")]))
     return alt.layer(*layers).properties(height=36 * len(acc) + 40)
 
 

@@ -41,6 +41,7 @@ def page_blocks(page: str) -> list:
 PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": "", "pages/captcha_models.py": "captcha-models"}
 # The technique pages' files are named after their url paths (c50_padding.py -> c50-padding).
 PAGE_LINKS.update({f"pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
+PAGE_LINKS["pages/c50_best.py"] = "c50-best"
 
 
 def render(blocks: list) -> None:

@@ -86,3 +86,24 @@ def test_padding_page_has_the_calculator(c50_runs):
 def test_technique_pages_in_chinese(c50_runs):
     at = _app(PAGES["augmentation"], language="繁體中文")
     assert at.title[0].value == TECHNIQUES["augmentation"][1]
+
+
+def test_best_page_judges_the_goal(c50_runs):
+    """+15 points over the baseline's mean: met by the long run, not by the 15-epoch combination."""
+    at = _app("pages/c50_best.py")
+    assert at.title[0].value == "Best combination"
+    assert any("Not trained yet" in m.value and "c50-best-long" in m.value for m in at.markdown)
+    for seed, acc in enumerate((0.86, 0.87, 0.88)):
+        c50_run(c50_runs, "c50-best-long", seed, acc)
+        c50_run(c50_runs, "c50-best", seed, acc - 0.1)
+    at = _app("pages/c50_best.py")
+    assert any("85.00 %" in m.value for m in at.markdown if "Goal" in m.value)  # 70 % + 15 points
+    table = next(df.value for df in at.dataframe if "≥ +15 points?" in df.value.columns)
+    goal = dict(zip(table["experiment"], table["≥ +15 points?"]))
+    assert goal["c50-best"] == "no" and goal["c50-best-long"].startswith("yes")
+    bars = next(f for f in chart_frames(at) if "goal" in f.columns)
+    assert bars["goal"].iloc[0] == pytest.approx(85.0)
+    # The evidence table reads the study's own variants.
+    evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
+    assert "c50-aug-mild" in set(evidence["evidence"])
+    assert any("Retrain" in b.label for b in at.button)

@@ -18,7 +18,7 @@ from experiments.caltech import TECHNIQUES
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 PAGES = {"home": "", "mnist": "mnist", "runs": "runs", "captcha": "captcha",
          "captcha-preprocessing": "captcha-preprocessing", "captcha-models": "captcha-models",
-         **{page: page for _, _, page, _ in TECHNIQUES.values()}}
+         **{page: page for _, _, page, _ in TECHNIQUES.values()}, "c50-best": "c50-best"}
 SHOTS = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),

@@ -1,0 +1,6 @@
+"""Seed 000, best combination: the helpful techniques together, against the +15-point goal."""
+from experiments.caltech import EXPERIMENTS
+from pages._common import page_blocks, render, retrain_panel
+
+render(page_blocks("c50-best"))
+retrain_panel([n for n, get in EXPERIMENTS.items() if get(False)["group"] == "c50-best"])

@@ -196,3 +196,21 @@ def test_cli_without_the_dataset_exits_2_naming_what_to_do(tmp_path):
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "python -m core.caltech download" in r.stderr
+
+
+def test_study_time_prices_shared_runs_at_the_fastest_pace(tmp_path):
+    """Seed 1 ran while the cores were shared (twice as slow): the measured
+    total counts it as it was, the paced figure at seed 0's pace."""
+    from core.caltech.report import study_time
+    from core.records import atomic_write_json
+    from core.results import experiment_rows
+    from test_app import fake_run
+    for seed, pace in ((0, 10.0), (1, 20.0)):
+        path = fake_run(tmp_path, "c50-baseline", seed, 0.7, epochs=6)
+        summary = json.loads((path / "summary.json").read_text())
+        summary.update({"seconds_per_epoch_median": pace, "train_seconds": 6 * pace, "eval_seconds": 0.0})
+        atomic_write_json(path / "summary.json", summary)
+    rows = experiment_rows(tmp_path, {"c50-baseline": study.EXPERIMENTS["c50-baseline"]})
+    text = study_time(rows)
+    assert f"{180 / 3600:.2f} h of training" in text and "over 2 finished runs (of 3 planned" in text
+    assert f"{120 / 3600:.2f} h at each variant's fastest" in text

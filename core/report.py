@@ -98,6 +98,7 @@ def techniques_table(lang: str, rows: list[dict]) -> pd.DataFrame:
 # --- pages ---------------------------------------------------------------------
 
 def overview_blocks(lang: str = "en", root=None) -> list:
+    from core.caltech.report import best_summary
     from experiments import CLAIMS
     rows = experiment_rows(root)
     blocks = [
@@ -128,6 +129,7 @@ def overview_blocks(lang: str = "en", root=None) -> list:
                   "原報告結論表中的判定，其依據為單次實驗的驗證準確度。")),
         ("table", techniques_table(lang, rows)),
         ("md", verdict_rule(lang)),
+        *((("md", line),) if (line := best_summary(lang, rows)) else ()),
         ("h2", tr(lang, "Experiments", "實驗")),
         ("table", pd.DataFrame([{
             "experiment": r["experiment"], tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],

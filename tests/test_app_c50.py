@@ -107,3 +107,6 @@ def test_best_page_judges_the_goal(c50_runs):
     evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])
     assert any("Retrain" in b.label for b in at.button)
+    # The Overview names the best run against the goal.
+    line = next(m.value for m in _app().markdown if "Best combination so far" in m.value)
+    assert "`c50-best-long` 87.00 %" in line and "+17.00 points, goal +15 met" in line

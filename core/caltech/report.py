@@ -426,6 +426,26 @@ BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noa
 GOAL = 0.15
 
 
+def best_summary(lang: str, rows: list[dict]) -> str | None:
+    """One line for the Overview: the best run so far against the goal."""
+    by = {r["experiment"]: r for r in rows}
+    base = by.get("c50-baseline")
+    cands = [by[n] for n in BEST_ROWS[1:] if n in by and by[n]["n_done"] and "baseline" not in n]
+    if not base or not base["n_done"] or not cands:
+        return None
+    best = max(cands, key=lambda r: r["test_acc_mean"])
+    diff = 100 * (best["test_acc_mean"] - base["test_acc_mean"])
+    met = diff >= 100 * GOAL
+    return tr(lang,
+              f"**Best combination so far:** `{best['experiment']}` {100 * best['test_acc_mean']:.2f} % "
+              f"({best['n_done']} seed(s)) against the baseline's {100 * base['test_acc_mean']:.2f} % "
+              f"({base['n_done']}): {diff:+.2f} points, goal +15 {'met' if met else 'not met'}. "
+              f"Details on the Best combination page.",
+              f"**目前最佳組合：** `{best['experiment']}` {100 * best['test_acc_mean']:.2f} %"
+              f"（{best['n_done']} 個 seed），基準 {100 * base['test_acc_mean']:.2f} %（{base['n_done']} 個）："
+              f"{diff:+.2f} 點，+15 點目標{'已達成' if met else '未達成'}。詳見「最佳組合」頁。")
+
+
 def best_blocks(lang: str = "en", root=None) -> list:
     """The best-combination page: what went in and why, against the +15-point goal."""
     from core.report import _v, verdict_rule

@@ -144,14 +144,16 @@ def c50_cats_dogs(input_shape=(64, 64, 3), classes=50, augment=None):
 
 @register("c50_vgg_gap")
 def c50_vgg_gap(input_shape=(64, 64, 3), classes=50, augment=None, widths=(32, 64, 128, 256),
-                dropout=0.3):
+                dropout=0.3, convs=(2, 2, 2, 2)):
     """Ours, for the best combination: the techniques that helped (stacked 3x3
     same convs, BatchNorm, augmentation) and global average pooling instead of
     a flatten into a large dense layer, which is where the baseline's
-    parameters (and its overfitting) sit."""
+    parameters (and its overfitting) sit. `convs` is the number of
+    convolutions per stage: one at full resolution keeps a larger input
+    affordable on a CPU."""
     inputs, x = _stem(input_shape, augment)
-    for block, filters in enumerate(widths, start=1):
-        for j in (1, 2):
+    for block, (filters, n) in enumerate(zip(widths, convs), start=1):
+        for j in range(1, n + 1):
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}_{j}")(x)
             x = layers.BatchNormalization(name=f"bn{block}_{j}")(x)
             x = layers.ReLU(name=f"relu{block}_{j}")(x)

@@ -147,15 +147,23 @@ def cmd_runs(args):
 
 def cmd_report(args):
     from core.results import experiment_rows, markdown_table
-    rows = [r for r in experiment_rows(args.runs_dir)
-            if not args.group or r["group"] == args.group]
+    every = experiment_rows(args.runs_dir)
+    # The best combination is judged against the study's baseline: list it too.
+    rows = [r for r in every if not args.group or r["group"] == args.group
+            or (args.group == "c50-best" and r["experiment"] == "c50-baseline")]
     print(markdown_table(rows))
-    if any(r["group"] == "c50" for r in rows):
+    if any(r["group"] == "c50" for r in rows) and args.group != "c50-best":
         from core.caltech.report import markdown_verdicts, study_time
         print()
         print(markdown_verdicts(rows))
         print()
         print(study_time(rows))
+    if any(r["group"] == "c50-best" for r in rows):
+        from core.caltech.report import best_summary
+        line = best_summary("en", every)
+        if line:
+            print()
+            print(line.replace(" Details on the Best combination page.", ""))
 
 
 def main(argv=None):

@@ -214,3 +214,15 @@ def test_study_time_prices_shared_runs_at_the_fastest_pace(tmp_path):
     text = study_time(rows)
     assert f"{180 / 3600:.2f} h of training" in text and "over 2 finished runs (of 3 planned" in text
     assert f"{120 / 3600:.2f} h at each variant's fastest" in text
+
+
+def test_report_of_the_best_group_lists_the_baseline_and_the_goal(tmp_path, capsys):
+    from experiments.__main__ import main
+    from test_app import fake_run
+    for seed, acc in enumerate((0.70, 0.72)):
+        fake_run(tmp_path, "c50-baseline", seed, acc)
+        fake_run(tmp_path, "c50-best", seed, acc + 0.08)
+    main(["--runs-dir", str(tmp_path), "report", "--group", "c50-best"])
+    out = capsys.readouterr().out
+    assert "`c50-baseline`" in out and "`c50-best`" in out and "`c50-batchnorm`" not in out
+    assert "+8.00 points, goal +15 not met" in out

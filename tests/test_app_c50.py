@@ -103,6 +103,9 @@ def test_best_page_judges_the_goal(c50_runs):
     assert goal["c50-best"] == "no" and goal["c50-best-long"].startswith("yes")
     bars = next(f for f in chart_frames(at) if "goal" in f.columns)
     assert bars["goal"].iloc[0] == pytest.approx(85.0)
+    # Head against tail classes, per experiment.
+    ht = next(df.value for df in at.dataframe if "10 smallest classes %" in df.value.columns)
+    assert {"c50-baseline", "c50-best-long"} <= set(ht["experiment"])
     # The evidence table reads the study's own variants.
     evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])

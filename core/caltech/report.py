@@ -517,6 +517,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
                                        target=target)),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
+        *_head_tail_blocks(lang, done),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
         ("chart", charts.curves_panel(charts.curves_frame(done), {
             "accuracy": tr(lang, "training accuracy", "訓練準確度"),
@@ -531,6 +532,28 @@ def best_blocks(lang: str = "en", root=None) -> list:
                ("h3", f"c50-best-long: {cfg['model']['name']} — {int(df['params'].sum()):,} "
                       f"{tr(lang, 'parameters', '個參數')}"), ("table", df)]
     return blocks
+
+
+def _head_tail_blocks(lang: str, rows: list[dict]) -> list:
+    """Where a gain comes from: the ten largest classes against the ten smallest."""
+    from core.caltech.tools import head_tail_frame
+    ht = head_tail_frame({r["experiment"]: r["run_paths"] for r in rows})
+    if ht.empty:
+        return []
+    ht = ht.assign(cell=[f"{100 * a:.1f}" + ("" if pd.isna(sd) else f" ± {100 * sd:.1f}")
+                         for a, sd in zip(ht["accuracy"], ht["std"])])
+    table = ht.pivot(index="experiment", columns="group", values="cell").reindex(
+        [r["experiment"] for r in rows]).dropna(how="all").reset_index()
+    table.columns.name = None
+    table = table.rename(columns={"head": tr(lang, "10 largest classes %", "最大 10 類 %"),
+                                  "tail": tr(lang, "10 smallest classes %", "最小 10 類 %")})
+    return [("h3", tr(lang, "Where the gain comes from", "提升來自哪裡")),
+            ("md", tr(lang, "Mean test accuracy over the ten classes with the most and the ten with the fewest "
+                            "training images (± std over seeds). Overall accuracy is dominated by the large "
+                            "classes, so what a model gains on the small ones shows here.",
+                      "訓練影像最多的 10 類與最少的 10 類上的平均測試準確度（± 各 seed 的標準差）。整體準確度由大類別"
+                      "主導，因此模型在小類別上的進步要在這裡才看得到。")),
+            ("table", table)]
 
 
 def page_functions() -> list[tuple[str, object]]:

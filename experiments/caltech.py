@@ -199,11 +199,14 @@ _DEFS["c50-best"] = _best
 # plus global average pooling a longer budget, and give the baseline the same
 # budget, schedule and stopping rule as a control, so that the gain is not the
 # budget's. A first attempt (48 x 48, two convs in every stage, widths
-# 24-96-192, LR halved on a 3-epoch plateau) had its rate cut to 1/8 by epoch
-# 16 and stalled at 75-77 % validation accuracy by epoch 29 of 60; it was
-# stopped there and is not committed. Hence a cosine schedule, which keeps the
-# rate high for the first half, and 64 x 64 input with a single convolution at
-# full resolution to keep the cost per epoch about the same.
+# 24-48-96-192, LR halved on a 3-epoch plateau) had its rate cut to 1/8 by
+# epoch 16 and stalled at 75-77 % validation accuracy by epoch 29 of 60; it
+# was stopped there and is not committed. Hence a cosine schedule, which keeps
+# the rate high for the first half, and 64 x 64 input, with a single
+# convolution at full resolution to contain the cost (measured: about 70 s an
+# epoch with the 2 cores to itself, 61 minutes for seed 0's 40 epochs, part
+# of them shared). Docstrings below are part of the configs (their notes):
+# editing them changes the config hashes and orphans the committed runs.
 LONG = {"epochs": 40, "lr_schedule": "cosine", "early_stopping": {"monitor": "val_loss", "patience": 10}}
 MILD_AUGMENT = TECHNIQUES["augmentation"][3][2][1]["model.kwargs.augment"]
 BEST_SIZE = 64

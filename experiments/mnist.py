@@ -173,6 +173,9 @@ def _smoke(quick=False):
     cfg["title"] = "Smoke test: tiny net, two epochs"
     cfg["title_zh"] = TITLES_ZH["mnist-smoke"]
     cfg["train"]["learning_rate"] = 0.01  # so two epochs visibly learn something
+    # No early stopping: a smoke run asked for N epochs from the app runs N
+    # (the cancel test relies on a long one still running when it cancels).
+    cfg["train"].update({"early_stopping": None, "reduce_lr": None})
     cfg["experiment"] = "mnist-smoke"
     return cfg
 

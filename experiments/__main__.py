@@ -160,10 +160,10 @@ def cmd_report(args):
         print(study_time(rows))
     if any(r["group"] == "c50-best" for r in rows):
         from core.caltech.report import best_summary
-        line = best_summary("en", every)
+        line = best_summary("en", every, page_hint=False)
         if line:
             print()
-            print(line.replace(" Details on the Best combination page.", ""))
+            print(line)
 
 
 def main(argv=None):

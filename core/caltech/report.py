@@ -240,6 +240,36 @@ def technique_rows(technique: str, root=None, include_app: bool = True) -> list[
     return experiment_rows(root, exps, include_app=include_app)
 
 
+def _delta_cells(c: dict | None) -> tuple:
+    """(Δ, se) of a core.verdict.compare result in points, None where absent."""
+    if not c:
+        return None, None
+    return tuple(None if c[k] is None else round(100 * c[k], 2) for k in ("diff", "se"))
+
+
+def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
+    """Test accuracy bars (mean ± std over seeds) of finished rows, the axis
+    fitted to them (and to the goal line, if any)."""
+    acc = pd.DataFrame([{
+        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
+        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
+        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
+    low = max(0.0, float((acc["mean"] - acc["std"]).min()) - 5)
+    top = float((acc["mean"] + acc["std"]).max())
+    high = min(100.0, (top if target is None else max(target, top)) + 3)
+    return charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high),
+                                target=target)
+
+
+def _curves_chart(lang: str, done: list[dict]):
+    return charts.curves_panel(charts.curves_frame(done), {
+        "accuracy": tr(lang, "training accuracy", "訓練準確度"),
+        "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
+        "val_loss": tr(lang, "validation loss", "驗證損失"),
+        "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
+        width=190)
+
+
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
     from core.report import _v
     base = next((r for r in rows if r["experiment"] == "c50-baseline"), None)
@@ -252,6 +282,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
             claim = next((x for x in study.CLAIMS if x["id"] == r["declared"]), None)
             sv = claim["seed_verdict"] if claim else None
         word = None if c is None else c["verdict"]
+        diff, se = _delta_cells(c)
         out.append({
             "experiment": r["experiment"],
             tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],
@@ -261,8 +292,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
                 None if r["epochs_run_mean"] is None else round(r["epochs_run_mean"], 1),
             tr(lang, "test acc. %", "測試準確度 %"):
                 None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
-            "Δ (pts)": None if not c or c["diff"] is None else round(100 * c["diff"], 2),
-            "± se": None if not c or c["se"] is None else round(100 * c["se"], 2),
+            "Δ (pts)": diff, "± se": se,
             tr(lang, "our verdict", "我們的判定"): None if word is None else _v(lang, word),
             tr(lang, "seed's verdict", "原報告判定"): None if sv is None else sv[lang if lang in sv else "en"],
             "s / epoch": None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
@@ -282,13 +312,6 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
         return blocks + [("md", tr(lang, f"No runs committed yet. Train them with "
                                          f"`python -m experiments run {names} --seeds 3`.",
                                    f"尚無已提交的實驗結果。可用 `python -m experiments run {names} --seeds 3` 訓練。"))]
-    acc = pd.DataFrame([{
-        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
-        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
-    low = max(0.0, float((acc["mean"] - acc["std"]).min()) - 5)
-    high = min(100.0, float((acc["mean"] + acc["std"]).max()) + 3)
-    curves = charts.curves_frame(done)
     blocks += [
         ("h2", tr(lang, "Results", "結果")),
         ("md", tr(lang, "Test accuracy on the 902 held-out images: mean over seeds ± one standard deviation. "
@@ -296,7 +319,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
                         "early stopping on validation loss).",
                   "902 張保留測試影像上的準確度：各 seed 平均 ± 一個標準差。每個變體相對基準只改一件事（相同資料、"
                   "epoch 預算與以驗證損失為準的 early stopping）。")),
-        ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high))),
+        ("chart", _accuracy_chart(lang, done)),
         ("table", technique_table(lang, technique, rows)),
         ("md", verdict_rule(lang)),
         *_disagreement(lang, technique, rows),
@@ -306,12 +329,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
                         "overfitting view.",
                   "各 seed 平均與 ± 一個標準差的帶狀區；點選圖例可單獨顯示一個變體，滾動可縮放。右圖為訓練減驗證"
                   "準確度：過擬合的程度。")),
-        ("chart", charts.curves_panel(curves, {
-            "accuracy": tr(lang, "training accuracy", "訓練準確度"),
-            "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
-            "val_loss": tr(lang, "validation loss", "驗證損失"),
-            "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
-            width=190)),
+        ("chart", _curves_chart(lang, done)),
     ]
     if technique in ("small-kernels", "batchnorm", "avg-pooling", "same-padding", "architectures",
                      "image-size"):
@@ -429,8 +447,9 @@ BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noa
 GOAL = 0.15
 
 
-def best_summary(lang: str, rows: list[dict]) -> str | None:
-    """One line for the Overview: the best run so far against the goal."""
+def best_summary(lang: str, rows: list[dict], page_hint: bool = True) -> str | None:
+    """One line for the Overview (and, without the page pointer, the CLI
+    report): the best run so far against the goal."""
     by = {r["experiment"]: r for r in rows}
     base = by.get("c50-baseline")
     cands = [by[n] for n in BEST_ROWS[1:] if n in by and by[n]["n_done"] and "baseline" not in n]
@@ -442,11 +461,12 @@ def best_summary(lang: str, rows: list[dict]) -> str | None:
     return tr(lang,
               f"**Best combination so far:** `{best['experiment']}` {100 * best['test_acc_mean']:.2f} % "
               f"({best['n_done']} seed(s)) against the baseline's {100 * base['test_acc_mean']:.2f} % "
-              f"({base['n_done']}): {diff:+.2f} points, goal +15 {'met' if met else 'not met'}. "
-              f"Details on the Best combination page.",
+              f"({base['n_done']}): {diff:+.2f} points, goal +15 {'met' if met else 'not met'}."
+              + (" Details on the Best combination page." if page_hint else ""),
               f"**目前最佳組合：** `{best['experiment']}` {100 * best['test_acc_mean']:.2f} %"
               f"（{best['n_done']} 個 seed），基準 {100 * base['test_acc_mean']:.2f} %（{base['n_done']} 個）："
-              f"{diff:+.2f} 點，+15 點目標{'已達成' if met else '未達成'}。詳見「最佳組合」頁。")
+              f"{diff:+.2f} 點，+15 點目標{'已達成' if met else '未達成'}。"
+              + ("詳見「最佳組合」頁。" if page_hint else ""))
 
 
 def best_blocks(lang: str = "en", root=None) -> list:
@@ -459,11 +479,10 @@ def best_blocks(lang: str = "en", root=None) -> list:
     for en, zh, exp, used in BEST_INGREDIENTS:
         r = study_rows[exp]
         c = compare(r, base) if r["n_done"] and base["n_done"] else None
+        diff, se = _delta_cells(c)
         evidence.append({
             tr(lang, "ingredient", "成分"): tr(lang, en, zh), tr(lang, "evidence", "依據"): exp,
-            tr(lang, "seeds", "seed 數"): r["n_done"],
-            "Δ (pts)": None if not c or c["diff"] is None else round(100 * c["diff"], 2),
-            "± se": None if not c or c["se"] is None else round(100 * c["se"], 2),
+            tr(lang, "seeds", "seed 數"): r["n_done"], "Δ (pts)": diff, "± se": se,
             tr(lang, "verdict (15 epochs)", "判定（15 個 epoch）"): None if c is None else _v(lang, c["verdict"]),
             tr(lang, "used in", "用於"): used})
     blocks += [("h2", tr(lang, "Ingredients and their evidence", "成分與依據")),
@@ -486,44 +505,31 @@ def best_blocks(lang: str = "en", root=None) -> list:
     for r in done:
         c = compare(r, base) if r is not base else None
         low = None if not c or c["se"] is None else c["diff"] - 2 * c["se"]
+        diff, se = _delta_cells(c)
         table.append({
             "experiment": r["experiment"], tr(lang, "what", "內容"): r["title_zh" if lang == "zh" else "title"],
             tr(lang, "parameters", "參數量"): None if r["params"] is None else f"{r['params']:,}",
             tr(lang, "seeds", "seed 數"): r["n_done"],
             tr(lang, "epochs run (mean)", "實際 epoch（平均）"): round(r["epochs_run_mean"], 1),
             tr(lang, "test acc. %", "測試準確度 %"):
-                f"{100 * r['test_acc_mean']:.2f} ± {100 * (r['test_acc_std'] or 0):.2f}",
-            tr(lang, "Δ vs baseline (pts)", "相對基準 Δ（點）"):
-                None if not c or c["diff"] is None else round(100 * c["diff"], 2),
-            "± se": None if not c or c["se"] is None else round(100 * c["se"], 2),
+                f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+            tr(lang, "Δ vs baseline (pts)", "相對基準 Δ（點）"): diff, "± se": se,
             tr(lang, "≥ +15 points?", "≥ +15 點？"): None if not c or c["diff"] is None else (
                 tr(lang, "no", "否") if c["diff"] < GOAL else
                 tr(lang, "yes", "是") + ("" if low is None or low >= GOAL else
                                         tr(lang, " (mean; not at Δ − 2se)", "（平均；Δ − 2se 未達）"))),
             "s / epoch": None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1)})
-    acc = pd.DataFrame([{
-        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-        "mean": 100 * r["test_acc_mean"], "std": 100 * (r["test_acc_std"] or 0), "seeds": r["n_done"],
-        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
-    low = max(0.0, float((acc["mean"] - acc["std"]).min()) - 5)
-    high = min(100.0, max(target, float((acc["mean"] + acc["std"]).max())) + 3)
     blocks += [
         ("md", tr(lang, f"Goal: the baseline's {100 * base['test_acc_mean']:.2f} % + 15 points = "
                         f"**{target:.2f} %** test accuracy (902 held-out images; mean ± std over seeds).",
                   f"目標：基準的 {100 * base['test_acc_mean']:.2f} % 再加 15 點 = **{target:.2f} %** 測試準確度"
                   f"（902 張保留影像；各 seed 平均 ± 標準差）。")),
-        ("chart", charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high),
-                                       target=target)),
+        ("chart", _accuracy_chart(lang, done, target)),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
         *_head_tail_blocks(lang, done),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
-        ("chart", charts.curves_panel(charts.curves_frame(done), {
-            "accuracy": tr(lang, "training accuracy", "訓練準確度"),
-            "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
-            "val_loss": tr(lang, "validation loss", "驗證損失"),
-            "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
-            width=190)),
+        ("chart", _curves_chart(lang, done)),
     ]
     cfg = study.EXPERIMENTS["c50-best-long"](False)
     df = summary_table(cfg, cfg["data"]["image_size"])

@@ -164,6 +164,11 @@ def cmd_report(args):
         if line:
             print()
             print(line)
+        from core.caltech.report import markdown_ensembles
+        table = markdown_ensembles(every, args.runs_dir)
+        if table:
+            print()
+            print(table)
 
 
 def main(argv=None):

@@ -1,9 +1,12 @@
-"""`python -m core.caltech download | classes`.
+"""`python -m core.caltech download | classes | ensemble`.
 
 download  fetches the official Caltech-101 archive (caltech-101.zip, which holds
           101_ObjectCategories.tar.gz) into <data dir>/caltech101/ and extracts it.
 classes   prints the classes the selection rule picks and the split sizes, for
           the default dataset or a folder of your own (--folder).
+ensemble  averages the finished seeds of an experiment (plain and with
+          horizontal-flip averaging) on the test split and records the result
+          in runs/<experiment>/ensemble.json (core/caltech/ensemble.py).
 """
 from __future__ import annotations
 
@@ -54,10 +57,15 @@ def main(argv=None) -> int:
     c = sub.add_parser("classes", help="the classes the rule selects and the split sizes")
     c.add_argument("--folder", help="a folder with one sub-folder per class (default: Caltech-101)")
     c.add_argument("--n-classes", type=int, default=50)
+    e = sub.add_parser("ensemble", help="seed ensemble and flip averaging of an experiment's runs")
+    e.add_argument("experiment", help="a declared 50-class experiment, e.g. c50-best-long")
+    e.add_argument("--runs-dir", help="runs folder (default: $CNNLAB_RUNS_DIR or ./runs)")
     args = p.parse_args(argv)
     if args.cmd == "download":
         download(data_dir(args.data_dir))
         return 0
+    if args.cmd == "ensemble":
+        return _ensemble(args)
     try:
         index = c50.dataset_index({"folder": args.folder, "n_classes": args.n_classes}, args.data_dir)
     except (c50.ImageDataNotFound, ValueError) as e:
@@ -71,6 +79,24 @@ def main(argv=None) -> int:
           + ", ".join(f"{k} {len(v):,}" for k, v in index["splits"].items()))
     for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())):
         print(f"{n:6d}  {name}")
+    return 0
+
+
+def _ensemble(args) -> int:
+    from core.caltech import ensemble
+    from experiments.caltech import EXPERIMENTS
+    if args.experiment not in EXPERIMENTS:
+        print(f"error: unknown 50-class experiment {args.experiment!r}", file=sys.stderr)
+        return 2
+    try:
+        rec = ensemble.write(args.experiment, args.runs_dir, args.data_dir)
+    except (c50.ImageDataNotFound, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for m in rec["members"]:
+        print(f"{m['run']}: {100 * m['test']['accuracy']:.2f} %, with flip {100 * m['test_flip']['accuracy']:.2f} %")
+    print(f"ensemble of {len(rec['members'])}: {100 * rec['test']['accuracy']:.2f} %, "
+          f"with flip {100 * rec['test_flip']['accuracy']:.2f} % (n = {rec['n_test']})")
     return 0
 
 

@@ -7,6 +7,8 @@ parameter counts are generated from the Keras models themselves.
 from __future__ import annotations
 
 import functools
+import statistics
+from pathlib import Path
 
 import pandas as pd
 
@@ -469,6 +471,72 @@ def best_summary(lang: str, rows: list[dict], page_hint: bool = True) -> str | N
               + ("詳見「最佳組合」頁。" if page_hint else ""))
 
 
+def ensemble_rows(lang: str, rows: list[dict], root=None) -> list[dict]:
+    """Seed ensembles of the best-combination experiments (runs/<exp>/ensemble.json),
+    each against the baseline's mean. A record of an older declaration is left
+    out; one computed before more seeds finished says so."""
+    from core.caltech import ensemble
+    by = {r["experiment"]: r for r in rows}
+    base = by.get("c50-baseline")
+    if not base or not base["n_done"]:
+        return []
+    out = []
+    for name in BEST_ROWS[1:]:
+        r, rec = by.get(name), ensemble.read(name, root)
+        if not r or not r["n_done"] or not rec:
+            continue
+        ids = {Path(p).name for p in r["run_paths"]}
+        members = [m["run"].split("/", 1)[1] for m in rec["members"]]
+        if not set(members) <= ids:
+            continue  # computed from runs of another declaration
+        single = statistics.fmean(m["test"]["accuracy"] for m in rec["members"])
+        cells = {}
+        for key, label in (("test", tr(lang, "ensemble %", "集成 %")),
+                           ("test_flip", tr(lang, "ensemble + flip %", "集成 + 翻轉 %"))):
+            acc = rec[key]["accuracy"]
+            diff = 100 * (acc - base["test_acc_mean"])
+            cells[label] = f"{100 * acc:.2f} ({diff:+.2f}"
+            cells[label] += (tr(lang, ", goal met", ", 達標") if diff >= 100 * GOAL else "") + ")"
+        out.append({
+            "experiment": name,
+            tr(lang, "members", "成員"): f"{len(members)}" + ("" if len(members) == len(ids) else
+                                                              tr(lang, f" of {len(ids)} finished",
+                                                                 f"（共 {len(ids)} 個完成）")),
+            tr(lang, "members' mean %", "成員平均 %"): f"{100 * single:.2f}",
+            **cells,
+            tr(lang, "computed at", "計算於"): f"{rec.get('created', '')[:10]} "
+                                              f"{((rec.get('git') or {}).get('commit') or '')[:7]}"})
+    return out
+
+
+def _ensemble_blocks(lang: str, rows: list[dict], root=None) -> list:
+    table = ensemble_rows(lang, rows, root)
+    if not table:
+        return []
+    return [("h3", tr(lang, "Seed ensembles", "多 seed 集成")),
+            ("md", tr(lang,
+                      "The finished seeds of one experiment, their softmax outputs averaged; \"+ flip\" also "
+                      "averages each network's outputs on the mirrored image. An ensemble of N networks costs N "
+                      "times the inference, so it is its own row, never part of an experiment's mean. Δ is "
+                      "against the baseline's mean over its seeds. `python -m core.caltech ensemble "
+                      "<experiment>` recomputes it (the models stay on the machine that trained them).",
+                      "同一實驗各 seed 的網路，平均其 softmax 輸出；「+ 翻轉」另外平均每個網路在左右鏡像影像上的輸出。"
+                      "N 個網路的集成推論成本是 N 倍，因此單獨成列，不併入實驗的平均。Δ 相對於基準各 seed 的平均。"
+                      "`python -m core.caltech ensemble <實驗>` 可重算（模型檔只留在訓練它的機器上）。")),
+            ("table", pd.DataFrame(table))]
+
+
+def markdown_ensembles(rows: list[dict], root=None) -> str:
+    table = ensemble_rows("en", rows, root)
+    if not table:
+        return ""
+    cols = list(table[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(t[c]) for c in cols) + " |" for t in table]
+    return "Seed ensembles (`python -m core.caltech ensemble <experiment>`; Δ vs the baseline's mean):\n\n" + \
+        "\n".join(lines)
+
+
 def best_blocks(lang: str = "en", root=None) -> list:
     """The best-combination page: what went in and why, against the +15-point goal."""
     from core.report import _v, verdict_rule
@@ -527,6 +595,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
         ("chart", _accuracy_chart(lang, done, target)),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
+        *_ensemble_blocks(lang, done, root),
         *_head_tail_blocks(lang, done),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
         ("chart", _curves_chart(lang, done)),

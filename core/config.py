@@ -89,6 +89,7 @@ SCHEMA = {
         "balance_heads": lambda v: isinstance(v, bool),
         "class_weight": _opt(_one_of("max_over_count", "balanced")),
         "lr_schedule": _opt(_one_of("cosine")),
+        "weight_decay": lambda v: _num(v) and 0 <= v < 1,
     },
 }
 REQUIRED = {"experiment", "seed", "data", "model", "train",

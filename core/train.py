@@ -135,13 +135,7 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     else:
         data = load_splits(config["data"], seed, data_dir)
     model = build_model(config["model"]["name"], **kwargs)
-    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                  "rmsprop": keras.optimizers.RMSprop}
-    lr = tcfg.get("learning_rate", 1e-3)
-    if tcfg.get("lr_schedule") == "cosine":
-        steps = -(-len(data["y_train"]) // tcfg["batch_size"]) * tcfg["epochs"]
-        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps)
-    opt = optimizers[tcfg.get("optimizer", "adam")](learning_rate=lr)
+    opt = make_optimizer(tcfg, len(data["y_train"]))
     fit_kwargs = {}
     if captcha:
         task.compile_model(model, opt, tcfg.get("label_smoothing", 0.0))
@@ -227,6 +221,20 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         "model_file": "model.keras" if model_bytes else None,
         "precision_policy": keras.mixed_precision.global_policy().name,
     }
+
+
+def make_optimizer(tcfg: dict, n_train: int):
+    """The optimizer a train config names. `weight_decay` is Keras's decoupled
+    decay (each step w -= lr * wd * w, as in AdamW), not an L2 loss term."""
+    import keras
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+                  "rmsprop": keras.optimizers.RMSprop}
+    lr = tcfg.get("learning_rate", 1e-3)
+    if tcfg.get("lr_schedule") == "cosine":
+        steps = -(-n_train // tcfg["batch_size"]) * tcfg["epochs"]
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps)
+    extra = {"weight_decay": tcfg["weight_decay"]} if tcfg.get("weight_decay") else {}
+    return optimizers[tcfg.get("optimizer", "adam")](learning_rate=lr, **extra)
 
 
 def _save_model(model, path: Path) -> int | None:

@@ -41,3 +41,16 @@ def test_missing_required_key():
 def test_unknown_experiment():
     with pytest.raises(UnknownExperiment, match="mnist-cnn9"):
         get_config("mnist-cnn9")
+
+
+def test_optimizer_from_train_config_weight_decay_and_cosine():
+    import keras
+
+    from core.train import make_optimizer
+    opt = make_optimizer({"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 32, "epochs": 10,
+                          "lr_schedule": "cosine", "weight_decay": 0.05}, n_train=100)
+    assert opt.weight_decay == 0.05
+    assert isinstance(opt._learning_rate, keras.optimizers.schedules.CosineDecay)
+    assert opt._learning_rate.decay_steps == 4 * 10  # ceil(100 / 32) steps an epoch
+    plain = make_optimizer({"learning_rate": 1e-3, "batch_size": 32, "epochs": 1}, n_train=10)
+    assert isinstance(plain, keras.optimizers.Adam) and plain.weight_decay is None

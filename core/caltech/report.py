@@ -445,7 +445,8 @@ BEST_INGREDIENTS = (
      "c50-arch-digits", "c50-best-long"),
     ("mild augmentation", "溫和數據增強", "c50-aug-mild", "c50-best-long"),
 )
-BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long")
+BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long",
+             "c50-best-strong")
 GOAL = 0.15
 
 

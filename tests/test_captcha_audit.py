@@ -44,9 +44,23 @@ def test_committed_audit_is_well_formed():
         assert r["audited"] != r["label"].upper() and r["note"]
 
 
-def test_audited_images_are_in_the_held_out_test_split(real_captchas):
+def test_audited_images_are_held_out_and_their_given_labels_match_the_sets(real_captchas):
+    """Verdicts cover test images (the audited test figure) and validation
+    images (how noisy the labels a model is selected on are), never training
+    images; each records the label exactly as the set gives it."""
     from core.captcha.data import list_items, split
-    _, _, test = split(list_items(real_captchas))
-    refs = {it.ref: it.label for it in test}
-    for image, label in audit.load_audit().items():
-        assert image in refs, f"{image} is not a test image"
+    _, val, test = split(list_items(real_captchas))
+    given = {it.ref: it.label for it in test + val}
+    with open(audit.LABEL_AUDIT, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        assert r["image"] in given, f"{r['image']} is in neither the test nor the validation split"
+        assert r["label"].upper() == given[r["image"]], r["image"]
+    test_refs = {it.ref for it in test}
+    assert sum(r["image"] in test_refs for r in rows) == 44
+
+
+def test_split_readings_by_source(tmp_path):
+    p = write_preds(tmp_path / "p.csv", [("a/1", "ABCD", "ABCD", 0.9), ("a/2", "ZCN5", "ZCM5", 0.9),
+                                         ("b/3", "Q2K4", "Q2K4", 0.9)])
+    assert audit.by_source(p) == {"a": {"n": 2, "exact_match": 0.5}, "b": {"n": 1, "exact_match": 1.0}}

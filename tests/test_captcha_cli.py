@@ -178,3 +178,22 @@ def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labe
         single = rec.read(path)
         assert single.text == b.text
         assert abs(single.confidence - b.confidence).max() < 1e-4
+
+
+def test_audit_reads_a_runs_own_validation_split(tiny_captchas, untrained_captcha_model):
+    from core.captcha.data import list_items, split
+    run = untrained_captcha_model.parent
+    data = {"dataset": "thsr-captcha", "preprocess": "grey", "preprocess_options": {"height": 32, "width": 96},
+            "test_size": 20, "val_fraction": 0.25}
+    (run / "config.json").write_text(json.dumps({"data": data}))
+    r = captcha_cli("audit", "--run", str(run), "--split", "val", "--data-dir", str(tiny_captchas))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    _, val, _ = split(list_items(tiny_captchas), 20, 0.25)
+    assert res["split"] == "val" and res["n"] == len(val) > 0
+    assert set(res["by_source"]) == {it.source for it in val}
+    with open(run / "predictions-val.csv", newline="") as f:
+        assert [row["image"] for row in csv.DictReader(f)] == [it.ref for it in val]
+    bad = captcha_cli("audit", "--run", str(run.parent / "nowhere"), "--split", "val",
+                      "--data-dir", str(tiny_captchas))
+    assert bad.returncode != 0 and "error:" in bad.stderr

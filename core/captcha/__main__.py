@@ -5,9 +5,9 @@
     python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
         line N of FILE labels DIR/N.jpg; the last line is JSON
         {"n", "exact_match", "char_accuracy", "ms_per_image"}
-    python -m core.captcha audit [--run DIR] [--sheet OUT.png]
-        a run's confident test failures (suspect labels) and its accuracy on
-        the labels as given and as audited (core/captcha/label_audit.csv)
+    python -m core.captcha audit [--run DIR] [--split test|val|train] [--sheet OUT.png]
+        a run's confident failures (suspect labels) and its accuracy on the
+        labels as given and as audited (core/captcha/label_audit.csv)
 
 Unreadable images are reported on stderr (and count as wrong in evaluate);
 exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
@@ -153,6 +153,14 @@ def cmd_audit(args) -> int:
     from core.captcha.recognizer import DEFAULT_MODEL
     run = Path(args.run) if args.run else DEFAULT_MODEL.parent
     preds = run / "predictions.csv"
+    if args.split != "test":
+        from core.captcha.data import CaptchaDataNotFound
+        from core.captcha.recognizer import ModelNotFound
+        try:
+            preds = audit.predict_split(run, args.split, args.data_dir)
+        except (CaptchaDataNotFound, FileNotFoundError, ModelNotFound) as e:
+            sys.exit(f"error: {e}")
+        print(f"{args.split} readings: {preds}", file=sys.stderr)
     if not preds.is_file():
         sys.exit(f"error: {preds} not found (a captcha run writes it when it is evaluated)")
     known = audit.load_audit()
@@ -164,7 +172,7 @@ def cmd_audit(args) -> int:
     if args.sheet:
         audit.contact_sheet(rows, args.data_dir, Path(args.sheet))
         print(f"contact sheet: {args.sheet}", file=sys.stderr)
-    print(json.dumps(audit.accuracy(preds, known)))
+    print(json.dumps({**audit.accuracy(preds, known), "split": args.split, "by_source": audit.by_source(preds)}))
     return 0
 
 
@@ -195,7 +203,10 @@ def main(argv=None) -> int:
     pa.add_argument("--min-confidence", type=float, default=0.99,
                     help="list failures read with at least this confidence on every character")
     pa.add_argument("--sheet", metavar="PNG", help="also draw the suspects with label and reading")
-    pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet)")
+    pa.add_argument("--split", choices=("test", "val", "train"), default="test",
+                    help="test: the run's saved test readings; val/train: read that split of the "
+                         "run's own data now (how noisy are the labels it learnt from?)")
+    pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet and --split)")
     args = p.parse_args(argv)
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
             "bench": cmd_bench, "audit": cmd_audit}[args.cmd](args)

@@ -12,6 +12,10 @@ the figure on the labels as given, never instead of it.
 Its bias is stated wherever it is used: only images some model confidently
 disputed were looked at, so label errors a model agrees with stay in, and the
 audited figure favours the audited model.
+
+The same check on the validation split (`predict_split`) measures how noisy
+the labels a model learns from and is selected on are; verdicts on those
+images go in the same file (they never touch a test figure).
 """
 from __future__ import annotations
 
@@ -57,6 +61,37 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None) -> dict
     e1, c1 = score(fixed)
     return {"n": n, "exact_match": e0, "char_accuracy": c0, "labels_corrected": sum(a != b for a, b in zip(given, fixed)),
             "exact_match_audited": e1, "char_accuracy_audited": c1}
+
+
+def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:
+    """The run's model reads its own training or validation split (as its
+    config defines them); rows as in predictions.csv, in predictions-<split>.csv."""
+    import json
+
+    from core.captcha import data as cd
+    from core.captcha import task
+    from core.captcha.recognizer import Recognizer
+    cfg = json.loads((Path(run_dir) / "config.json").read_text())["data"]
+    parts = dict(zip(("train", "val", "test"), cd.split(cd.list_items(data_dir), cfg.get("test_size", cd.TEST_SIZE),
+                                                         cfg.get("val_fraction", 0.2))))
+    items = parts[split]
+    x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
+    rec = Recognizer(Path(run_dir) / "model.keras")
+    pred, conf = task.predict_indices(rec.model, x)
+    out = Path(run_dir) / f"predictions-{split}.csv"
+    task.write_predictions(out, items, cd.labels_array(items), pred, conf)
+    return out
+
+
+def by_source(predictions_csv: Path) -> dict:
+    """Exact match per image set (the sets were labelled differently)."""
+    with open(predictions_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = {}
+    for r in rows:
+        n, k = out.get(r["image"].split("/")[0], (0, 0))
+        out[r["image"].split("/")[0]] = (n + 1, k + (r["label"] == r["prediction"]))
+    return {s: {"n": n, "exact_match": k / n} for s, (n, k) in sorted(out.items())}
 
 
 def contact_sheet(rows: list[dict], data_dir, out: Path, per_row: int = 3) -> Path:

@@ -125,15 +125,20 @@ def evaluate(model, data: dict, path: Path, data_cfg: dict | None = None) -> dic
     items = data.get("test_items") or [None] * len(y)
     if data_cfg and items[0] is not None:
         out.update(time_single_images(model, items, data_cfg))
-    tmp = path / ".predictions.tmp.csv"
+    write_predictions(path / "predictions.csv", items, y, pred, conf)
+    return out
+
+
+def write_predictions(file: Path, items, y, pred, conf) -> None:
+    """One row per image: its ref, label, reading, and the confidence of each character."""
+    tmp = file.with_name(f".{file.name}.tmp")
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["image", "label", "prediction", "confidence_min", *[f"conf{i + 1}" for i in range(N_CHARS)]])
         for it, yt, pt, c in zip(items, y, pred, conf):
             w.writerow([it.ref if it else "", decode(yt), decode(pt), f"{c.min():.4f}",
                         *[f"{v:.4f}" for v in c]])
-    tmp.replace(path / "predictions.csv")
-    return out
+    tmp.replace(file)
 
 
 def balanced_sample_weight(y: np.ndarray) -> dict:

@@ -441,14 +441,15 @@ def study_time(rows: list[dict]) -> str:
 
 # Which study variant is the evidence for each ingredient of the best runs.
 BEST_INGREDIENTS = (
-    ("BatchNormalization", "BatchNormalization", "c50-batchnorm", "c50-best, c50-best-long"),
-    ("same padding", "same padding", "c50-same-padding", "c50-best, c50-best-long"),
+    ("BatchNormalization", "BatchNormalization", "c50-batchnorm", "c50-best, c50-best-long, c50-best-strong"),
+    ("same padding", "same padding", "c50-same-padding", "c50-best, c50-best-long, c50-best-strong"),
     ("LR on plateau", "停滯時降低學習率", "c50-decay-plateau", "c50-best"),
-    ("cosine LR decay", "餘弦學習率衰減", "c50-decay-cosine", "c50-best-long"),
-    ("64 x 64 input", "64 x 64 輸入", "c50-size-64", "c50-best-long"),
+    ("cosine LR decay", "餘弦學習率衰減", "c50-decay-cosine", "c50-best-long, c50-best-strong"),
+    ("64 x 64 input", "64 x 64 輸入", "c50-size-64", "c50-best-long, c50-best-strong"),
     ("stacked 3x3 convs with BatchNorm (advanced-digits net)", "多層 3x3 卷積加 BatchNorm（高級數字辨識架構）",
-     "c50-arch-digits", "c50-best-long"),
-    ("mild augmentation", "溫和數據增強", "c50-aug-mild", "c50-best-long"),
+     "c50-arch-digits", "c50-best-long, c50-best-strong"),
+    ("mild augmentation (stronger in c50-best-strong)", "溫和數據增強（c50-best-strong 更強）", "c50-aug-mild",
+     "c50-best-long, c50-best-strong"),
 )
 BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long",
              "c50-best-strong")

@@ -59,13 +59,16 @@ def test_retrain_start_progress_done(env):
 
 def test_second_start_refused_then_cancel(env):
     at = _app("pages/mnist.py")
-    submit(at, "mnist-smoke", 400)
+    # A CNN at the page's 500-epoch maximum: minutes of work even on this tiny
+    # set, so the cancel always lands mid-training (400 epochs of mnist-smoke's
+    # tiny dense net could finish first on a loaded machine).
+    submit(at, "mnist-seed-cnn1", 500)
     rerun_until(at, lambda a: len(a.get("progress")) > 0)  # live progress bar
-    submit(at, "mnist-smoke", 5)
+    submit(at, "mnist-seed-cnn1", 5)
     assert "already being trained by job" in texts(at)
     assert len(jobs.list_jobs()) == 1
     next(b for b in at.button if b.label == "Cancel").click()
     at.run()
     rerun_until(at, lambda a: "**cancelled**" in texts(a))
-    run = list_runs(experiment="mnist-smoke")[0]
-    assert run.status == "cancelled" and run.summary is None
+    run = list_runs(experiment="mnist-seed-cnn1")[0]
+    assert run.status == "cancelled" and run.summary is None and len(run.history) < 500

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.caltech.evaluate import per_class_accuracy
+from core.caltech.evaluate import test_figures as _figures
 from core.records import Run, atomic_write_json, read_json
 
 FILE = "ensemble.json"
@@ -29,15 +29,8 @@ def member_runs(experiment: str, root=None, experiments: dict | None = None) -> 
     from core.results import experiment_rows
     if experiments is None:
         from experiments.caltech import EXPERIMENTS as experiments
-    row = next((r for r in experiment_rows(root, {experiment: experiments[experiment]})), None)
-    return [Run(Path(p)) for p in (row or {}).get("run_paths", []) if (Path(p) / "model.keras").is_file()]
-
-
-def _figures(y: np.ndarray, probs: np.ndarray) -> dict:
-    pred = probs.argmax(1)
-    return {"accuracy": float(np.mean(pred == y)),
-            "balanced_accuracy": float(np.nanmean(per_class_accuracy(y, pred, probs.shape[1]))),
-            "top5_accuracy": float(np.mean((np.argsort(-probs, axis=1)[:, :5] == y[:, None]).any(1)))}
+    [row] = experiment_rows(root, {experiment: experiments[experiment]})
+    return [Run(Path(p)) for p in row["run_paths"] if (Path(p) / "model.keras").is_file()]
 
 
 def evaluate_ensemble(runs: list[Run], data: dict) -> dict:

@@ -16,16 +16,20 @@ import numpy as np
 def evaluate(model, data: dict, path: Path) -> dict:
     probs = np.asarray(model.predict(data["x_test"], batch_size=256, verbose=0))
     y = data["y_test"]
-    pred = probs.argmax(1)
     eps = 1e-7
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], eps, 1.0))))
-    top5 = np.argsort(-probs, axis=1)[:, :5]
-    per_class = per_class_accuracy(y, pred, probs.shape[1])
-    write_predictions(path / "predictions.csv", y, pred, probs.max(1))
+    write_predictions(path / "predictions.csv", y, probs.argmax(1), probs.max(1))
     write_classes(path / "classes.json", data)
-    return {"accuracy": float(np.mean(pred == y)), "loss": loss,
-            "top5_accuracy": float(np.mean((top5 == y[:, None]).any(1))),
-            "balanced_accuracy": float(np.nanmean(per_class))}
+    return {**test_figures(y, probs), "loss": loss}
+
+
+def test_figures(y: np.ndarray, probs: np.ndarray) -> dict:
+    """Accuracy, top-5 accuracy and the mean of per-class accuracies of
+    softmax outputs `probs` (N, classes) against labels `y`."""
+    pred = probs.argmax(1)
+    return {"accuracy": float(np.mean(pred == y)),
+            "top5_accuracy": float(np.mean((np.argsort(-probs, axis=1)[:, :5] == y[:, None]).any(1))),
+            "balanced_accuracy": float(np.nanmean(per_class_accuracy(y, pred, probs.shape[1])))}
 
 
 def write_classes(file: Path, data: dict) -> None:

@@ -403,8 +403,11 @@ def markdown_verdicts(rows: list[dict]) -> str:
     """The README's verdict table: every variant against the baseline."""
     from core.report import techniques_table
     table = techniques_table("en", rows).drop(columns=["page"])
-    if table.empty:
-        return ""
+    return "" if table.empty else _markdown(table)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A pipe table for the README, '–' where a cell is empty."""
     table = table.astype(object).where(table.notna(), "–")
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
@@ -537,11 +540,8 @@ def markdown_ensembles(rows: list[dict], root=None) -> str:
     table = ensemble_rows("en", rows, root)
     if not table:
         return ""
-    cols = list(table[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(t[c]) for c in cols) + " |" for t in table]
-    return "Seed ensembles (`python -m core.caltech ensemble <experiment>`; Δ vs the baseline's mean):\n\n" + \
-        "\n".join(lines)
+    return ("Seed ensembles (`python -m core.caltech ensemble <experiment>`; Δ vs the baseline's mean):\n\n"
+            + _markdown(pd.DataFrame(table)))
 
 
 def best_blocks(lang: str = "en", root=None) -> list:

@@ -20,6 +20,7 @@ images go in the same file (they never touch a test figure).
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 
 LABEL_AUDIT = Path(__file__).resolve().parent / "label_audit.csv"
@@ -87,11 +88,12 @@ def by_source(predictions_csv: Path) -> dict:
     """Exact match per image set (the sets were labelled differently)."""
     with open(predictions_csv, newline="") as f:
         rows = list(csv.DictReader(f))
-    out = {}
+    n, right = Counter(), Counter()
     for r in rows:
-        n, k = out.get(r["image"].split("/")[0], (0, 0))
-        out[r["image"].split("/")[0]] = (n + 1, k + (r["label"] == r["prediction"]))
-    return {s: {"n": n, "exact_match": k / n} for s, (n, k) in sorted(out.items())}
+        source = r["image"].split("/")[0]
+        n[source] += 1
+        right[source] += r["label"] == r["prediction"]
+    return {s: {"n": n[s], "exact_match": right[s] / n[s]} for s in sorted(n)}
 
 
 def contact_sheet(rows: list[dict], data_dir, out: Path, per_row: int = 3) -> Path:

@@ -159,7 +159,8 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     state = TrainingState(backup, stateful, keep_best=restore_best)
     callbacks = [EpochHistory(path / "history.csv", backup, on_epoch), *stateful.values(), state]
     if captcha:  # first, so its figures reach the history row and the callbacks
-        callbacks.insert(0, task.WordAccuracy(data["x_val"], data["y_val"]))
+        callbacks.insert(0, task.WordAccuracy(data["x_val"], data["y_val"],
+                                              task.audited_labels(data.get("val_items"), data["y_val"])))
     if tcfg.get("tensorboard"):
         callbacks.append(keras.callbacks.TensorBoard(str(path / "tb")))
     callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True,

@@ -67,3 +67,47 @@ def test_our_captcha_models_fit_the_default_model_budget(name, total, shape, tmp
     a = loaded.predict_on_batch(x)
     b = loaded.predict_on_batch(x)
     assert all(np.allclose(p, q) for p, q in zip(a, b))
+
+
+def test_random_frame_pads_with_white_or_edge_and_is_off_at_inference(tmp_path):
+    """RandomFrame (captcha-net-frame's augmentation): identity outside fit();
+    when it shrinks the content, the new border is white (1.0) in some images
+    and a copy of the edge pixels in the others; the model saves and loads
+    with safe_mode."""
+    from core.captcha.models import RandomFrame
+    x = np.full((64, 20, 40, 1), 0.5, "float32")
+    layer = RandomFrame(height=(0.4, 0.5), width=(0.0, 0.0), shift=0.0, white=0.5, seed=3)
+    assert np.array_equal(np.asarray(layer(x)), x)
+    y = np.asarray(layer(x, training=True))
+    top_rows = y[:, 0, :, 0].mean(axis=1)  # a 40-50 % shrink leaves rows 0-2 as border
+    white = np.isclose(top_rows, 1.0)
+    assert 10 < white.sum() < 54, "both fills in use"
+    assert np.allclose(top_rows[~white], 0.5), "edge fill repeats the edge"
+    assert np.allclose(y[:, 10, 20, 0], 0.5), "the content stays in the middle"
+
+    model = build_model("captcha_net", frame={"height": [-0.15, 0.3], "width": [-0.1, 0.15]})
+    assert model.count_params() == 834_284
+    model.save(tmp_path / "f.keras")
+    loaded = keras.models.load_model(tmp_path / "f.keras", safe_mode=True)
+    assert loaded.get_layer("frame").height == (-0.15, 0.3)
+
+
+def test_word_accuracy_logs_the_audited_validation_figure():
+    from core.captcha import task
+    from core.captcha.data import Item
+
+    class Fixed(keras.Model):  # reads every captcha as "ACFH"
+        def call(self, x):
+            n = keras.ops.shape(x)[0]
+            return [keras.ops.one_hot(keras.ops.full((n,), i), 19) for i in encode("ACFH")]
+
+    y = np.array([encode("ACFH"), encode("ACFK")])
+    cb = task.WordAccuracy(np.zeros((2, 4, 4, 1), "float32"), y, y_audited=np.array([encode("ACFH")] * 2))
+    cb.set_model(Fixed())
+    logs = {}
+    cb.on_epoch_end(0, logs)
+    assert logs["val_exact_match"] == 0.5 and logs["val_exact_match_audited"] == 1.0
+    assert task.audited_labels([Item("x", 1, None, "ACFK", "")], y[1:]) is None  # nothing audited here
+    audited = Item("verified-11000", 6432, None, "ZP2Y", "")  # a committed verdict: the image reads ZH2Y
+    fixed = task.audited_labels([Item("x", 1, None, "ACFK", ""), audited], np.array([encode("ACFK"), encode("ZP2Y")]))
+    assert [decode(r) for r in fixed] == ["ACFK", "ZH2Y"]

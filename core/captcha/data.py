@@ -133,7 +133,7 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
     for name, part in (("train", train), ("val", val), ("test", test)):
         out[f"x_{name}"] = preprocess_items(part, pre, opts).astype("float32") / 255.0
         out[f"y_{name}"] = labels_array(part)
-    out["test_items"] = test
+    out["val_items"], out["test_items"] = val, test
     return out
 
 

@@ -74,12 +74,14 @@ class WordAccuracy(keras.callbacks.Callback):
     `accuracy` / `val_accuracy` are the mean character accuracy over the four
     heads (training: the heads' running accuracies), so the generic charts and
     the overfitting view (train minus validation) work for captchas as for
-    MNIST; `val_exact_match` is all four characters right. Listed before the
-    history writer, so they land in history.csv."""
+    MNIST; `val_exact_match` is all four characters right. With `y_audited`
+    (the validation labels after the by-eye audit) it also logs
+    `val_exact_match_audited`, for the record only: nothing selects on it.
+    Listed before the history writer, so they land in history.csv."""
 
-    def __init__(self, x_val, y_val):
+    def __init__(self, x_val, y_val, y_audited=None):
         super().__init__()
-        self.x_val, self.y_val = x_val, y_val
+        self.x_val, self.y_val, self.y_audited = x_val, y_val, y_audited
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
@@ -87,10 +89,29 @@ class WordAccuracy(keras.callbacks.Callback):
         pred, _ = predict_indices(self.model, self.x_val)
         s = scores(pred, self.y_val)
         logs["val_exact_match"] = s["exact_match"]
+        if self.y_audited is not None:
+            logs["val_exact_match_audited"] = float((pred == self.y_audited).all(1).mean())
         logs["val_accuracy"] = s["char_accuracy"]
         heads = [logs.get(f"{h}_accuracy") for h in HEADS]
         if all(v is not None for v in heads):
             logs["accuracy"] = float(np.mean(heads))
+
+
+def audited_labels(items, y: np.ndarray):
+    """`y` with the committed audit's corrections applied (core/captcha/audit.py),
+    or None when the audit changes none of these images."""
+    from core.captcha import encode
+    from core.captcha.audit import load_audit
+
+    known = load_audit()
+    fixed = [known.get(it.ref) for it in items or []]
+    if not any(fixed):
+        return None
+    out = np.array(y, copy=True)
+    for i, text in enumerate(fixed):
+        if text:
+            out[i] = encode(text)
+    return out
 
 
 def time_single_images(model, items, data_cfg: dict, n: int = 100) -> dict:

@@ -223,7 +223,8 @@ def _failure_images(root: str, signature: tuple, n: int) -> list:
     for _, row in views.failures(pred, n).iterrows():
         data = image_bytes(row["image"])
         if data:
-            out.append((f"{row['image']}: {row['label']} → {row['prediction']}", data))
+            seen = row["truth"] if row["truth"] == row["label"] else f"{row['truth']} (labelled {row['label']})"
+            out.append((f"{row['image']}: {seen} → {row['prediction']}", data))
     return out
 
 

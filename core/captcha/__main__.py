@@ -95,11 +95,13 @@ def cmd_robustness(args) -> int:
         _, _, test = split(list_items(args.data_dir))
     except CaptchaDataNotFound as e:
         sys.exit(f"error: {e}")
+    from core.captcha.audit import load_audit
     rec = _recognizer(args.model)
-    rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test)
+    rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, audit=load_audit())
     for r in rows:
+        audited = f"   audited {100 * r['exact_match_audited']:6.2f} %" if "exact_match_audited" in r else ""
         print(f"{r['transform']:32s} exact {100 * r['exact_match']:6.2f} %   "
-              f"chars {100 * r['char_accuracy']:6.2f} %   (n={r['n']})")
+              f"chars {100 * r['char_accuracy']:6.2f} %{audited}   (n={r['n']})")
     out = Path(args.out) if args.out else rec.path.parent / "robustness.json"
     atomic_write_json(out, {"model": str(rec.path), "rows": rows})
     print(json.dumps({"saved": str(out)}))

@@ -2,16 +2,18 @@
 
 The real labels are noisy (`verified-11000` was labelled by a model, and
 hand labels slip by a line), and a test label that is wrong turns a correct
-reading into a failure. The audit is deliberately narrow: a model's test
-failures in which it is sure of all four characters (p > 0.99 each) are drawn
-on a contact sheet with label and reading, and a person decides each one. The
-verdicts are committed in `LABEL_AUDIT` (image ref, label as given, label as
-read by eye, note) and every figure computed with them is reported *beside*
-the figure on the labels as given, never instead of it.
+reading into a failure. A model's test failures are drawn on a contact sheet
+with label and reading (`suspects`, `contact_sheet`; first only the confident
+ones, p > 0.99 on every character, then all of them), and a person reads each
+image. The verdicts are committed in `LABEL_AUDIT` (image ref, label as given,
+label as read by eye, note): a correction, a confirmation (reading == label),
+or `?` where the image cannot be read for sure. Every figure computed with
+them is reported *beside* the figure on the labels as given, never instead
+of it, with the share of the model's failures that were looked at.
 
-Its bias is stated wherever it is used: only images some model confidently
-disputed were looked at, so label errors a model agrees with stay in, and the
-audited figure favours the audited model.
+Its bias is stated wherever it is used: only images some model disputed (and
+a random sample of agreements) were looked at, so label errors a model agrees
+with mostly stay in, and the audited figure favours the audited models.
 
 The same check on the validation split (`predict_split`) measures how noisy
 the labels a model learns from and is selected on are; verdicts on those
@@ -35,18 +37,37 @@ def suspects(predictions_csv: Path, min_confidence: float = 0.99) -> list[dict]:
     return sorted(out, key=lambda r: -float(r["confidence_min"]))
 
 
-def load_audit(path: Path = LABEL_AUDIT) -> dict[str, str]:
-    """{image ref: label read by eye} for the audited images."""
+AMBIGUOUS = "?"  # the `audited` of an image a person looked at and could not read for sure
+
+
+def _verdicts(path: Path) -> list[dict]:
     if not Path(path).is_file():
-        return {}
+        return []
     with open(path, newline="", encoding="utf-8") as f:
-        return {r["image"]: r["audited"].strip().upper() for r in csv.DictReader(f)}
+        return list(csv.DictReader(f))
 
 
-def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None) -> dict:
+def load_audit(path: Path = LABEL_AUDIT) -> dict[str, str]:
+    """{image ref: label read by eye} for every image read for sure: the
+    corrections, and the confirmations (reading == label, which change
+    nothing); ambiguous images keep their label as given."""
+    return {r["image"]: r["audited"].strip().upper() for r in _verdicts(path)
+            if r["audited"].strip() != AMBIGUOUS}
+
+
+def reviewed(path: Path = LABEL_AUDIT) -> set[str]:
+    """Every image a person has looked at, ambiguous ones included."""
+    return {r["image"] for r in _verdicts(path)}
+
+
+def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None,
+             looked_at: set[str] | None = None) -> dict:
     """Exact match and character accuracy on the labels as given and, with
-    `audit`, on the audited labels, plus how many test labels the audit changed."""
+    `audit`, on the audited labels; how many labels the audit changed; and how
+    many of the model's failures (on the labels as given) were looked at, the
+    audited figure's coverage for this model."""
     audit = load_audit() if audit is None else audit
+    looked_at = reviewed() if looked_at is None else looked_at
     with open(predictions_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     n = len(rows)
@@ -60,8 +81,10 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None) -> dict
     fixed = [audit.get(r["image"], r["label"]) for r in rows]
     e0, c0 = score(given)
     e1, c1 = score(fixed)
+    failures = [r["image"] for r in rows if r["label"] != r["prediction"]]
     return {"n": n, "exact_match": e0, "char_accuracy": c0, "labels_corrected": sum(a != b for a, b in zip(given, fixed)),
-            "exact_match_audited": e1, "char_accuracy_audited": c1}
+            "exact_match_audited": e1, "char_accuracy_audited": c1,
+            "failures": len(failures), "failures_reviewed": sum(f in looked_at for f in failures)}
 
 
 def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:

@@ -40,19 +40,26 @@ TRANSFORMS = {
 }
 
 
-def evaluate_transforms(recognizer, items, transforms=None) -> list[dict]:
+def evaluate_transforms(recognizer, items, transforms=None, audit: dict | None = None) -> list[dict]:
+    """One row per transform: exact match and character accuracy on the labels
+    as given and, with `audit` ({image ref: label read by eye}, see audit.py),
+    on the audited labels as well."""
     from core.captcha.preprocess import load_image
 
     transforms = transforms or TRANSFORMS
     raw = [load_image(it.path) for it in items]
     labels = [it.label for it in items]
+    audited = [(audit or {}).get(it.ref, it.label) for it in items]
     rows = []
     for name, fn in transforms.items():
         x = np.stack([recognizer.preprocess(fn(img)) for img in raw])
         texts = [r.text for start in range(0, len(x), 512)
                  for r in recognizer.read_arrays(x[start:start + 512])]
         right = np.array([[a == b for a, b in zip(t, l)] for t, l in zip(texts, labels)])
-        rows.append({"transform": name, "n": len(items),
-                     "exact_match": float(right.all(1).mean()),
-                     "char_accuracy": float(right.sum() / (N_CHARS * len(items)))})
+        row = {"transform": name, "n": len(items),
+               "exact_match": float(right.all(1).mean()),
+               "char_accuracy": float(right.sum() / (N_CHARS * len(items)))}
+        if audit:
+            row["exact_match_audited"] = float(np.mean([t == l for t, l in zip(texts, audited)]))
+        rows.append(row)
     return rows

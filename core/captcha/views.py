@@ -11,7 +11,12 @@ from core.captcha import ALPHABET, N_CHARS
 
 
 def read_predictions(run_paths) -> pd.DataFrame:
-    """predictions.csv of several runs, one row per (run, test image)."""
+    """predictions.csv of several runs, one row per (run, test image), with
+    `truth`: the label as read by eye where the audit has a verdict
+    (core/captcha/audit.py), else the label as given. The views below score
+    against `truth`, so a mislabelled image is not shown as the model's mistake."""
+    from core.captcha.audit import load_audit
+
     frames = []
     for p in run_paths:
         f = Path(p) / "predictions.csv"
@@ -20,16 +25,18 @@ def read_predictions(run_paths) -> pd.DataFrame:
                 rows = list(csv.DictReader(fh))
             frames.append(pd.DataFrame(rows).assign(run=Path(p).name))
     if not frames:
-        return pd.DataFrame(columns=["image", "label", "prediction", "confidence_min", "run"])
+        return pd.DataFrame(columns=["image", "label", "truth", "prediction", "confidence_min", "run"])
     df = pd.concat(frames, ignore_index=True)
     df["confidence_min"] = df["confidence_min"].astype(float)
+    audit = load_audit()
+    df["truth"] = [audit.get(i, lab) for i, lab in zip(df["image"], df["label"])]
     return df
 
 
 def confusions(pred: pd.DataFrame) -> pd.DataFrame:
     """Character-level mistakes: true, predicted, count (all positions)."""
     c = Counter()
-    for label, guess in zip(pred["label"], pred["prediction"]):
+    for label, guess in zip(pred["truth"], pred["prediction"]):
         for a, b in zip(label, guess):
             if a != b:
                 c[(a, b)] += 1
@@ -39,7 +46,7 @@ def confusions(pred: pd.DataFrame) -> pd.DataFrame:
 
 def per_character_accuracy(pred: pd.DataFrame) -> pd.DataFrame:
     right, total = Counter(), Counter()
-    for label, guess in zip(pred["label"], pred["prediction"]):
+    for label, guess in zip(pred["truth"], pred["prediction"]):
         for a, b in zip(label, guess):
             total[a] += 1
             right[a] += a == b
@@ -49,12 +56,13 @@ def per_character_accuracy(pred: pd.DataFrame) -> pd.DataFrame:
 
 
 def failures(pred: pd.DataFrame, limit: int = 24) -> pd.DataFrame:
-    wrong = pred[pred["label"] != pred["prediction"]].copy()
+    """The model's real mistakes (against `truth`), least confident first."""
+    wrong = pred[pred["truth"] != pred["prediction"]].copy()
     wrong["wrong positions"] = [
         " ".join(str(i + 1) for i in range(N_CHARS) if a[i] != b[i])
-        for a, b in zip(wrong["label"], wrong["prediction"])]
+        for a, b in zip(wrong["truth"], wrong["prediction"])]
     return wrong.sort_values("confidence_min").head(limit)[
-        ["image", "label", "prediction", "wrong positions", "confidence_min", "run"]]
+        ["image", "label", "truth", "prediction", "wrong positions", "confidence_min", "run"]]
 
 
 def time_to_reach(history: list[dict], metric: str = "val_exact_match", target: float = 0.99):

@@ -197,3 +197,16 @@ def test_audit_reads_a_runs_own_validation_split(tiny_captchas, untrained_captch
     bad = captcha_cli("audit", "--run", str(run.parent / "nowhere"), "--split", "val",
                       "--data-dir", str(tiny_captchas))
     assert bad.returncode != 0 and "error:" in bad.stderr
+
+
+def test_predict_loads_a_model_with_our_custom_augmentation_layer(labelled_folder, tmp_path):
+    """captcha-net-frame's RandomFrame must be registered before a fresh
+    process loads the file (it was not, once: robustness failed on it)."""
+    from core.models import build_model
+    path = tmp_path / "frame" / "model.keras"
+    path.parent.mkdir()
+    build_model("captcha_net", frame={"height": [0.0, 0.2], "width": [0.0, 0.1]}).save(path)
+    images, _, _ = labelled_folder
+    r = captcha_cli("predict", "--model", str(path), str(images / "1.jpg"))
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.split("\t")[1].strip()) == 4

@@ -55,6 +55,7 @@ class Recognizer:
     def __init__(self, model_path=None):
         import keras
 
+        import core.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
         self.path = Path(model_path) if model_path else DEFAULT_MODEL
         if not self.path.is_file():
             hint = ("the default model is committed with the repository; is the checkout complete?"

@@ -21,7 +21,7 @@ from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_im
 from core.records import REPO_ROOT
 
 # The committed default model: a run of our own pipeline (see README).
-DEFAULT_RUN = "captcha-net/s0-0a8c0c7e"
+DEFAULT_RUN = "captcha-net-frame/s0-86b56017"
 DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
 
 

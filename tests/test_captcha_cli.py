@@ -162,9 +162,9 @@ def test_transforms_change_the_framing_only():
 
 def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labelled_folder, tmp_path,
                                                     monkeypatch):
-    """The upload path (TensorFlow Lite, one image) gives the batch path's
-    readings and confidences, heads in the right order, and caches its
-    conversion."""
+    """The TensorFlow Lite paths (one image; batches of changing size on all
+    cores) give Keras's readings and confidences, heads in the right order,
+    and the conversion is cached."""
     from core.captcha.recognizer import Recognizer
 
     monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
@@ -178,6 +178,11 @@ def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labe
         single = rec.read(path)
         assert single.text == b.text
         assert abs(single.confidence - b.confidence).max() < 1e-4
+    assert rec.lite_batch
+    for size in (4, 3):  # the last batch is smaller: the interpreter re-plans
+        lite = rec.read_many(paths, batch_size=size)
+        assert [r.text for r in lite] == [b.text for b in batch]
+        assert max(abs(r.probs - b.probs).max() for r, b in zip(lite, batch)) < 1e-4
 
 
 def test_audit_reads_a_runs_own_validation_split(tiny_captchas, untrained_captcha_model):

@@ -9,6 +9,7 @@ is one, otherwise from the registered model's name (captcha_seed1 -> nopre,
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,24 +72,30 @@ class Recognizer:
                                 f"(expected {N_CHARS} outputs of {len(ALPHABET)} classes)")
         self.preprocess_name, self.preprocess_options = _preprocessing_for(self.model, self.path)
         self.preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
-        self.lite = None
+        self.lite = self.lite_batch = None
         self.read_arrays(np.zeros((1, *self.model.input_shape[1:]), "float32"))  # warm up
 
     def fast_single(self) -> bool:
-        """Prepare the one-image runner (core/captcha/fast.py): a one-off
-        conversion of a few seconds per model file, cached on disk. The app
-        calls it when it loads a model; batch readers never need it."""
+        """Prepare the TensorFlow Lite runners (core/captcha/fast.py): one
+        thread for single uploads, all cores for batches; a one-off conversion
+        of a few seconds per model file, cached on disk. The app and the
+        benchmark call it when they load a model; without it everything runs
+        through Keras."""
         if self.lite is None:
             from core.captcha.fast import LiteRunner
             self.lite = LiteRunner.create(self.model, self.path) or False
+            self.lite_batch = self.lite and LiteRunner.create(self.model, self.path, os.cpu_count() or 1)
         return bool(self.lite)
 
     def read_arrays(self, x: np.ndarray) -> list[Reading]:
-        """Preprocessed batch -> readings. One image goes through the
-        TensorFlow Lite runner when there is one (core/captcha/fast.py: ~3x
-        less time per upload); batches through predict_on_batch, which runs
-        the compiled graph without Model.predict's per-call set-up."""
-        probs = self.lite(x) if self.lite and len(x) == 1 else self.model.predict_on_batch(x)
+        """Preprocessed batch -> readings: through TensorFlow Lite when
+        fast_single() prepared it (one image: ~3x less time per upload;
+        batches: ~2.5x faster), else predict_on_batch, which runs the
+        compiled graph without Model.predict's per-call set-up."""
+        if self.lite:
+            probs = self.lite(x) if len(x) == 1 else (self.lite_batch or self.lite)(x)
+        else:
+            probs = self.model.predict_on_batch(x)
         if isinstance(probs, dict):
             probs = [probs[k] for k in sorted(probs)]
         probs = np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)

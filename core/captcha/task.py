@@ -98,8 +98,8 @@ class WordAccuracy(keras.callbacks.Callback):
 
 
 def audited_labels(items, y: np.ndarray):
-    """`y` with the committed audit's corrections applied (core/captcha/audit.py),
-    or None when the audit changes none of these images."""
+    """`y` with the committed audit's readings applied (core/captcha/audit.py),
+    or None when the audit has read none of these images."""
     from core.captcha import encode
     from core.captcha.audit import load_audit
 

@@ -178,6 +178,10 @@ def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labe
         single = rec.read(path)
         assert single.text == b.text
         assert abs(single.confidence - b.confidence).max() < 1e-4
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(4) as pool:  # app sessions share one recognizer, one call at a time each
+        together = list(pool.map(rec.read, paths * 3))
+    assert [r.text for r in together] == [b.text for b in batch] * 3
     assert rec.lite_batch
     for size in (4, 3):  # the last batch is smaller: the interpreter re-plans
         lite = rec.read_many(paths, batch_size=size)

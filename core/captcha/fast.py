@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -39,6 +40,9 @@ class LiteRunner:
             warnings.simplefilter("ignore", UserWarning)
             self.interp = tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
         self.interp.allocate_tensors()
+        # One interpreter is shared by every session of the app (st.cache_resource)
+        # and is not thread-safe: one call at a time.
+        self.lock = threading.Lock()
         detail = self.interp.get_input_details()[0]
         self.input, self.batch = detail["index"], int(detail["shape"][0])
         self.outputs = [o["index"] for o in self.interp.get_output_details()]
@@ -85,10 +89,11 @@ class LiteRunner:
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
         """Preprocessed images (N, H, W, C) -> the four heads' probabilities."""
-        if len(x) != self.batch:  # re-plan for this batch size (cheap; kept until it changes)
-            self.interp.resize_tensor_input(self.input, [len(x), *x.shape[1:]])
-            self.interp.allocate_tensors()
-            self.batch = len(x)
-        self.interp.set_tensor(self.input, np.ascontiguousarray(x, dtype=np.float32))
-        self.interp.invoke()
-        return [self.interp.get_tensor(i) for i in self.outputs]
+        with self.lock:
+            if len(x) != self.batch:  # re-plan for this batch size (cheap; kept until it changes)
+                self.interp.resize_tensor_input(self.input, [len(x), *x.shape[1:]])
+                self.interp.allocate_tensors()
+                self.batch = len(x)
+            self.interp.set_tensor(self.input, np.ascontiguousarray(x, dtype=np.float32))
+            self.interp.invoke()
+            return [self.interp.get_tensor(i) for i in self.outputs]

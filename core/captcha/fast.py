@@ -39,6 +39,7 @@ class LiteRunner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             self.interp = tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
+        self.flatbuffer = flatbuffer
         self.interp.allocate_tensors()
         # One interpreter is shared by every session of the app (st.cache_resource)
         # and is not thread-safe: one call at a time.
@@ -61,7 +62,7 @@ class LiteRunner:
         return all(np.abs(g - w).max() < 1e-4 for g, w in zip(self(probe), want))
 
     @classmethod
-    def create(cls, model, model_path: Path, threads: int = 1):
+    def create(cls, model, model_path: Path):
         try:
             import keras
             if keras.backend.backend() != "tensorflow":
@@ -82,10 +83,17 @@ class LiteRunner:
                 tmp = cache.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(flat)
                 os.replace(tmp, cache)
-            runner = cls(flat, threads)
+            runner = cls(flat)
             return runner if runner._match(model) else None
         except Exception:  # any failure here only costs speed: use Keras
             return None
+
+    def with_threads(self, threads: int) -> "LiteRunner":
+        """A second interpreter of the same converted model on `threads`
+        threads, its heads already in this one's (checked) order."""
+        runner = type(self)(self.flatbuffer, threads)
+        runner.outputs = list(self.outputs)
+        return runner
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
         """Preprocessed images (N, H, W, C) -> the four heads' probabilities."""

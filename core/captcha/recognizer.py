@@ -84,7 +84,7 @@ class Recognizer:
         if self.lite is None:
             from core.captcha.fast import LiteRunner
             self.lite = LiteRunner.create(self.model, self.path) or False
-            self.lite_batch = self.lite and LiteRunner.create(self.model, self.path, os.cpu_count() or 1)
+            self.lite_batch = self.lite and self.lite.with_threads(os.cpu_count() or 1)
         return bool(self.lite)
 
     def read_arrays(self, x: np.ndarray) -> list[Reading]:

@@ -90,6 +90,9 @@ SCHEMA = {
         "class_weight": _opt(_one_of("max_over_count", "balanced")),
         "lr_schedule": _opt(_one_of("cosine")),
         "weight_decay": lambda v: _num(v) and 0 <= v < 1,
+        # An experiment whose run (same seed and protocol, smaller budget)
+        # this one may go on from instead of retraining its first epochs.
+        "continue_from": _opt(lambda v: isinstance(v, str) and v != ""),
     },
 }
 REQUIRED = {"experiment", "seed", "data", "model", "train",

@@ -36,9 +36,13 @@ def run_path(config: dict, root=None) -> Path:
 
 
 def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
-              on_epoch=None) -> tuple[Run, str]:
+              on_epoch=None, keep_state=False) -> tuple[Run, str]:
     """Returns (run, outcome) with outcome one of done / skipped.
-    Raises KeyboardInterrupt subclasses after marking the run interrupted."""
+    Raises KeyboardInterrupt subclasses after marking the run interrupted.
+
+    keep_state keeps the last epoch's training state (weights, optimizer,
+    callback counters) in `final_state/` so that a run declaring
+    `train.continue_from` this experiment can go on from it."""
     validate(config)
     path = run_path(config, root)
     run = Run(path)
@@ -56,6 +60,9 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
         atomic_write_json(path / "config.json", config)
 
     meta = read_json(path / "meta.json", {}) or {}
+    continued = _continue(config, root, path) if not meta.get("sessions") else None
+    if continued:
+        meta["continued_from"] = continued
     sessions = meta.get("sessions", [])
     meta.update({
         "status": "running", "pid": os.getpid(), "host": envinfo.host(),
@@ -91,10 +98,70 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
     finally:
         if prev is not None:
             signal.signal(signal.SIGTERM, prev)
+    continued = read_json(path / "meta.json", {}).get("continued_from")
+    if continued:
+        summary["continued_from"] = continued
     atomic_write_json(path / "summary.json", summary)
+    shutil.rmtree(path / "final_state", ignore_errors=True)
+    if keep_state and (path / "backup").is_dir():
+        (path / "backup").rename(path / "final_state")
     shutil.rmtree(path / "backup", ignore_errors=True)
     finish("done")
     return run, "done"
+
+
+# Keys that may differ between a run and the one it continues: names, prose and
+# the epoch budget. Everything else (data, model, optimizer, callbacks, seed)
+# must match, or the first epochs would not be the ones this config trains.
+_CONTINUE_FREE = {"experiment", "title", "title_zh", "notes", "reference"}
+_CONTINUE_FREE_TRAIN = {"epochs", "continue_from"}
+
+
+def _protocol(config: dict) -> dict:
+    out = {k: v for k, v in config.items() if k not in _CONTINUE_FREE}
+    out["train"] = {k: v for k, v in config["train"].items() if k not in _CONTINUE_FREE_TRAIN}
+    return out
+
+
+def continuation_source(config: dict, root=None) -> Run | None:
+    """The finished run of `train.continue_from` (same seed, same protocol but
+    a smaller or equal epoch budget) whose last training state was kept."""
+    parent = config["train"].get("continue_from")
+    if not parent:
+        return None
+    for cand in sorted((runs_dir(root) / parent).glob(f"s{config['seed']}-*")):
+        run = Run(cand)
+        if (run.status == "done" and (cand / "final_state" / "state.json").is_file()
+                and _protocol(run.config) == _protocol(config)
+                and run.config["train"]["epochs"] <= config["train"]["epochs"]):
+            return run
+    return None
+
+
+def _continue(config: dict, root, path: Path) -> dict | None:
+    """Start a fresh run from its parent's last epoch instead of epoch 0.
+
+    Same seed and protocol, so the first epochs of the longer run are the
+    parent's epochs (up to the numerical noise of any resume). If the parent
+    was stopped early, the longer budget changes nothing: the copy is marked
+    finished and only evaluated. Without a kept parent state the run simply
+    trains from scratch (meta.json then has no `continued_from`)."""
+    parent = continuation_source(config, root)
+    if parent is None or (path / "backup").exists():
+        return None
+    src = parent.path / "final_state"
+    shutil.copytree(src, path / "backup")
+    shutil.copy2(parent.path / "history.csv", path / "history.csv")
+    state = read_json(path / "backup" / "state.json", {}) or {}
+    by_epoch = state.get("by_epoch", {})
+    last = by_epoch[max(by_epoch, key=int)] if by_epoch else {}
+    stopped = bool((last.get("early_stopping") or {}).get("stopped_epoch"))
+    if not stopped:
+        state.pop("finished", None)  # more epochs to train
+        state.pop("final_best_file", None)
+        atomic_write_json(path / "backup" / "state.json", state)
+    return {"run": parent.ref, "epochs": len(parent.history), "stopped_early": stopped,
+            "git": parent.meta.get("git")}
 
 
 def _raise_interrupted(signum, frame):

@@ -80,7 +80,10 @@ def cmd_run(args):
     from core.captcha.data import CaptchaDataNotFound
     from core.mnist import MnistNotFound
     from core.train import RunBusy, train_run
+    from experiments import EXPERIMENTS, get_config
     configs = _configs_for(args)
+    # Keep the last training state of runs that a declared experiment goes on from.
+    parents = {get_config(n)["train"].get("continue_from") for n in EXPERIMENTS}
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
     failed = 0
     for cfg in configs:
@@ -88,7 +91,7 @@ def cmd_run(args):
         print(f"== {label}: {cfg.get('title', '')}", flush=True)
         try:
             run, outcome = train_run(cfg, args.runs_dir, args.data_dir, force=args.force,
-                                     verbose=verbose)
+                                     verbose=verbose, keep_state=cfg["experiment"] in parents)
         except KeyboardInterrupt:
             print(f"\n== {label}: interrupted; rerun the same command to resume", flush=True)
             sys.exit(130)
@@ -105,6 +108,9 @@ def cmd_run(args):
             print(f"== {label}: already done, skipped (use --force to retrain)", flush=True)
         else:
             s = run.summary
+            if s.get("continued_from"):
+                c = s["continued_from"]
+                print(f"== {label}: went on from {c['run']} after its {c['epochs']} epochs", flush=True)
             print(f"== {label}: done, test accuracy {s['test']['accuracy']:.4f} "
                   f"in {s['epochs_run']} epochs, {s['train_seconds']:.0f}s", flush=True)
     if failed:

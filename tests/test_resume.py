@@ -88,3 +88,60 @@ def test_sigterm_marks_interrupted_and_cancel_file_marks_cancelled(tiny_mnist, t
     with pytest.raises(KeyboardInterrupt):
         train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=terminate_at_2)
     assert Run(path).status == "cancelled"
+
+
+def _parent_and_child(parent_epochs=3, child_epochs=5):
+    parent = _config(parent_epochs)
+    child = {**parent, "experiment": "mnist-smoke-longer",
+             "train": {**parent["train"], "epochs": child_epochs, "continue_from": "mnist-smoke"}}
+    return parent, child
+
+
+def test_longer_run_goes_on_from_its_parents_last_epoch(tiny_mnist, tmp_path):
+    # The seed's 50- and 100-epoch captcha runs share their first 50 epochs:
+    # the longer run starts from the shorter one's kept state.
+    root = tmp_path / "runs"
+    parent_cfg, child_cfg = _parent_and_child()
+    parent, _ = train_run(parent_cfg, root, tiny_mnist, verbose=0, keep_state=True)
+    assert (parent.path / "final_state" / "latest.weights.h5").is_file()
+    assert not (parent.path / "backup").exists()
+
+    child, outcome = train_run(child_cfg, root, tiny_mnist, verbose=0)
+    assert outcome == "done"
+    _assert_contiguous(child, 5)
+    assert child.history[:3] == parent.history  # the parent's epochs, not retrained
+    assert child.meta["continued_from"]["run"] == parent.ref
+    assert child.summary["continued_from"]["epochs"] == 3
+    assert child.meta["sessions"][0]["resumed_from_epoch"] == 3
+    assert not (child.path / "final_state").exists()  # nothing continues from the child
+
+
+def test_no_continuation_from_another_protocol_or_without_kept_state(tiny_mnist, tmp_path):
+    root = tmp_path / "runs"
+    parent_cfg, child_cfg = _parent_and_child(2, 3)
+    train_run(parent_cfg, root, tiny_mnist, verbose=0)  # state not kept
+    child, _ = train_run(child_cfg, root, tiny_mnist, verbose=0)
+    assert "continued_from" not in child.meta and child.meta["sessions"][0]["resumed_from_epoch"] == 0
+    _assert_contiguous(child, 3)
+
+    other = {**parent_cfg, "train": {**parent_cfg["train"], "learning_rate": 0.02}}
+    train_run(other, root, tiny_mnist, verbose=0, keep_state=True)
+    child_cfg = {**child_cfg, "title": "another identity"}  # a new run folder
+    from core.train import continuation_source
+    assert continuation_source(child_cfg, root) is None  # its learning rate differs
+
+
+def test_early_stopped_parent_is_the_longer_runs_result(tiny_mnist, tmp_path):
+    # Stopped early within the short budget, the long run would have stopped
+    # at the same epoch: it is only evaluated, with the parent's weights.
+    root = tmp_path / "runs"
+    parent_cfg, child_cfg = _parent_and_child(6, 12)
+    es = {"monitor": "val_loss", "patience": 1, "min_delta": 100.0}  # stops at epoch 2
+    parent_cfg["train"] = {**parent_cfg["train"], "early_stopping": es}
+    child_cfg["train"] = {**child_cfg["train"], "early_stopping": es}
+    parent, _ = train_run(parent_cfg, root, tiny_mnist, verbose=0, keep_state=True)
+    assert len(parent.history) == 2
+    child, _ = train_run(child_cfg, root, tiny_mnist, verbose=0)
+    assert child.history == parent.history
+    assert child.summary["continued_from"]["stopped_early"] is True
+    assert child.summary["test"] == parent.summary["test"]

@@ -406,31 +406,22 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                           "以目前的程式對保留測試影像執行 `python -m core.captcha bench`：單張 = 從檔案到四個字元，一次一張"
                           "（單執行緒的 TensorFlow Lite）；批次 = 讀檔、前處理、預測，每批 256 張。")),
                 ("table", pd.DataFrame(bench))]
-        robust = []
-        for r in done:
-            for p in r["run_paths"]:
-                f = Path(p) / "robustness.json"
-                if f.is_file():
-                    for row in json.loads(f.read_text())["rows"]:
-                        robust.append({"run": f"{r['experiment']}/{Path(p).name}", **row})
-        if robust:
-            df = pd.DataFrame(robust)
-            values = [c for c in ("exact_match", "exact_match_audited") if c in df]
-            df[values] = (100 * df[values]).round(2)
-            wide = df.pivot_table(index="transform", columns="run", values=values, sort=False)
-            names = {"exact_match": tr(lang, "as given", "原標籤"),
-                     "exact_match_audited": tr(lang, "audited", "校正後")}
-            wide.columns = [f"{run} ({names[v]})" for v, run in wide.columns]
-            wide = wide[sorted(wide.columns)]  # each run's two figures side by side
+        robust = views.robustness_table({r["experiment"]: r["run_paths"] for r in done})
+        if not robust.empty:
             blocks += [
                 ("h3", tr(lang, "Framed differently: cropped, padded, scaled test copies",
                           "不同的裁切、留白與縮放")),
-                ("md", tr(lang, "Every held-out test image transformed, then read like an upload "
-                                "(`python -m core.captcha robustness`): image accuracy in %, on the labels "
-                                "as given and on the audited labels.",
-                          "每張保留測試影像經轉換後，以與上傳相同的方式辨識（`python -m core.captcha robustness`）："
-                          "影像準確度（%），分別以原標籤與校正後標籤計算。")),
-                ("table", wide.reset_index())]
+                ("md", tr(lang, "Every held-out test image transformed, then read "
+                                "(`python -m core.captcha robustness [--no-trim]`): exact match in % on the "
+                                "audited labels, mean ± std over seeds (number of seeds). *reader*: as the app "
+                                "and the command line read an upload, a plain added margin (white, grey or "
+                                "edge-coloured, JPEG-saved or not) taken off first; no real captcha loses a "
+                                "pixel to it. *model alone*: the network sees the copy as it is.",
+                          "每張保留測試影像經轉換後辨識（`python -m core.captcha robustness [--no-trim]`）："
+                          "校正後標籤的完全正確率（%），各種子的平均 ± 標準差（種子數）。*reader*：與 app 和命令列"
+                          "讀取上傳影像相同，先去除外加的素色邊框（白、灰或邊緣色，是否經 JPEG 存檔皆可），真實驗證碼"
+                          "不會因此少掉任何像素。*model alone*：網路直接看轉換後的影像。")),
+                ("table", robust)]
         blocks += [
             ("h2", tr(lang, "Training curves per output head", "各輸出的訓練曲線")),
             ("chart", charts.curves_panel(curves, heads, width=250)),

@@ -140,6 +140,12 @@ def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, t
     rows = json.loads(out.read_text())["rows"]
     assert [row["transform"] for row in rows] == list(TRANSFORMS)
     assert all(row["n"] == 70 and 0 <= row["exact_match"] <= row["char_accuracy"] + 1e-9 for row in rows)
+    assert json.loads(out.read_text())["trim_borders"] is True
+    r = captcha_cli("robustness", "--no-trim", "--limit", "5", "--model", str(untrained_captcha_model),
+                    "--data-dir", str(tiny_captchas))
+    assert r.returncode == 0, r.stderr
+    alone = json.loads((untrained_captcha_model.parent / "robustness-model-only.json").read_text())
+    assert alone["trim_borders"] is False and alone["rows"][0]["n"] == 5
     images = sorted((tiny_captchas / "thsr-captcha" / "setA" / "images").glob("*.jpg"))[:5]
     b = captcha_cli("bench", "--model", str(untrained_captcha_model), *map(str, images))
     assert b.returncode == 0, b.stderr
@@ -219,3 +225,36 @@ def test_predict_loads_a_model_with_our_custom_augmentation_layer(labelled_folde
     r = captcha_cli("predict", "--model", str(path), str(images / "1.jpg"))
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.split("\t")[1].strip()) == 4
+
+
+def test_the_reader_reads_a_padded_upload_as_the_original(untrained_captcha_model):
+    import numpy as np
+
+    from core.captcha.recognizer import Recognizer
+    from core.captcha.robustness import TRANSFORMS
+    from core.captcha.synth import make_captcha
+    img = make_captcha(np.random.default_rng(3), width=120, height=46)[0]
+    rec = Recognizer(untrained_captcha_model)
+    clean = rec.preprocess(img)
+    for name in ("pad 6 px white", "pad 6 px edge colour", "pad 10 px left only (shifted)"):
+        assert np.array_equal(rec.preprocess(TRANSFORMS[name](img)), clean), name
+    rec.trim_borders = False  # the model alone sees the margin
+    assert not np.array_equal(rec.preprocess(TRANSFORMS["pad 6 px white"](img)), clean)
+
+
+def test_robustness_table_means_seeds_per_experiment(tmp_path):
+    from core.captcha.views import robustness_table
+
+    def write(run, name, values):
+        run.mkdir(parents=True, exist_ok=True)
+        rows = [{"transform": t, "n": 10, "exact_match": v - 0.05, "exact_match_audited": v}
+                for t, v in zip(("clean", "pad"), values)]
+        (run / name).write_text(json.dumps({"rows": rows}))
+
+    write(tmp_path / "a0", "robustness.json", (0.99, 0.99))
+    write(tmp_path / "a1", "robustness.json", (0.97, 0.99))
+    write(tmp_path / "a0", "robustness-model-only.json", (0.99, 0.90))
+    table = robustness_table({"net": [tmp_path / "a0", tmp_path / "a1"]})
+    assert list(table["transform"]) == ["clean", "pad"]
+    assert table.loc[0, "net, reader"] == "98.00 ± 1.41 (2)"  # audited, not as given
+    assert table.loc[1, "net, model alone"] == "90.00 (1)"

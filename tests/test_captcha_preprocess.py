@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.captcha.preprocess import CaptchaImageError, Dn2Params, dn2, dn2_steps, load_image, nopre
+from core.captcha.preprocess import (CaptchaImageError, Dn2Params, dn2, dn2_steps, load_image, nopre,
+                                     trim_border)
 from core.captcha.synth import make_captcha, make_dataset
 
 
@@ -75,3 +76,43 @@ def test_truncated_and_oddly_shaped_images_are_refused():
         load_image(png_bytes(np.zeros((300, 40, 3), np.uint8)))
     with pytest.raises(CaptchaImageError, match="about 130x50"):
         load_image(png_bytes(np.zeros((1200, 3000, 3), np.uint8)))
+
+
+def _jpeg(rgb):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=75)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_trim_border_takes_off_added_margins_exactly(seed):
+    img = make_captcha(np.random.default_rng(seed), width=120, height=46)[0]
+    core, _ = trim_border(img)  # a generated captcha may lose a line or two, never more
+    assert core.shape[0] >= 44 and core.shape[1] >= 118
+    for padded, cut in [
+        (np.pad(core, ((6, 6), (6, 6), (0, 0)), constant_values=255), (6, 6, 6, 6)),
+        (np.pad(core, ((6, 6), (6, 6), (0, 0)), mode="edge"), (6, 6, 6, 6)),
+        (np.pad(core, ((0, 0), (10, 0), (0, 0)), mode="edge"), (0, 0, 10, 0)),
+        # wide and tall white bands: a top margin must not make a real column look plain
+        (np.pad(core, ((12, 12), (30, 30), (0, 0)), constant_values=255), (12, 12, 30, 30)),
+    ]:
+        out, got = trim_border(padded)
+        assert got == cut and np.array_equal(out, core)
+    grey = _jpeg(np.pad(core, ((6, 6), (6, 6), (0, 0)), constant_values=235))
+    out, got = trim_border(grey)
+    assert got == (6, 6, 6, 6) and out.shape == core.shape  # JPEG's ringing stays below the bar
+
+
+def test_trim_border_never_eats_a_plain_image():
+    flat = np.full((46, 120, 3), 200, np.uint8)
+    out, (t, b, l, r) = trim_border(flat)
+    assert (t, b, l, r) == (13, 13, 36, 36) and out.shape[:2] == (20, 48)  # 30 % a side, no more
+
+
+def test_no_real_captcha_loses_a_pixel_to_the_trim(real_captchas):
+    # The reader trims every upload while training never did: that is only
+    # the same model input if real captchas come through untouched.
+    from core.captcha.data import list_items, split
+    _, _, test = split(list_items(real_captchas))
+    trimmed = [it.ref for it in test if any(trim_border(load_image(it.path))[1])]
+    assert trimmed == []

@@ -84,7 +84,8 @@ def cmd_evaluate(args) -> int:
 
 def cmd_robustness(args) -> int:
     """Exact match on transformed copies of the held-out test split; the
-    table is printed and saved as robustness.json beside the model."""
+    table is printed and saved beside the model: robustness.json for the
+    reader as it reads uploads, robustness-model-only.json with --no-trim."""
     from pathlib import Path
 
     from core.captcha.data import CaptchaDataNotFound, list_items, split
@@ -97,13 +98,15 @@ def cmd_robustness(args) -> int:
         sys.exit(f"error: {e}")
     from core.captcha.audit import load_audit
     rec = _recognizer(args.model)
+    rec.trim_borders = not args.no_trim
     rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, audit=load_audit())
     for r in rows:
         audited = f"   audited {100 * r['exact_match_audited']:6.2f} %" if "exact_match_audited" in r else ""
         print(f"{r['transform']:32s} exact {100 * r['exact_match']:6.2f} %   "
               f"chars {100 * r['char_accuracy']:6.2f} %{audited}   (n={r['n']})")
-    out = Path(args.out) if args.out else rec.path.parent / "robustness.json"
-    atomic_write_json(out, {"model": str(rec.path), "rows": rows})
+    default = "robustness-model-only.json" if args.no_trim else "robustness.json"
+    out = Path(args.out) if args.out else rec.path.parent / default
+    atomic_write_json(out, {"model": str(rec.path), "trim_borders": rec.trim_borders, "rows": rows})
     print(json.dumps({"saved": str(out)}))
     return 0
 
@@ -194,6 +197,8 @@ def main(argv=None) -> int:
     pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     pr.add_argument("--limit", type=int, help="only the first N test images")
     pr.add_argument("--out", help="where to save the JSON (default: beside the model)")
+    pr.add_argument("--no-trim", action="store_true",
+                    help="the model alone: do not take plain margins off first (as the recognizer does)")
     pb = sub.add_parser("bench", help="ms per single upload and images/s batched")
     pb.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     pb.add_argument("--repeat", type=int, default=1, help="passes over the images for the single timing")

@@ -9,6 +9,10 @@ dn2:   greyscale, denoise (median filter, then a threshold), remove the arc by
        (where no character stands) and erasing a band around it, resize,
        scale (1 channel).
 Every step is returned by `dn2_steps` so the app can show it.
+
+trim_border runs before any of them when the recognizer reads an image: it
+takes off a plain margin (white, grey or edge-replicated, JPEG-saved or not)
+that a screenshot or a re-save may have added.
 """
 from __future__ import annotations
 
@@ -59,6 +63,57 @@ def load_image(source) -> np.ndarray:
     if h < 10 or w < 10 or not ASPECT[0] <= w / h <= ASPECT[1]:
         raise CaptchaImageError(f"the image is {w}x{h} pixels; a captcha is wide and short (about 130x50)")
     return rgb
+
+
+# A real captcha's outermost rows and columns are noise and glyph edges: over
+# all 16,000 real captchas their standard deviation is at least 20 (rows) and
+# 43 (columns) and neighbouring lines differ by at least 18.8 on average
+# (0-255 scale), while a plain margin, even JPEG-saved, stays under ~9 and an
+# edge-replicated one repeats its neighbour. Measured: none of the 16,000 is
+# trimmed by a pixel; 6 px white, edge, and JPEG'd grey margins come off exactly.
+BORDER_STD, BORDER_DIFF, BORDER_MAX = 14.0, 8.0, 0.3
+
+
+def _plain_run(lines: np.ndarray, copies: bool, cap: int) -> int:
+    """How many lines from this edge (lines[0]) inward are plain: flat, or
+    (with `copies`) a copy of the next line. Stops at the first real line,
+    so a real captcha costs one line per edge (~0.05 ms an image)."""
+    n, cap = 0, min(cap, len(lines) - 1)
+    while n < cap:
+        line = lines[n]
+        if not (line.std() < BORDER_STD
+                or (copies and np.abs(line - lines[n + 1]).mean() < BORDER_DIFF)):
+            break
+        n += 1
+    return n
+
+
+def _plain_edges(a: np.ndarray, copies: bool, rows: bool, cols: bool, caps) -> tuple[int, int, int, int]:
+    t = b = l = r = 0
+    if rows:
+        t, b = _plain_run(a, copies, caps[0]), _plain_run(a[::-1], copies, caps[1])
+    if cols:
+        c = a.swapaxes(0, 1)
+        l, r = _plain_run(c, copies, caps[2]), _plain_run(c[::-1], copies, caps[3])
+    return t, b, l, r
+
+
+def trim_border(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The image without a plain margin, and the (top, bottom, left, right)
+    pixels taken off (at most 30 % of the height or width from each edge).
+
+    Flat margins go first, then rows that repeat their neighbour, then such
+    columns: a margin left in place above and below would dilute a real
+    column's difference to its neighbour towards a copy's."""
+    h, w = rgb.shape[:2]
+    caps = np.array([int(BORDER_MAX * h)] * 2 + [int(BORDER_MAX * w)] * 2)
+    a = rgb.astype(np.float32)
+    total = np.zeros(4, int)
+    for copies, rows, cols in ((False, True, True), (True, True, False), (True, False, True)):
+        t, b, l, r = total
+        total += _plain_edges(a[t:h - b, l:w - r], copies, rows, cols, caps - total)
+    t, b, l, r = (int(v) for v in total)
+    return rgb[t:h - b, l:w - r], (t, b, l, r)
 
 
 def _resize(arr: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.captcha import ALPHABET, N_CHARS, decode
-from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image
+from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
 from core.records import REPO_ROOT
 
 # The committed default model: a run of our own pipeline (see README).
@@ -53,7 +53,7 @@ def _preprocessing_for(model, model_path: Path):
 
 
 class Recognizer:
-    def __init__(self, model_path=None):
+    def __init__(self, model_path=None, trim_borders: bool = True):
         import keras
 
         import core.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
@@ -71,7 +71,8 @@ class Recognizer:
             raise ModelNotFound(f"{self.path} is not a captcha model "
                                 f"(expected {N_CHARS} outputs of {len(ALPHABET)} classes)")
         self.preprocess_name, self.preprocess_options = _preprocessing_for(self.model, self.path)
-        self.preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        self.model_preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        self.trim_borders = trim_borders
         self.lite = self.lite_batch = None
         self.read_arrays(np.zeros((1, *self.model.input_shape[1:]), "float32"))  # warm up
 
@@ -86,6 +87,14 @@ class Recognizer:
             self.lite = LiteRunner.create(self.model, self.path) or False
             self.lite_batch = self.lite and self.lite.with_threads(os.cpu_count() or 1)
         return bool(self.lite)
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """What the model reads: the upload without a plain added margin (a
+        no-op on every real captcha, see trim_border), then the model's own
+        preprocessing, the one it was trained with."""
+        if self.trim_borders:
+            rgb = trim_border(rgb)[0]
+        return self.model_preprocess(rgb)
 
     def read_arrays(self, x: np.ndarray) -> list[Reading]:
         """Preprocessed batch -> readings: through TensorFlow Lite when

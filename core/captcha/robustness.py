@@ -23,6 +23,13 @@ def _pad(rgb, px, mode):
     return np.pad(rgb, ((px, px), (px, px), (0, 0)), mode="edge")
 
 
+def _jpeg(rgb, quality=75):
+    import io
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
 def _scale(rgb, f):
     h, w = rgb.shape[:2]
     return np.asarray(Image.fromarray(rgb).resize((round(w * f), round(h * f)), Image.BILINEAR))
@@ -35,6 +42,11 @@ TRANSFORMS = {
     "pad 6 px white": lambda x: _pad(x, 6, "white"),
     "pad 6 px edge colour": lambda x: _pad(x, 6, "edge"),
     "pad 10 px left only (shifted)": lambda x: np.pad(x, ((0, 0), (10, 0), (0, 0)), mode="edge"),
+    # Harder for a margin trim: JPEG blurs the margin's edge; the shift also
+    # loses 10 px of the captcha on the right, which no trim can give back.
+    "pad 6 px grey, saved as JPEG": lambda x: _jpeg(np.pad(x, ((6, 6), (6, 6), (0, 0)), constant_values=235)),
+    "shifted 10 px right (edge in, cropped out)": lambda x: np.pad(x, ((0, 0), (10, 0), (0, 0)),
+                                                                   mode="edge")[:, :-10],
     "scaled x0.7": lambda x: _scale(x, 0.7),
     "scaled x1.6": lambda x: _scale(x, 1.6),
 }

@@ -73,3 +73,37 @@ def time_to_reach(history: list[dict], metric: str = "val_exact_match", target: 
         if (row.get(metric) or 0.0) >= target:
             return row["epoch"], total
     return None
+
+
+ROBUSTNESS_FILES = {"robustness.json": "reader", "robustness-model-only.json": "model alone"}
+
+
+def robustness_table(runs_by_experiment: dict) -> pd.DataFrame:
+    """Exact match (audited where the file has it) per transform, mean ± std
+    over each experiment's seeds, for the reader as shipped (margins trimmed
+    first, robustness.json) and the model alone (robustness-model-only.json).
+    Columns are '<experiment>, <reader|model alone>'; cells are strings."""
+    import json
+    import statistics
+
+    cells: dict = {}
+    order: list = []
+    for exp, paths in runs_by_experiment.items():
+        for fname, kind in ROBUSTNESS_FILES.items():
+            for p in paths:
+                f = Path(p) / fname
+                if not f.is_file():
+                    continue
+                for row in json.loads(f.read_text())["rows"]:
+                    value = row.get("exact_match_audited", row["exact_match"])
+                    if row["transform"] not in order:
+                        order.append(row["transform"])
+                    cells.setdefault((row["transform"], f"{exp}, {kind}"), []).append(100 * value)
+    if not cells:
+        return pd.DataFrame()
+    columns = list(dict.fromkeys(col for _, col in cells))
+    out = pd.DataFrame(index=order, columns=columns, dtype=object)
+    for (transform, col), vals in cells.items():
+        sd = f" ± {statistics.stdev(vals):.2f}" if len(vals) > 1 else ""
+        out.loc[transform, col] = f"{statistics.mean(vals):.2f}{sd} ({len(vals)})"
+    return out.fillna("").rename_axis("transform").reset_index()

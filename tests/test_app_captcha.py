@@ -38,7 +38,8 @@ def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
     good = png(make_captcha(rng)[0])
     gif = png(make_captcha(rng)[0], "GIF")
     wide = png(np.full((20, 400, 3), 200, np.uint8))
-    at.file_uploader[0].set_value([
+    framed = png(np.pad(make_captcha(rng)[0], ((6, 6), (6, 6), (0, 0)), constant_values=255))
+    at.file_uploader[0].set_value([("framed.png", framed, "image/png"),
         ("good.png", good, "image/png"), ("text.jpg", b"this is not an image", "image/jpeg"),
         ("empty.png", b"", "image/png"), ("banner.png", wide, "image/png"),
         ("anim.gif", gif, "image/gif")])
@@ -49,7 +50,8 @@ def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
     assert "empty.png" in errors and "empty" in errors
     assert "banner.png" in errors and "wide and short" in errors
     chars = [m.value for m in at.metric]
-    assert len(chars) == 8  # two readable captchas, four characters each
+    assert len(chars) == 12  # three readable captchas, four characters each
+    assert any("6, 6, 6, 6 px" in c.value for c in at.caption)  # the white margin came off first
     assert all(len(c) == 1 and c in ALPHABET for c in chars)
     assert all(m.delta.endswith("%") for m in at.metric)  # a confidence per character
 
@@ -95,6 +97,10 @@ def fake_captcha_run(root, experiment, seed, exact):
         "verified-11000/7,ABCD,ABCD,0.99,0.99,0.99,0.99,0.99\n"
         "verified-11000/8,MNHK,NNHK,0.41,0.41,0.9,0.9,0.9\n"
         "handlabeled-5000/9,2345,2375,0.60,0.9,0.9,0.60,0.9\n")
+    for name, pad in (("robustness.json", exact), ("robustness-model-only.json", exact - 0.2)):
+        atomic_write_json(path / name, {"rows": [
+            {"transform": "clean", "n": 3, "exact_match": exact, "char_accuracy": 1.0},
+            {"transform": "pad 6 px white", "n": 3, "exact_match": pad, "char_accuracy": 1.0}]})
     return path
 
 
@@ -115,4 +121,6 @@ def test_models_page_shows_results_curves_and_confusions(monkeypatch, tmp_path):
     assert any("wrong positions" in t.columns for t in tables)
     headline = next(t for t in tables if "experiment" in t.columns and any("image acc" in c for c in t.columns))
     assert "99.10 ± 0.14 (2)" in headline.to_string()
+    framing = next(t for t in tables if "captcha-fast, reader" in t.columns)
+    assert list(framing["captcha-fast, model alone"]) == ["99.10 ± 0.14 (2)", "79.10 ± 0.14 (2)"]
     assert "captcha_seed1 — 866,412 parameters" in [h.value for h in at.subheader]

@@ -149,17 +149,20 @@ def _continue(config: dict, root, path: Path) -> dict | None:
     parent = continuation_source(config, root)
     if parent is None or (path / "backup").exists():
         return None
-    src = parent.path / "final_state"
-    shutil.copytree(src, path / "backup")
-    shutil.copy2(parent.path / "history.csv", path / "history.csv")
-    state = read_json(path / "backup" / "state.json", {}) or {}
+    # Copied beside, then renamed: a copy cut short is never taken for a backup.
+    partial = path / "backup.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(parent.path / "final_state", partial)
+    state = read_json(partial / "state.json", {}) or {}
     by_epoch = state.get("by_epoch", {})
     last = by_epoch[max(by_epoch, key=int)] if by_epoch else {}
     stopped = bool((last.get("early_stopping") or {}).get("stopped_epoch"))
     if not stopped:
         state.pop("finished", None)  # more epochs to train
         state.pop("final_best_file", None)
-        atomic_write_json(path / "backup" / "state.json", state)
+        atomic_write_json(partial / "state.json", state)
+    shutil.copy2(parent.path / "history.csv", path / "history.csv")
+    partial.rename(path / "backup")
     return {"run": parent.ref, "epochs": len(parent.history), "stopped_early": stopped,
             "git": parent.meta.get("git")}
 

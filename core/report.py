@@ -307,19 +307,21 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                   "sees a denoised greyscale image with the arc erased (`dn2`) and has three more convolutions. "
                   "Ours skips the hand-made cleaning: a small BatchNorm'd CNN on a 40x112 greyscale image "
                   "(`captcha-net`; our first, 32x96 version `captcha-fast` under-fitted), trained with random "
-                  "zoom and shifts, learns to ignore the noise and the arc itself. `captcha-net-frame`, the "
-                  "default model, is the same network trained with wider re-framing (each side cropped or "
-                  "padded, white or edge fill), so that padded or cropped uploads read as well as the "
-                  "originals (the robustness table below). All models are scored on the same 3,000 real captchas held out "
+                  "zoom and shifts, learns to ignore the noise and the arc itself. `captcha-net-frame` is the "
+                  "same network trained with wider re-framing (each side cropped or padded, white or edge "
+                  "fill); `captcha-net-shift`, the default model, widens its shifts (to 12 %) and width crops "
+                  "(to 15 %) after `captcha-net-frame` misread shifted copies, so that cropped, padded or "
+                  "shifted uploads read as well as the originals (the robustness table below). All models are scored on the same 3,000 real captchas held out "
                   "by a hash of their content (never used for training or model selection). *Image accuracy* "
                   "(exact match) counts captchas with all four characters right; *character accuracy* counts "
                   "characters.",
                   "報告 002 以一個 CNN 加四個 softmax 輸出（每個位置一個，各 19 類）辨識訂票驗證碼的四個字元。Model 1 "
                   "輸入縮放後的彩色影像（`nopre`）；model 2 輸入去雜訊、擦除弧線後的灰階影像（`dn2`），並多三層卷積。"
                   "本專案的模型省去人工清理：在 40x112 灰階影像上的小型 BatchNorm CNN（`captcha-net`；第一版 32x96 的 "
-                  "`captcha-fast` 欠擬合），訓練時隨機縮放與平移，並自行學會忽略雜訊與弧線。預設模型 `captcha-net-frame` "
-                  "是同一個網路，以更寬的重新取景訓練（四邊隨機裁切或補邊，補白色或邊緣色），使補邊或裁切過的上傳"
-                  "影像與原圖一樣好辨識（見下方的穩健性表）。所有模型都在同一組 3,000 張依內容雜湊保留的真實驗證碼上評分"
+                  "`captcha-fast` 欠擬合），訓練時隨機縮放與平移，並自行學會忽略雜訊與弧線。`captcha-net-frame` "
+                  "是同一個網路，以更寬的重新取景訓練（四邊隨機裁切或補邊，補白色或邊緣色）；預設模型 "
+                  "`captcha-net-shift` 在 `captcha-net-frame` 誤讀平移影像後，再加大平移（至 12 %）與寬度裁切（至 15 %），"
+                  "使裁切、補邊或平移過的上傳影像與原圖一樣好辨識（見下方的穩健性表）。所有模型都在同一組 3,000 張依內容雜湊保留的真實驗證碼上評分"
                   "（從不用於訓練或挑選模型）。*影像準確度*（完全正確）計算四個字元全對的比例；*字元準確度*以字元計。")),
     ]
     done = [r for r in rows if r["n_done"]]

@@ -77,7 +77,8 @@ BORDER_STD, BORDER_DIFF, BORDER_MAX = 14.0, 8.0, 0.3
 def _plain_run(lines: np.ndarray, copies: bool, cap: int) -> int:
     """How many lines from this edge (lines[0]) inward are plain: flat, or
     (with `copies`) a copy of the next line. Stops at the first real line,
-    so a real captcha costs one line per edge (~0.05 ms an image)."""
+    so a real captcha costs one line per edge per pass (~0.26 ms an image on
+    one core, measured)."""
     n, cap = 0, min(cap, len(lines) - 1)
     while n < cap:
         line = lines[n]

@@ -22,7 +22,7 @@ from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_im
 from core.records import REPO_ROOT
 
 # The committed default model: a run of our own pipeline (see README).
-DEFAULT_RUN = "captcha-net-frame/s0-86b56017"
+DEFAULT_RUN = "captcha-net-shift/s0-d55b9168"
 DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core import envinfo
 from core.config import validate
-from core.records import (MAX_MODEL_BYTES, Run, atomic_write_json, read_json, run_id,
+from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, read_json, run_id,
                           runs_dir)
 
 
@@ -110,10 +110,11 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
     return run, "done"
 
 
-# Keys that may differ between a run and the one it continues: names, prose and
-# the epoch budget. Everything else (data, model, optimizer, callbacks, seed)
-# must match, or the first epochs would not be the ones this config trains.
-_CONTINUE_FREE = {"experiment", "title", "title_zh", "notes", "reference"}
+# Keys that may differ between a run and the one it continues: its name, the
+# fields that never change a result, and the epoch budget. Everything else
+# (data, model, optimizer, callbacks, seed) must match, or the first epochs
+# would not be the ones this config trains.
+_CONTINUE_FREE = (set(COSMETIC) - {"seed"}) | {"experiment"}
 _CONTINUE_FREE_TRAIN = {"epochs", "continue_from"}
 
 

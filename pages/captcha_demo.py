@@ -1,7 +1,7 @@
 """Captcha demo: upload captchas, read them with the committed model (or another run's)."""
 import streamlit as st
 
-from core.captcha.preprocess import CaptchaImageError, dn2_steps, load_image, trim_border, upscale
+from core.captcha.preprocess import CaptchaImageError, dn2_steps, load_image, upscale
 from pages._common import captcha_models, recognizer, sample_captchas, t
 
 st.title(t("Read a THSR captcha", "辨識高鐵驗證碼"))
@@ -39,7 +39,9 @@ for name, data in inputs:
     except CaptchaImageError as e:
         box.error(f"**{name}**: {e}")
         continue
-    reading = rec.read_arrays(rec.preprocess(rgb)[None])[0]
+    inner, cut = rec.trimmed(rgb)
+    x = rec.model_preprocess(inner)  # what the model reads, shown below too
+    reading = rec.read_arrays(x[None])[0]
     box.markdown(f"**{name}**")
     cols = box.columns([2, 1, 1, 1, 1])
     cols[0].image(upscale(rgb, 2), caption=t("uploaded", "上傳的影像"))
@@ -48,13 +50,12 @@ for name, data in inputs:
                            delta_color="off")
     steps = dn2_steps(rgb)
     with box.expander(t("preprocessing steps", "前處理步驟")):
-        cut = trim_border(rgb)[1] if rec.trim_borders else (0, 0, 0, 0)
         if any(cut):
             st.caption(t("A plain margin was taken off before the model read it (top, bottom, left, right: "
                          f"{', '.join(map(str, cut))} px).",
                          f"模型辨識前先去除了素色邊框（上、下、左、右：{', '.join(map(str, cut))} 像素）。"))
         st.image([upscale(steps.raw, 2), upscale(steps.denoised, 2), upscale(steps.arc_removed, 2),
-                  upscale(steps.resized, 2), upscale(rec.preprocess(rgb), 3)],
+                  upscale(steps.resized, 2), upscale(x, 3)],
                  caption=[t("raw", "原圖"), t("denoised", "去雜訊"), t("arc removed", "移除弧線"),
                           t("resized 130x50 (dn2)", "縮放 130x50（dn2）"),
                           t("this model's input", "此模型的輸入")])

@@ -88,13 +88,16 @@ class Recognizer:
             self.lite_batch = self.lite and self.lite.with_threads(os.cpu_count() or 1)
         return bool(self.lite)
 
+    def trimmed(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """The upload without a plain added margin (a no-op on every real
+        captcha, see trim_border) and the (top, bottom, left, right) pixels
+        taken off; untouched when trim_borders is off."""
+        return trim_border(rgb) if self.trim_borders else (rgb, (0, 0, 0, 0))
+
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
-        """What the model reads: the upload without a plain added margin (a
-        no-op on every real captcha, see trim_border), then the model's own
+        """What the model reads: the trimmed upload through the model's own
         preprocessing, the one it was trained with."""
-        if self.trim_borders:
-            rgb = trim_border(rgb)[0]
-        return self.model_preprocess(rgb)
+        return self.model_preprocess(self.trimmed(rgb)[0])
 
     def read_arrays(self, x: np.ndarray) -> list[Reading]:
         """Preprocessed batch -> readings: through TensorFlow Lite when

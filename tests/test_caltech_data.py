@@ -140,6 +140,9 @@ def test_every_config_builds_its_model(name):
                                                    **plain).count_params()
     if name == "c50-best-long":  # its docstring and title state the count
         assert model.count_params() == 1_178_642
+    if name == "c50-best-hires":  # a 5x5 first convolution in place of the 3x3: 75 - 27 weights x 32 filters more
+        assert model.count_params() == 1_178_642 + (75 - 27) * 32
+        assert model.get_layer("conv1_1").output.shape[1:3] == (64, 64)
 
 
 def test_every_variant_changes_one_thing_against_the_baseline():

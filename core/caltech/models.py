@@ -144,17 +144,21 @@ def c50_cats_dogs(input_shape=(64, 64, 3), classes=50, augment=None):
 
 @register("c50_vgg_gap")
 def c50_vgg_gap(input_shape=(64, 64, 3), classes=50, augment=None, widths=(32, 64, 128, 256),
-                dropout=0.3, convs=(2, 2, 2, 2)):
+                dropout=0.3, convs=(2, 2, 2, 2), first_kernel=3, first_stride=1):
     """Ours, for the best combination: the techniques that helped (stacked 3x3
     same convs, BatchNorm, augmentation) and global average pooling instead of
     a flatten into a large dense layer, which is where the baseline's
     parameters (and its overfitting) sit. `convs` is the number of
     convolutions per stage: one at full resolution keeps a larger input
-    affordable on a CPU."""
+    affordable on a CPU. `first_kernel`/`first_stride` shape the very first
+    convolution: a 5x5 stride-2 one reads a 128 x 128 input at the cost of a
+    64 x 64 one (a learned downsampling in place of the resize)."""
     inputs, x = _stem(input_shape, augment)
     for block, (filters, n) in enumerate(zip(widths, convs), start=1):
         for j in range(1, n + 1):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}_{j}")(x)
+            first = block == 1 and j == 1
+            x = layers.Conv2D(filters, first_kernel if first else 3, strides=first_stride if first else 1,
+                              padding="same", use_bias=False, name=f"conv{block}_{j}")(x)
             x = layers.BatchNormalization(name=f"bn{block}_{j}")(x)
             x = layers.ReLU(name=f"relu{block}_{j}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{block}")(x)

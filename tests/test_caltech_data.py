@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REPO, write_image_folder
 from core.caltech import data as c50
+from core.caltech.evaluate import PROBS, read_probs
 from core.models import build_model
 from experiments import caltech as study
 
@@ -183,6 +184,10 @@ def test_quick_run_end_to_end(tiny_caltech, tmp_path):
         classes = json.loads((run / "classes.json").read_text())
         assert len(classes["classes"]) == 6 and sum(classes["test_counts"]) == summary["n_test"]
         assert (run / "predictions.csv").read_text().count("\n") == summary["n_test"] + 1
+        # The softmax outputs an ensemble is computed from, plain and mirrored.
+        probs = read_probs(run / PROBS)
+        assert probs["plain"].shape == probs["mirrored"].shape == (summary["n_test"], 6)
+        assert np.mean(probs["plain"].argmax(1) == probs["y"]) == pytest.approx(summary["test"]["accuracy"])
 
 
 def test_real_caltech_has_the_fifty_of_the_rule(real_caltech):

@@ -9,6 +9,7 @@ import pytest
 
 from core.caltech import data as c50
 from core.caltech import ensemble
+from core.caltech.evaluate import PROBS, read_probs, write_probs
 from core.caltech.report import BEST_ROWS, ensemble_rows
 from core.records import config_hash
 from core.results import experiment_rows
@@ -67,6 +68,31 @@ def test_ensemble_averages_the_members_softmax_plain_and_mirrored(two_seeds, tin
     assert json.loads((root / NAME / ensemble.FILE).read_text())["test"] == rec["test"]
 
 
+def test_stored_outputs_make_the_ensemble_without_models_or_images(two_seeds, tiny_caltech, tmp_path):
+    """A fresh checkout has the runs' test_probs.npz but neither the model files
+    (not committed) nor the images: the ensemble comes out the same."""
+    root, paths = two_seeds
+    first = ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
+    for p in paths:  # written from each model on the first call
+        assert read_probs(p / PROBS)["plain"].shape[0] == first["n_test"]
+        (p / "model.keras").unlink()
+    again = ensemble.write(NAME, root, tmp_path / "no-images-here", experiments=_declared())
+    assert again["test"] == first["test"] and again["test_flip"] == first["test_flip"]
+
+    # A corrupt file is not an output: with no model to recompute it, that run is left out.
+    (paths[1] / PROBS).write_bytes(b"PK\x03\x04 cut short")
+    assert [r.path for r in ensemble.member_runs(NAME, root, _declared())] == [paths[0]]
+
+
+def test_members_tested_on_other_splits_are_refused(two_seeds, tiny_caltech):
+    root, paths = two_seeds
+    ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
+    out = read_probs(paths[1] / PROBS)
+    write_probs(paths[1] / PROBS, out["y"][::-1], out["plain"], out["mirrored"])
+    with pytest.raises(ValueError, match="another split"):
+        ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
+
+
 def test_report_row_says_when_more_seeds_finished_and_drops_other_declarations(two_seeds, tiny_caltech):
     root, _ = two_seeds
     rec = ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
@@ -90,7 +116,7 @@ def test_report_row_says_when_more_seeds_finished_and_drops_other_declarations(t
 def test_no_model_on_this_machine_is_a_clear_error(tiny_caltech, tmp_path):
     root = tmp_path / "runs"
     _write_run(root, NAME, CFG, 0, 0.5, with_model=False)
-    with pytest.raises(ValueError, match="no finished run with a saved model.keras"):
+    with pytest.raises(ValueError, match="no finished run with stored test outputs"):
         ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
 
 

@@ -6,10 +6,13 @@ reported as its own row, never folded into an experiment's mean. The record,
 runs/<experiment>/ensemble.json, names its members, so a reader can tell when
 more seeds have finished since it was computed.
 
-Members are the experiment's finished runs of the current declaration, each
-with its saved model. Their softmax outputs on the test split are averaged;
-"flip" also averages each model's outputs on the horizontally mirrored image
-(a left-right mirror is still the same object; an up-down one often is not).
+Members are the experiment's finished runs of the current declaration. Their
+softmax outputs on the test split are averaged; "flip" also averages each
+model's outputs on the horizontally mirrored image (a left-right mirror is
+still the same object; an up-down one often is not). Those outputs come from
+the run's test_probs.npz, written when it was evaluated, so an ensemble needs
+neither the (uncommitted) model files nor the images; a run from before that
+file existed is predicted once from its model.keras, and its file written.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.caltech.evaluate import PROBS, predict_test, read_probs, write_probs
 from core.caltech.evaluate import test_figures as _figures
 from core.records import Run, atomic_write_json, read_json
 
@@ -25,35 +29,47 @@ FILE = "ensemble.json"
 
 
 def member_runs(experiment: str, root=None, experiments: dict | None = None) -> list[Run]:
-    """Finished runs of the declared config that kept their model file."""
+    """Finished runs of the declared config whose test outputs are stored or
+    can be computed (their model file is on this machine)."""
     from core.results import experiment_rows
     if experiments is None:
         from experiments.caltech import EXPERIMENTS as experiments
     [row] = experiment_rows(root, {experiment: experiments[experiment]})
-    return [Run(Path(p)) for p in row["run_paths"] if (Path(p) / "model.keras").is_file()]
+    return [Run(Path(p)) for p in row["run_paths"]
+            if read_probs(Path(p) / PROBS) is not None or (Path(p) / "model.keras").is_file()]
 
 
-def evaluate_ensemble(runs: list[Run], data: dict) -> dict:
-    """Per-member and averaged figures, each plain and with flip averaging."""
+def member_outputs(run: Run, load_data) -> dict:
+    """The run's stored test outputs; computed from its model (and stored)
+    when it predates test_probs.npz. `load_data()` gives the splits."""
+    stored = read_probs(run.path / PROBS)
+    if stored is not None:
+        return stored
     import keras
-    x, y = data["x_test"], data["y_test"]
-    plain, flipped, members = [], [], []
-    t0 = time.perf_counter()
+    data = load_data()
+    model = keras.saving.load_model(run.path / "model.keras", safe_mode=True)
+    plain, mirrored = predict_test(model, data["x_test"])
+    write_probs(run.path / PROBS, data["y_test"], plain, mirrored)
+    return read_probs(run.path / PROBS)
+
+
+def evaluate_ensemble(runs: list[Run], load_data) -> dict:
+    """Per-member and averaged figures, each plain and with flip averaging."""
+    plain, mirrored, members, y = [], [], [], None
     for run in runs:
-        model = keras.saving.load_model(run.path / "model.keras", safe_mode=True)
-        p = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype="float64")
-        pf = np.asarray(model.predict(x[:, :, ::-1], batch_size=256, verbose=0), dtype="float64")
+        out = member_outputs(run, load_data)
+        if y is None:
+            y = out["y"]
+        elif not np.array_equal(y, out["y"]):
+            raise ValueError(f"{run.ref} was tested on another split than {runs[0].ref}")
+        p, pf = out["plain"].astype("float64"), out["mirrored"].astype("float64")
         plain.append(p)
-        flipped.append(pf)
+        mirrored.append(pf)
         members.append({"run": run.ref, "seed": run.config.get("seed"),
                         "test": _figures(y, p), "test_flip": _figures(y, (p + pf) / 2)})
-    seconds = time.perf_counter() - t0
-    mean_p = np.mean(plain, axis=0)
-    mean_pf = np.mean(flipped, axis=0)
+    mean_p, mean_pf = np.mean(plain, axis=0), np.mean(mirrored, axis=0)
     return {"members": members, "n_test": int(len(y)),
-            "test": _figures(y, mean_p), "test_flip": _figures(y, (mean_p + mean_pf) / 2),
-            # Two forward passes per member per image (plain and mirrored).
-            "ms_per_image_all_passes": round(1000 * seconds / len(y), 3)}
+            "test": _figures(y, mean_p), "test_flip": _figures(y, (mean_p + mean_pf) / 2)}
 
 
 def write(experiment: str, root=None, data_dir=None, experiments: dict | None = None) -> dict:
@@ -63,12 +79,18 @@ def write(experiment: str, root=None, data_dir=None, experiments: dict | None = 
     from core.records import runs_dir
     runs = member_runs(experiment, root, experiments)
     if not runs:
-        raise ValueError(f"{experiment}: no finished run with a saved model.keras on this machine "
-                         f"(train it first: python -m experiments run {experiment})")
+        raise ValueError(f"{experiment}: no finished run with stored test outputs ({PROBS}) or a saved "
+                         f"model.keras on this machine (train it first: python -m experiments run {experiment})")
     cfg = runs[0].config
-    data = c50.load_splits(cfg["data"], cfg.get("seed", 0), data_dir)
+    cache = {}
+
+    def load_data():  # only for runs without stored outputs
+        if "data" not in cache:
+            cache["data"] = c50.load_splits(cfg["data"], cfg.get("seed", 0), data_dir)
+        return cache["data"]
+
     record = {"experiment": experiment, "config_hash": runs[0].id.split("-", 1)[1],
-              **evaluate_ensemble(runs, data),
+              **evaluate_ensemble(runs, load_data),
               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git": git_state(),
               "device": device(), "versions": versions()}
     atomic_write_json(runs_dir(root) / experiment / FILE, record)

@@ -2,19 +2,29 @@
 
 Overall accuracy hides what class weights do, so the run also records the
 mean of per-class accuracies (balanced accuracy) and every test prediction
-(predictions.csv), from which the pages compute accuracy per class.
+(predictions.csv), from which the pages compute accuracy per class. The full
+softmax outputs on the test split, plain and on the mirrored images, go to
+test_probs.npz (a few hundred KB): seed ensembles are then computed from the
+committed run alone, without its model file (which is not committed) or the
+images.
 """
 from __future__ import annotations
 
 import csv
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 
+PROBS = "test_probs.npz"
+
+
 def evaluate(model, data: dict, path: Path) -> dict:
-    probs = np.asarray(model.predict(data["x_test"], batch_size=256, verbose=0))
+    probs, mirrored = predict_test(model, data["x_test"])
+    write_probs(path / PROBS, data["y_test"], probs, mirrored)
     y = data["y_test"]
     eps = 1e-7
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], eps, 1.0))))
@@ -30,6 +40,34 @@ def test_figures(y: np.ndarray, probs: np.ndarray) -> dict:
     return {"accuracy": float(np.mean(pred == y)),
             "top5_accuracy": float(np.mean((np.argsort(-probs, axis=1)[:, :5] == y[:, None]).any(1))),
             "balanced_accuracy": float(np.nanmean(per_class_accuracy(y, pred, probs.shape[1])))}
+
+
+def predict_test(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax outputs on `x` and on its left-right mirror (a mirrored object
+    is still the same object; an upside-down one often is not)."""
+    plain = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype="float32")
+    mirrored = np.asarray(model.predict(x[:, :, ::-1], batch_size=256, verbose=0), dtype="float32")
+    return plain, mirrored
+
+
+def write_probs(file: Path, y, plain, mirrored) -> None:
+    tmp = file.with_name(file.name + ".tmp.npz")
+    np.savez_compressed(tmp, y=np.asarray(y, dtype="int32"), plain=np.asarray(plain, dtype="float32"),
+                        mirrored=np.asarray(mirrored, dtype="float32"))
+    os.replace(tmp, file)
+
+
+def read_probs(file: Path) -> dict | None:
+    """{"y", "plain", "mirrored"} of a run's test split, or None when the
+    file is absent or unreadable (a half-written file never replaces a good one)."""
+    try:
+        with np.load(file) as z:
+            out = {k: z[k] for k in ("y", "plain", "mirrored")}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None
+    ok = out["plain"].ndim == 2 and out["plain"].shape == out["mirrored"].shape == (len(out["y"]),
+                                                                                     out["plain"].shape[1])
+    return out if ok else None
 
 
 def write_classes(file: Path, data: dict) -> None:

@@ -110,6 +110,12 @@ def test_best_page_judges_the_goal(c50_runs):
     evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])
     assert any("Retrain" in b.label for b in at.button)
+    # The network shown is the best row's, not a fixed one.
+    assert any(h.value.startswith("c50-best-long: ") for h in at.subheader)
     # The Overview names the best run against the goal.
     line = next(m.value for m in _app().markdown if "Best combination so far" in m.value)
     assert "`c50-best-long` 87.00 %" in line and "+17.00 points, goal +15 met" in line
+    # A better row since: the page shows its network instead.
+    c50_run(c50_runs, "c50-best-hires", 0, 0.9)
+    at = _app("pages/c50_best.py")
+    assert any(h.value.startswith("c50-best-hires: ") for h in at.subheader)

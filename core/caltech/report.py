@@ -149,7 +149,7 @@ TEXT = {
         "rotation, zoom and shift, plus contrast), decoupled weight decay (0.05, as AdamW) and 60 epochs. "
         "Every one of these sees a photograph some 300 pixels wide shrunk to 64 x 64; **c50-best-hires** is "
         "c50-best-strong at 128 x 128 with a 5x5 stride-2 first convolution, so the network learns its own "
-        "downsampling and every later layer costs what it did at 64 x 64 (its median epoch on the 2 cores took 69 s, as c50-best-strong's did). "
+        "downsampling and every later layer costs what it did at 64 x 64 (seed 0's median epoch took 69 s on the 2 cores, as c50-best-strong's did in the same session; seeds 1-2 ran on a faster session's machine, so the table's s / epoch mixes two speeds). "
         "The goal is 15 points of test accuracy above the baseline. Seed 000's own best was 40.8 % on "
         "its own 50-class data, not Caltech-101, so it is not compared with these figures.",
         "研究中每次只改一件事；本頁把在 seed 0 上有幫助的技巧（各成分在更多 seed 上的表現見成分表）合在一起，與同一個基準、同一份測試集比較，分兩步。"
@@ -162,7 +162,7 @@ TEXT = {
         "c50-best-long 在訓練影像上仍遠好於驗證集（seed 0：95 % 對 80 %），因此 **c50-best-strong** 對同一個網路加強正則化："
         "更強的數據增強（更大的旋轉、縮放與平移，再加對比度）、解耦的權重衰減（0.05，如 AdamW）與 60 個 epoch。"
         "以上每個模型看到的都是寬約 300 像素、縮小到 64 x 64 的照片；**c50-best-hires** 是 128 x 128 輸入的 c50-best-strong，"
-        "第一層改為步長 2 的 5x5 卷積，讓網路自己學習縮小的方式，之後每一層的計算量與 64 x 64 時相同（在 2 核心上每個 epoch 的中位數為 69 秒，與 c50-best-strong 相同）。目標是測試準確度"
+        "第一層改為步長 2 的 5x5 卷積，讓網路自己學習縮小的方式，之後每一層的計算量與 64 x 64 時相同（seed 0 在 2 核心上每個 epoch 的中位數為 69 秒，與同一工作階段的 c50-best-strong 相同；seed 1-2 在較快的機器上執行，因此表中的秒 / epoch 混合了兩種速度）。目標是測試準確度"
         "比基準高 15 點。原報告自己的最佳結果是在它自己的 50 類資料（不是 Caltech-101）上的 40.8 %，因此不與這些數字比較。"),
 }
 
@@ -534,10 +534,10 @@ def _ensemble_blocks(lang: str, rows: list[dict], root=None) -> list:
                       "averages each network's outputs on the mirrored image. An ensemble of N networks costs N "
                       "times the inference, so it is its own row, never part of an experiment's mean. Δ is "
                       "against the baseline's mean over its seeds. `python -m core.caltech ensemble "
-                      "<experiment>` recomputes it (the models stay on the machine that trained them).",
+                      "<experiment>` recomputes it from the runs' stored test outputs (test_probs.npz).",
                       "同一實驗各 seed 的網路，平均其 softmax 輸出；「+ 翻轉」另外平均每個網路在左右鏡像影像上的輸出。"
                       "N 個網路的集成推論成本是 N 倍，因此單獨成列，不併入實驗的平均。Δ 相對於基準各 seed 的平均。"
-                      "`python -m core.caltech ensemble <實驗>` 可重算（模型檔只留在訓練它的機器上）。")),
+                      "`python -m core.caltech ensemble <實驗>` 可由各 run 保存的測試輸出（test_probs.npz）重算。")),
             ("table", pd.DataFrame(table))]
 
 
@@ -612,10 +612,13 @@ def best_blocks(lang: str = "en", root=None) -> list:
         ("h2", tr(lang, "Training curves", "訓練曲線")),
         ("chart", _curves_chart(lang, done)),
     ]
-    cfg = study.EXPERIMENTS["c50-best-long"](False)
+    # The network of the best row by mean test accuracy (not a fixed name, so
+    # the page follows the results).
+    best = max((r for r in done if r is not base), key=lambda r: r["test_acc_mean"])["experiment"]
+    cfg = study.EXPERIMENTS[best](False)
     df = summary_table(cfg, cfg["data"]["image_size"])
     blocks += [("h2", tr(lang, "The best model", "最佳模型")),
-               ("h3", f"c50-best-long: {cfg['model']['name']} — {int(df['params'].sum()):,} "
+               ("h3", f"{best}: {cfg['model']['name']} — {int(df['params'].sum()):,} "
                       f"{tr(lang, 'parameters', '個參數')}"), ("table", df)]
     return blocks
 

@@ -16,6 +16,7 @@ file existed is predicted once from its model.keras, and its file written.
 """
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def member_outputs(run: Run, load_data) -> dict:
     model = keras.saving.load_model(run.path / "model.keras", safe_mode=True)
     plain, mirrored = predict_test(model, data["x_test"])
     write_probs(run.path / PROBS, data["y_test"], plain, mirrored)
-    return read_probs(run.path / PROBS)
+    return {"y": np.asarray(data["y_test"]), "plain": plain, "mirrored": mirrored}
 
 
 def evaluate_ensemble(runs: list[Run], load_data) -> dict:
@@ -82,12 +83,8 @@ def write(experiment: str, root=None, data_dir=None, experiments: dict | None = 
         raise ValueError(f"{experiment}: no finished run with stored test outputs ({PROBS}) or a saved "
                          f"model.keras on this machine (train it first: python -m experiments run {experiment})")
     cfg = runs[0].config
-    cache = {}
-
-    def load_data():  # only for runs without stored outputs
-        if "data" not in cache:
-            cache["data"] = c50.load_splits(cfg["data"], cfg.get("seed", 0), data_dir)
-        return cache["data"]
+    # Loaded at most once, and only for runs without stored outputs.
+    load_data = functools.cache(lambda: c50.load_splits(cfg["data"], cfg.get("seed", 0), data_dir))
 
     record = {"experiment": experiment, "config_hash": runs[0].id.split("-", 1)[1],
               **evaluate_ensemble(runs, load_data),

@@ -90,6 +90,11 @@ SCHEMA = {
         "class_weight": _opt(_one_of("max_over_count", "balanced")),
         "lr_schedule": _opt(_one_of("cosine")),
         "weight_decay": lambda v: _num(v) and 0 <= v < 1,
+        # caltech50 only: mix pairs of training images and their labels, one
+        # method per batch drawn at random among those given (MixUp's Beta
+        # alpha, CutMix's Beta factor).
+        "mix": _opt(lambda v: isinstance(v, dict) and v != {} and set(v) <= {"mixup", "cutmix"}
+                    and all(_num(x) and x > 0 for x in v.values())),
         # An experiment whose run (same seed and protocol, smaller budget)
         # this one may go on from instead of retraining its first epochs.
         "continue_from": _opt(lambda v: isinstance(v, str) and v != ""),
@@ -114,6 +119,8 @@ def validate(config: dict) -> dict:
         raise ConfigError("data: give val_fraction or val_size, not both")
     if data["dataset"] == "thsr-captcha" and "preprocess" not in data:
         raise ConfigError("data.preprocess: required for thsr-captcha (nopre, dn2 or grey)")
+    if config["train"].get("mix") and data["dataset"] != "caltech50":
+        raise ConfigError("train.mix: only the caltech50 image study mixes images")
     if config["train"].get("lr_schedule") and config["train"].get("reduce_lr"):
         raise ConfigError("train.lr_schedule: a schedule and reduce_lr both set the rate; pick one")
     for name in ("early_stopping", "reduce_lr"):

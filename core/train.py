@@ -208,11 +208,18 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     model = build_model(config["model"]["name"], **kwargs)
     opt = make_optimizer(tcfg, len(data["y_train"]))
     fit_kwargs = {}
+    soft_targets = images and bool(tcfg.get("mix") or tcfg.get("label_smoothing"))
     if captcha:
         task.compile_model(model, opt, tcfg.get("label_smoothing", 0.0))
         y_train, y_val = task.targets(data["y_train"]), task.targets(data["y_val"])
         if tcfg.get("balance_heads"):
             fit_kwargs["sample_weight"] = task.balanced_sample_weight(data["y_train"])
+    elif soft_targets:
+        # Soft targets (mixed pairs, smoothed labels) need one-hot labels; the
+        # pipeline makes them, so y stays the integer labels here.
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=tcfg.get("label_smoothing", 0.0))
+        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+        y_train, y_val = data["y_train"], data["y_val"]
     else:
         model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         y_train, y_val = data["y_train"], data["y_val"]
@@ -246,9 +253,12 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         state.best_epoch = int(state.best_file.split("-e")[1].split(".")[0]) if state.best_file else 0
     elif images:
         # tf.data with an explicit shuffle buffer (an experiment of its own).
+        one_hot = kwargs["classes"] if soft_targets else None
         train_ds = c50.make_dataset(data["x_train"], y_train, tcfg["batch_size"],
-                                    config["data"].get("shuffle_buffer"), seed, training=True)
-        val_ds = c50.make_dataset(data["x_val"], y_val, 256, None, seed, training=False)
+                                    config["data"].get("shuffle_buffer"), seed, training=True,
+                                    n_classes=one_hot, mix=tcfg.get("mix"))
+        val_ds = c50.make_dataset(data["x_val"], y_val, 256, None, seed, training=False,
+                                  n_classes=one_hot)
         weights = c50.class_weights(data["y_train"], tcfg.get("class_weight"), kwargs["classes"])
         model.fit(train_ds, epochs=tcfg["epochs"], validation_data=val_ds, class_weight=weights,
                   callbacks=callbacks, verbose=verbose)

@@ -174,9 +174,14 @@ def class_weights(y: np.ndarray, formula: str | None, n_classes: int | None = No
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_buffer: int | None,
-                 seed: int, training: bool):
-    """tf.data: slices -> cache -> shuffle(buffer) -> batch -> prefetch.
-    `shuffle_buffer` None or 0 means the whole set; 1 means no shuffling."""
+                 seed: int, training: bool, n_classes: int | None = None, mix: dict | None = None):
+    """tf.data: slices -> cache -> shuffle(buffer) -> batch -> [mix] -> prefetch.
+    `shuffle_buffer` None or 0 means the whole set; 1 means no shuffling.
+
+    With `n_classes` the labels become one-hot (what label smoothing and mixed
+    targets need). `mix` ({"mixup": alpha, "cutmix": factor}, training only)
+    blends each batch with a shuffled copy of itself by Keras's MixUp or CutMix
+    layer, one of those given drawn at random per batch."""
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
@@ -184,4 +189,33 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_buffer: 
         buf = shuffle_buffer or len(x)
         if buf > 1:
             ds = ds.shuffle(min(buf, len(x)), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size)
+    if n_classes:
+        ds = ds.map(lambda a, b: (a, tf.one_hot(b, n_classes)))
+    if training and mix:
+        ds = ds.map(batch_mixer(mix, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def batch_mixer(mix: dict, seed: int | None = None):
+    """A tf.data map function (images, one-hot labels) -> mixed pair; images
+    come back float32 in the same 0-255 range (the models rescale)."""
+    import keras
+    import tensorflow as tf
+
+    makers = {"mixup": lambda v: keras.layers.MixUp(alpha=v, seed=seed),
+              "cutmix": lambda v: keras.layers.CutMix(factor=v, seed=seed)}
+    unknown = set(mix) - set(makers)
+    if not mix or unknown:
+        raise ValueError(f"mix: expected mixup and/or cutmix, got {sorted(mix)}")
+    layers = [makers[k](v) for k, v in sorted(mix.items())]
+
+    def apply(images, labels):
+        batch = {"images": tf.cast(images, "float32"), "labels": tf.cast(labels, "float32")}
+        if len(layers) == 1:
+            out = layers[0](batch)
+        else:
+            pick = tf.random.uniform([], 0, len(layers), dtype=tf.int32)
+            out = tf.switch_case(pick, [lambda layer=layer: layer(batch) for layer in layers])
+        return out["images"], out["labels"]
+    return apply

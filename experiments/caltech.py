@@ -205,8 +205,8 @@ _DEFS["c50-best"] = _best
 # the rate high for the first half, and 64 x 64 input, with a single
 # convolution at full resolution to contain the cost (measured: about 70 s an
 # epoch with the 2 cores to itself, 61 minutes for seed 0's 40 epochs, part
-# of them shared). Docstrings below are part of the configs (their notes):
-# editing them changes the config hashes and orphans the committed runs.
+# of them shared). Docstrings below become their configs' notes, stored with
+# each run (descriptive only: not part of the run's hash).
 LONG = {"epochs": 40, "lr_schedule": "cosine", "early_stopping": {"monitor": "val_loss", "patience": 10}}
 MILD_AUGMENT = TECHNIQUES["augmentation"][3][2][1]["model.kwargs.augment"]
 BEST_SIZE = 64
@@ -306,9 +306,11 @@ MIX = {"mixup": 0.2, "cutmix": 1.0}
 
 def _best_mix() -> dict:
     """c50-best-hires trained on soft targets: every batch mixed with a
-    shuffled copy of itself by CutMix (patch area ~ Beta(1, 1)) or MixUp
-    (weight ~ Beta(0.2, 0.2)), one drawn per batch, the labels mixed in
-    proportion, and label smoothing 0.1."""
+    shuffled copy of itself by CutMix (a patch of the partner pasted in,
+    its area ~ Beta(a, a) with a ~ U(0, 1) per batch, Keras's factor 1) or
+    MixUp (the two averaged, weight ~ Beta(0.2, 0.2)), one drawn per batch,
+    the labels mixed in proportion (CutMix's by the pasted area), and label
+    smoothing 0.1."""
     cfg = _best_hires()
     cfg["train"].update({"mix": copy.deepcopy(MIX), "label_smoothing": 0.1})
     cfg.update({"title": "Best model at 128 x 128 on soft targets: CutMix / MixUp, label smoothing",

@@ -85,6 +85,31 @@ def test_shuffle_buffer_one_keeps_order_and_whole_set_shuffles():
     assert sorted(full.tolist()) == list(range(20)) and full.tolist() != list(range(20))
 
 
+@pytest.mark.parametrize("mix", [{"mixup": 0.2}, {"cutmix": 1.0}, {"mixup": 0.2, "cutmix": 1.0}])
+def test_mixed_batches_blend_pixels_and_labels_in_the_same_proportion(mix):
+    """Each image a flat grey of its own level: after MixUp or CutMix an
+    image's mean level must be its label-weighted mix of the levels, and the
+    labels still sum to one. Validation batches are never mixed. CutMix
+    weighs its labels by the patch's exact area while pasting whole pixels,
+    so it may be off by up to a row and a column of pixels (2/64 here)."""
+    n, k, side = 32, 8, 64
+    levels = np.linspace(0, 245, k).astype("float32")
+    y = np.arange(n) % k
+    x = np.broadcast_to(levels[y][:, None, None, None], (n, side, side, 3)).astype("uint8")
+    tol = 1e-3 if "cutmix" not in mix else 245 * 2 / side
+    train = c50.make_dataset(x, y, 16, None, 0, True, n_classes=k, mix=mix)
+    mixed = 0
+    for _ in range(3):  # several epochs: fresh draws each time
+        for images, labels in train.as_numpy_iterator():
+            assert images.dtype == np.float32 and labels.shape == (16, k)
+            np.testing.assert_allclose(labels.sum(1), 1, atol=1e-5)
+            np.testing.assert_allclose(images.mean((1, 2, 3)), labels @ levels, atol=tol)
+            mixed += int((labels.max(1) < 0.99).sum())
+    assert mixed > 0
+    images, labels = next(c50.make_dataset(x, y, n, None, 0, False, n_classes=k, mix=mix).as_numpy_iterator())
+    assert labels.tolist() == np.eye(k)[y].tolist() and images.tolist() == x.tolist()
+
+
 def _baseline_params(size, padding="valid", batchnorm=False):
     """The baseline's count by hand, independent of the builder."""
     if padding == "valid":
@@ -170,11 +195,12 @@ def test_every_variant_changes_one_thing_against_the_baseline():
 
 def test_quick_run_end_to_end(tiny_caltech, tmp_path):
     """The CLI on a tiny folder with the paths the study uses: class weights,
-    a shuffle buffer, a cosine schedule, augmentation."""
+    a shuffle buffer, a cosine schedule, augmentation, mixed soft targets."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "CNNLAB_DATA_DIR": str(tiny_caltech),
            "CNNLAB_RUNS_DIR": str(tmp_path / "runs")}
     for name, extra in (("c50-cw-balanced", ["--set", "data.shuffle_buffer=8"]),
-                        ("c50-aug-hflip", ["--set", "train.lr_schedule=cosine"])):
+                        ("c50-aug-hflip", ["--set", "train.lr_schedule=cosine"]),
+                        ("c50-best-mix", [])):  # one-hot soft targets: mixed batches, smoothed loss
         r = subprocess.run([sys.executable, "-m", "experiments", "run", name, "--quick", "--verbose", "0",
                             *extra], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
         assert r.returncode == 0, r.stderr[-2000:]

@@ -24,6 +24,9 @@ def test_quick_shrinks_but_keeps_the_model():
     ("train.batchsize", "32", "train.batchsize: unknown key"),
     ("model.name", '"resnet9000"', "model.name: unknown model"),
     ("train.early_stopping", '{"patience": "x"}', "train.early_stopping.patience"),
+    ("train.mix", '{"cutout": 1.0}', "train.mix: invalid"),
+    ("train.mix", '{"mixup": 0}', "train.mix: invalid"),
+    ("train.mix", '{"mixup": 0.2}', "train.mix: only the caltech50"),
 ])
 def test_bad_values_name_the_key(key, value, match):
     cfg = set_path({**get_config("mnist-fair-cnn1"), "seed": 0}, key, value)

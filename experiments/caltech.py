@@ -319,12 +319,31 @@ def _best_mix() -> dict:
     return cfg
 
 
+# c50-best-mix's seed 0 ended at 83.3 % test accuracy (c50-best-hires: 83.67 ±
+# 0.86) but no longer memorised: 83 % on its mixed training batches against
+# 83 % on validation, still creeping up when the cosine rate reached zero.
+# Soft targets are known to need longer schedules; this gives them 100 epochs
+# (about an hour on the 2 cores), the budget the only change.
+
+
+def _best_mix_long() -> dict:
+    """c50-best-mix with a 100-epoch cosine budget (early stopping patience
+    25): the soft targets left the 60-epoch run underfitted, not overfitted."""
+    cfg = _best_mix()
+    cfg["train"].update({"epochs": 100, "early_stopping": {"monitor": "val_loss", "patience": 25}})
+    cfg.update({"title": "Best model on soft targets, 100 epochs",
+                "title_zh": "最佳模型以軟標籤訓練，100 個 epoch",
+                "notes": _best_mix_long.__doc__.replace("\n    ", " ")})
+    return cfg
+
+
 _DEFS["c50-baseline-long"] = _baseline_long
 _DEFS["c50-best-long"] = _best_long
 _DEFS["c50-best-long-noaug"] = lambda: _best_long(augment=False)
 _DEFS["c50-best-strong"] = _best_strong
 _DEFS["c50-best-hires"] = _best_hires
 _DEFS["c50-best-mix"] = _best_mix
+_DEFS["c50-best-mix-long"] = _best_mix_long
 
 EXPERIMENTS = {name: _make(name, fn) for name, fn in _DEFS.items()}
 

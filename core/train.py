@@ -214,14 +214,12 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         y_train, y_val = task.targets(data["y_train"]), task.targets(data["y_val"])
         if tcfg.get("balance_heads"):
             fit_kwargs["sample_weight"] = task.balanced_sample_weight(data["y_train"])
-    elif soft_targets:
-        # Soft targets (mixed pairs, smoothed labels) need one-hot labels; the
-        # pipeline makes them, so y stays the integer labels here.
-        loss = keras.losses.CategoricalCrossentropy(label_smoothing=tcfg.get("label_smoothing", 0.0))
-        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
-        y_train, y_val = data["y_train"], data["y_val"]
     else:
-        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        # Soft targets (mixed pairs, smoothed labels) need one-hot labels; the
+        # image pipeline makes them, so y stays the integer labels here.
+        loss = (keras.losses.CategoricalCrossentropy(label_smoothing=tcfg.get("label_smoothing", 0.0))
+                if soft_targets else "sparse_categorical_crossentropy")
+        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
         y_train, y_val = data["y_train"], data["y_val"]
 
     backup = path / "backup"

@@ -338,10 +338,11 @@ def _best_mix_long() -> dict:
     return cfg
 
 
-# c50-best-mix-long's two seeds still end with mixed-batch training accuracy
-# (87-88 %) barely above validation (86-87 %), and 60 -> 100 epochs was worth
-# +2.4 points (83.43 -> 85.86, two seeds each; 85.77 with the third). Whether the budget still pays at 150 epochs
-# (about 95 minutes a seed on the 2 cores) is the next single change.
+# c50-best-mix-long's seeds still end with mixed-batch training accuracy
+# (87-89 %) barely above validation (86-87 %), and 60 -> 100 epochs was worth
+# +2.4 points (83.43 -> 85.86, two seeds each; 85.77 with a third). Whether
+# the budget still pays at 150 epochs (about 95 minutes a seed on the 2
+# cores) is the next single change.
 
 
 def _best_mix_xlong() -> dict:

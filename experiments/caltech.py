@@ -339,7 +339,7 @@ def _best_mix_long() -> dict:
 
 
 # c50-best-mix-long's seeds still end with mixed-batch training accuracy
-# (87-89 %) barely above validation (86-87 %), and 60 -> 100 epochs was worth
+# (86.6-88.6 %) barely above validation (86-87 %), and 60 -> 100 epochs was worth
 # +2.4 points (83.43 -> 85.86, two seeds each; 85.77 with a third). Whether
 # the budget still pays at 150 epochs (about 95 minutes a seed on the 2
 # cores) is the next single change.

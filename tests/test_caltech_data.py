@@ -260,3 +260,22 @@ def test_report_of_the_best_group_lists_the_baseline_and_the_goal(tmp_path, caps
     out = capsys.readouterr().out
     assert "`c50-baseline`" in out and "`c50-best`" in out and "`c50-batchnorm`" not in out
     assert "+8.00 points, goal +15 not met" in out
+
+
+def test_the_goal_is_judged_on_three_seeds_and_a_lucky_single_seed_is_only_provisional(tmp_path):
+    from core.caltech.report import best_summary
+    from core.results import experiment_rows
+    from test_app import fake_run
+    for seed in range(3):
+        fake_run(tmp_path, "c50-baseline", seed, 0.70)
+        fake_run(tmp_path, "c50-best", seed, 0.80)
+    fake_run(tmp_path, "c50-best-long", 0, 0.90)
+    line = best_summary("en", experiment_rows(tmp_path, study.EXPERIMENTS), page_hint=False)
+    assert line.startswith("**Best combination so far:** `c50-best` 80.00 % (3 seed(s))")
+    assert "+10.00 points, goal +15 not met." in line
+    assert "provisional: `c50-best-long` 90.00 % (1 of 3), +20.00." in line
+    # With no experiment at three seeds, +20 on one seed still does not meet the goal.
+    only = [r for r in experiment_rows(tmp_path, study.EXPERIMENTS) if r["experiment"] != "c50-best"]
+    line = best_summary("en", only, page_hint=False)
+    assert "`c50-best-long` 90.00 % (1 seed(s))" in line and "goal +15 not met (judged on 3 seeds)." in line
+    assert "provisional" not in line

@@ -629,6 +629,8 @@ def best_blocks(lang: str = "en", root=None) -> list:
             tr(lang, "Δ vs baseline (pts)", "相對基準 Δ（點）"): diff, "± se": se,
             tr(lang, "≥ +15 points?", "≥ +15 點？"): None if not c or c["diff"] is None else (
                 tr(lang, "no", "否") if c["diff"] < GOAL else
+                tr(lang, f"provisional ({r['n_done']} of {PLANNED_SEEDS} seeds)",
+                   f"暫定（{r['n_done']}/{PLANNED_SEEDS} 個 seed）") if r["n_done"] < PLANNED_SEEDS else
                 tr(lang, "yes", "是") + ("" if low is None or low >= GOAL else
                                         tr(lang, " (mean; not at Δ − 2se)", "（平均；Δ − 2se 未達）"))),
             "s / epoch": None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1)})

@@ -84,6 +84,27 @@ def test_stored_outputs_make_the_ensemble_without_models_or_images(two_seeds, ti
     assert [r.path for r in ensemble.member_runs(NAME, root, _declared())] == [paths[0]]
 
 
+def test_a_record_is_not_replaced_by_one_that_drops_members(two_seeds, tiny_caltech):
+    """An old member whose model file is gone and whose outputs were never
+    stored cannot be re-evaluated; rewriting would silently shrink the
+    ensemble, so the old record is kept unless forced."""
+    root, paths = two_seeds
+    first = ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
+    (paths[0] / PROBS).unlink()
+    (paths[0] / "model.keras").unlink()
+    with pytest.raises(ValueError, match=f"{NAME}/{paths[0].name}.*old record is kept"):
+        ensemble.write(NAME, root, tiny_caltech, experiments=_declared())
+    assert ensemble.read(NAME, root)["members"] == first["members"]
+
+    forced = ensemble.write(NAME, root, tiny_caltech, experiments=_declared(), force=True)
+    assert [m["run"] for m in forced["members"]] == [f"{NAME}/{paths[1].name}"]
+
+    # A record of another declaration is no guard: it is replaced.
+    old = {**first, "config_hash": "00000000"}
+    (root / NAME / ensemble.FILE).write_text(json.dumps(old))
+    assert len(ensemble.write(NAME, root, tiny_caltech, experiments=_declared())["members"]) == 1
+
+
 def test_members_tested_on_other_splits_are_refused(two_seeds, tiny_caltech):
     root, paths = two_seeds
     ensemble.write(NAME, root, tiny_caltech, experiments=_declared())

@@ -60,6 +60,8 @@ def main(argv=None) -> int:
     e = sub.add_parser("ensemble", help="seed ensemble and flip averaging of an experiment's runs")
     e.add_argument("experiment", help="a declared 50-class experiment, e.g. c50-best-long")
     e.add_argument("--runs-dir", help="runs folder (default: $CNNLAB_RUNS_DIR or ./runs)")
+    e.add_argument("--force", action="store_true",
+                   help="replace the record even if some of its members can no longer be evaluated here")
     args = p.parse_args(argv)
     if args.cmd == "download":
         download(data_dir(args.data_dir))
@@ -89,7 +91,7 @@ def _ensemble(args) -> int:
         print(f"error: unknown 50-class experiment {args.experiment!r}", file=sys.stderr)
         return 2
     try:
-        rec = ensemble.write(args.experiment, args.runs_dir, args.data_dir)
+        rec = ensemble.write(args.experiment, args.runs_dir, args.data_dir, force=args.force)
     except (c50.ImageDataNotFound, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

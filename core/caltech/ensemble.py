@@ -73,8 +73,14 @@ def evaluate_ensemble(runs: list[Run], load_data) -> dict:
             "test": _figures(y, mean_p), "test_flip": _figures(y, (mean_p + mean_pf) / 2)}
 
 
-def write(experiment: str, root=None, data_dir=None, experiments: dict | None = None) -> dict:
-    """Evaluate and record the ensemble of `experiment`'s finished seeds."""
+def write(experiment: str, root=None, data_dir=None, experiments: dict | None = None,
+          force: bool = False) -> dict:
+    """Evaluate and record the ensemble of `experiment`'s finished seeds.
+
+    Refuses (unless `force`) to replace a record whose members include runs
+    that can no longer be evaluated here: an old run whose model file is gone
+    and which never stored its outputs would silently drop out of the new
+    record, which would then describe a smaller ensemble than the one kept."""
     from core.caltech import data as c50
     from core.envinfo import device, git_state, versions
     from core.records import runs_dir
@@ -82,11 +88,20 @@ def write(experiment: str, root=None, data_dir=None, experiments: dict | None = 
     if not runs:
         raise ValueError(f"{experiment}: no finished run with stored test outputs ({PROBS}) or a saved "
                          f"model.keras on this machine (train it first: python -m experiments run {experiment})")
+    config_hash = runs[0].id.split("-", 1)[1]
+    old = read(experiment, root) or {}
+    # A record of another declaration (another config hash) is simply replaced.
+    kept = old.get("members", []) if old.get("config_hash") == config_hash else []
+    lost = sorted({m.get("run") for m in kept} - {r.ref for r in runs})
+    if lost and not force:
+        raise ValueError(f"{experiment}: the recorded ensemble has member(s) {', '.join(map(str, lost))} whose "
+                         f"test outputs ({PROBS}) and model file are not on this machine, so a new record would "
+                         f"drop them; the old record is kept (pass --force to replace it anyway)")
     cfg = runs[0].config
     # Loaded at most once, and only for runs without stored outputs.
     load_data = functools.cache(lambda: c50.load_splits(cfg["data"], cfg.get("seed", 0), data_dir))
 
-    record = {"experiment": experiment, "config_hash": runs[0].id.split("-", 1)[1],
+    record = {"experiment": experiment, "config_hash": config_hash,
               **evaluate_ensemble(runs, load_data),
               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "git": git_state(),
               "device": device(), "versions": versions()}

@@ -223,7 +223,7 @@ def _baseline_long() -> dict:
     return cfg
 
 
-def _best_long(augment=True) -> dict:
+def _best_long(augment=True, flip=True) -> dict:
     """A VGG-style net at 64 x 64 (3x3 same convs with BatchNorm: one at full
     resolution, then two per stage, widths 32-64-128-256; global average
     pooling, dropout 0.3; 1.18 M parameters against the baseline's 1.67 M)
@@ -233,17 +233,29 @@ def _best_long(augment=True) -> dict:
     cfg["data"]["image_size"] = BEST_SIZE
     cfg["model"] = {"name": "c50_vgg_gap",
                     "kwargs": {"widths": [32, 64, 128, 256], "convs": [1, 2, 2, 2], "dropout": 0.3,
-                               **({"augment": copy.deepcopy(MILD_AUGMENT)} if augment else {})}}
+                               **({"augment": _mild(flip)} if augment else {})}}
     cfg["train"].update(copy.deepcopy(LONG))
     title = "Best model: VGG-style, BatchNorm, GAP, 64 x 64, mild augmentation, long budget"
     title_zh = "最佳模型：VGG 式、BatchNorm、全域平均池化、64 x 64、溫和增強、長訓練預算"
+    ablation = ""
     if not augment:
         title, title_zh = (title.replace("mild augmentation", "no augmentation"),
                            title_zh.replace("溫和增強", "無增強"))
+        ablation = " Ablation: the same without augmentation."
+    elif not flip:
+        title, title_zh = (title.replace("mild augmentation", "mild augmentation without flips"),
+                           title_zh.replace("溫和增強", "不含翻轉的溫和增強"))
+        ablation = " Ablation: the same augmentation without the horizontal flip."
     cfg.update({"group": "c50-best", "title": title, "title_zh": title_zh,
-                "notes": _best_long.__doc__.replace("\n    ", " ")
-                + ("" if augment else " Ablation: the same without augmentation.")})
+                "notes": _best_long.__doc__.replace("\n    ", " ") + ablation})
     return cfg
+
+
+def _mild(flip: bool) -> dict:
+    spec = copy.deepcopy(MILD_AUGMENT)
+    if not flip:
+        spec.pop("flip")
+    return spec
 
 
 # c50-best-long fits its training images far better than it generalises
@@ -359,6 +371,12 @@ def _best_mix_xlong() -> dict:
 _DEFS["c50-baseline-long"] = _baseline_long
 _DEFS["c50-best-long"] = _best_long
 _DEFS["c50-best-long-noaug"] = lambda: _best_long(augment=False)
+# The noaug ablation, run last, beat every augmented network (seed 0: 88.25 %
+# against c50-best-long's 81.26-81.60 %) and loses 16 points when its test
+# images are mirrored: Caltech-101's objects mostly face one way, so a flip
+# teaches an invariance the test never asks for and hides a cue it uses. This
+# separates the flip from the rest of the mild augmentation.
+_DEFS["c50-best-long-noflip"] = lambda: _best_long(flip=False)
 _DEFS["c50-best-strong"] = _best_strong
 _DEFS["c50-best-hires"] = _best_hires
 _DEFS["c50-best-mix"] = _best_mix

@@ -479,7 +479,8 @@ BEST_INGREDIENTS = (
     ("mild augmentation (stronger in c50-best-strong)", "溫和數據增強（c50-best-strong 更強）", "c50-aug-mild",
      "c50-best-long, c50-best-strong"),
 )
-BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long",
+BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long-noflip",
+             "c50-best-long",
              "c50-best-strong", "c50-best-hires", "c50-best-mix", "c50-best-mix-long",
              "c50-best-mix-xlong")
 GOAL = 0.15

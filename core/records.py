@@ -204,12 +204,19 @@ class Run:
         return self.config.get("origin", "study")
 
     def mtime(self) -> float:
-        """Latest change to any record file: the app's cache key."""
-        times = [p.stat().st_mtime for p in self.path.glob("*.json")]
-        h = self.path / "history.csv"
-        if h.exists():
-            times.append(h.stat().st_mtime)
+        """Latest change to any record file (config, meta, summary, history,
+        predictions, stored test outputs): the app's cache key. The model file
+        and the resume backup are not records."""
+        times = [file_mtime(p) for pattern in ("*.json", "*.csv", "*.npz") for p in self.path.glob(pattern)]
         return max(times, default=0.0)
+
+
+def file_mtime(path: Path) -> float:
+    """0 for a file gone since it was listed (a temporary file renamed over its record)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def list_runs(root=None, experiment: str | None = None) -> list[Run]:

@@ -175,6 +175,11 @@ def cmd_report(args):
         if table:
             print()
             print(table)
+        from core.caltech.report import markdown_mirror
+        table = markdown_mirror(rows)
+        if table:
+            print()
+            print(table)
 
 
 def main(argv=None):

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import jobs
-from core.records import list_runs, read_history, runs_dir
+from core.records import file_mtime, list_runs, read_history, runs_dir
 from experiments.caltech import TECHNIQUES
 
 
@@ -24,8 +24,10 @@ def t(en: str, zh: str) -> str:
 
 
 def runs_signature() -> tuple:
-    """Changes whenever any run record changes: the cache key of every read."""
-    return tuple((r.ref, r.mtime()) for r in list_runs())
+    """Changes whenever any run record, or an experiment-level record such as
+    runs/<experiment>/ensemble.json, changes: the cache key of every read."""
+    extra = tuple((str(p), file_mtime(p)) for p in sorted(runs_dir().glob("*/*.json")))
+    return tuple((r.ref, r.mtime()) for r in list_runs()) + extra
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

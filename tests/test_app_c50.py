@@ -106,6 +106,16 @@ def test_best_page_judges_the_goal(c50_runs):
     # Head against tail classes, per experiment.
     ht = next(df.value for df in at.dataframe if "10 smallest classes %" in df.value.columns)
     assert {"c50-baseline", "c50-best-long"} <= set(ht["experiment"])
+    # Which way the objects face: only runs that stored their test outputs appear.
+    assert not any("mirrored %" in df.value.columns for df in at.dataframe)
+    from core.caltech.evaluate import PROBS, write_probs
+    y = np.arange(4)
+    write_probs(c50_runs / "c50-best-long" / next(p.name for p in (c50_runs / "c50-best-long").iterdir()
+                                                  if p.name.startswith("s0-")) / PROBS,
+                y, np.eye(50)[y], np.eye(50)[[0, 0, 2, 3]])
+    at = _app("pages/c50_best.py")
+    mirror = next(df.value for df in at.dataframe if "mirrored %" in df.value.columns)
+    assert mirror.set_index("experiment").loc["c50-best-long", "drop (pts)"] == "25.00"
     # The evidence table reads the study's own variants.
     evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])

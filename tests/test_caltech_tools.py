@@ -141,6 +141,25 @@ def test_per_class_frame_and_head_tail(tmp_path):
     assert tools.per_class_frame({"exp": []}).empty and tools.head_tail_frame({}).empty
 
 
+def test_mirror_frame_compares_original_and_mirrored_test_images(tmp_path):
+    from core.caltech.evaluate import PROBS, write_probs
+    y = np.array([0, 1, 2, 3])
+    eye = np.eye(4, dtype="float32")
+    # s0: right on all four as they are, on one mirrored; s1: 3 of 4 both ways.
+    (tmp_path / "e" / "s0").mkdir(parents=True)
+    write_probs(tmp_path / "e" / "s0" / PROBS, y, eye[y], eye[[0, 0, 0, 0]])
+    (tmp_path / "e" / "s1").mkdir()
+    write_probs(tmp_path / "e" / "s1" / PROBS, y, eye[[0, 1, 2, 0]], eye[[0, 1, 0, 3]])
+    (tmp_path / "e" / "s2").mkdir()  # no stored outputs: left out
+    (tmp_path / "e" / "s2" / PROBS).write_bytes(b"not a zip")
+    mf = tools.mirror_frame({"e": [tmp_path / "e" / s for s in ("s0", "s1", "s2")],
+                             "empty": []}).set_index("experiment")
+    assert list(mf.index) == ["e"] and mf.loc["e", "runs"] == 2
+    assert mf.loc["e", "original"] == pytest.approx((1 + 0.75) / 2)
+    assert mf.loc["e", "mirrored"] == pytest.approx((0.25 + 0.75) / 2)
+    assert mf.loc["e", "drop"] == pytest.approx(0.375)
+
+
 # --- augmentation --------------------------------------------------------------------
 
 def _images(n=3, size=16):

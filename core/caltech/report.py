@@ -649,6 +649,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
         ("md", verdict_rule(lang)),
         *_ensemble_blocks(lang, done, root),
         *_head_tail_blocks(lang, done),
+        *_mirror_blocks(lang, done),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
         ("chart", _curves_chart(lang, done)),
     ]
@@ -683,6 +684,44 @@ def _head_tail_blocks(lang: str, rows: list[dict]) -> list:
                       "訓練影像最多的 10 類與最少的 10 類上的平均測試準確度（± 各 seed 的標準差）。整體準確度由大類別"
                       "主導，因此模型在小類別上的進步要在這裡才看得到。")),
             ("table", table)]
+
+
+def mirror_table(lang: str, rows: list[dict]) -> pd.DataFrame:
+    from core.caltech.tools import mirror_frame
+    mf = mirror_frame({r["experiment"]: r["run_paths"] for r in rows})
+
+    def pct(col):  # "0.00" rather than "-0.00" where a difference rounds away
+        return [f"{round(100 * v, 2) + 0.0:.2f}" for v in mf[col]]
+    return pd.DataFrame({
+        "experiment": mf["experiment"], tr(lang, "runs", "run 數"): mf["runs"],
+        tr(lang, "test images %", "測試影像 %"): pct("original"),
+        tr(lang, "mirrored %", "左右鏡像 %"): pct("mirrored"),
+        tr(lang, "drop (pts)", "下降（點）"): pct("drop")})
+
+
+MIRROR_TEXT = (
+    "Test accuracy on the held-out images as they are and mirrored left to right (mean over the runs "
+    "that stored their test outputs). A network trained with horizontal flips sees both and should not "
+    "care; a large drop means the network has learned which way the objects face, which helps only "
+    "because Caltech-101's test photographs face the same way as its training ones.",
+    "保留測試影像原樣與左右鏡像後的測試準確度（有保存測試輸出的 run 之平均）。以水平翻轉訓練的網路兩者都見過，"
+    "應該不受影響；下降很多表示網路學到了物體朝向哪一邊，而這只因為 Caltech-101 的測試照片與訓練照片朝向相同才有幫助。")
+
+
+def _mirror_blocks(lang: str, rows: list[dict]) -> list:
+    table = mirror_table(lang, rows)
+    if table.empty:
+        return []
+    return [("h3", tr(lang, "Which way the objects face", "物體朝向哪一邊")),
+            ("md", tr(lang, *MIRROR_TEXT)), ("table", table)]
+
+
+def markdown_mirror(rows: list[dict]) -> str:
+    rows = [r for r in rows if r["experiment"] in BEST_ROWS]
+    table = mirror_table("en", rows)
+    if table.empty:
+        return ""
+    return "Mirrored test images (`test_probs.npz` of each run):\n\n" + _markdown(table)
 
 
 def page_functions() -> list[tuple[str, object]]:

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from core.caltech.data import ImageDataNotFound, class_weights, dataset_index, load_pixels
-from core.caltech.evaluate import per_class_accuracy, read_classes, read_predictions
+from core.caltech.evaluate import PROBS, per_class_accuracy, read_classes, read_predictions, read_probs
 
 __all__ = ["ConvSize", "conv_output_size", "keras_output_size", "padding_grid", "activation_frame",
-           "class_weight_frame", "per_class_runs", "per_class_frame", "head_tail_frame",
+           "class_weight_frame", "per_class_runs", "per_class_frame", "head_tail_frame", "mirror_frame",
            "augmentation_preview", "sample_images", "ImageDataNotFound"]
 
 
@@ -235,6 +235,26 @@ def head_tail_frame(runs_by_experiment, head_n: int = 10) -> pd.DataFrame:
            .agg(accuracy="mean", std="std", runs="count").reset_index())
     out["group"] = pd.Categorical(out["group"], ["head", "tail"])
     return out.sort_values(["experiment", "group"]).reset_index(drop=True)[cols].astype({"group": str})
+
+
+def mirror_frame(runs_by_experiment: dict[str, list[Path]]) -> pd.DataFrame:
+    """Per experiment: test accuracy on the test images as they are and on the
+    same images mirrored left-right, each the mean over the runs that stored
+    their test outputs (test_probs.npz), and the drop between the two. A network
+    trained with flips should not care; one that does care has learned which
+    way the objects face, a cue only worth having if the test images share it."""
+    cols = ["experiment", "runs", "original", "mirrored", "drop"]
+    rows = []
+    for exp, paths in runs_by_experiment.items():
+        accs = []
+        for path in paths:
+            out = read_probs(Path(path) / PROBS)
+            if out is not None:
+                accs.append([np.mean(out[k].argmax(1) == out["y"]) for k in ("plain", "mirrored")])
+        if accs:
+            orig, mirr = np.mean(accs, axis=0)
+            rows.append((exp, len(accs), orig, mirr, orig - mirr))
+    return pd.DataFrame(rows, columns=cols)
 
 
 # --- augmentation -----------------------------------------------------------------

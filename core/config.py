@@ -64,6 +64,9 @@ SCHEMA = {
         "preprocess_options": lambda v: isinstance(v, dict),
         "test_size": _pos_int,
         "train_limit": _opt(_pos_int),
+        # a committed list of cleaner training/validation labels (core/captcha/relabel.py)
+        "relabel": _opt(lambda v: isinstance(v, dict) and isinstance(v.get("name"), str)
+                        and set(v) <= {"name", "sha1"}),
         # caltech50 only
         "folder": _opt(lambda v: isinstance(v, str) and v != ""),
         "n_classes": _opt(_pos_int),
@@ -119,6 +122,8 @@ def validate(config: dict) -> dict:
         raise ConfigError("data: give val_fraction or val_size, not both")
     if data["dataset"] == "thsr-captcha" and "preprocess" not in data:
         raise ConfigError("data.preprocess: required for thsr-captcha (nopre, dn2 or grey)")
+    if data.get("relabel") and data["dataset"] != "thsr-captcha":
+        raise ConfigError("data.relabel: only captcha labels have relabel lists")
     if config["train"].get("mix") and data["dataset"] != "caltech50":
         raise ConfigError("train.mix: only the caltech50 image study mixes images")
     if config["train"].get("lr_schedule") and config["train"].get("reduce_lr"):

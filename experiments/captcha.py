@@ -54,6 +54,12 @@ def _ours(model, height, width, learning_rate, title, notes, **model_kwargs):
     }
 
 
+def _relabelled(config, name):
+    from core.captcha.relabel import spec
+    config["data"]["relabel"] = spec(name)
+    return config
+
+
 _DEFS = {
     "captcha-seed-m1-50ep": lambda: _seed(
         "captcha_seed1", "nopre", 50,
@@ -102,6 +108,20 @@ _DEFS = {
         "Captcha, ours v4: captcha-net-frame with shifts up to 12 % and width crops up to 15 %",
         "Only change from captcha-net-frame: RandomFrame's shift 0.05 -> 0.12, width crop 0.1 -> 0.15.",
         frame={"height": [-0.15, 0.3], "width": [-0.15, 0.15], "shift": 0.12, "white": 0.5}),
+    # ~3.8 % of the training and validation labels are wrong (493 of 13,000
+    # captchas read otherwise by captcha-net-shift's three seeds; of the 101
+    # of those a person had read, 88 showed the ensemble's reading, 4 a third
+    # one, 4 the label and 5 were ambiguous), and early stopping
+    # on the noisy validation loss kept worse epochs: seed 2 kept epoch 23
+    # (98.6 % audited validation exact match) where its last read 99.2 %.
+    # Only change: train and select on the relabel list those three seeds
+    # propose (core/captcha/relabel.py). The test labels are untouched.
+    "captcha-net-clean": lambda: _relabelled(_ours(
+        "captcha_net", 40, 112, 0.001,
+        "Captcha, ours v5: captcha-net-shift trained and selected on cleaned labels",
+        "Only change from captcha-net-shift: training and validation labels from relabel-shift3 "
+        "(129 relabelled by the ensemble, 94 by eye, 270 dropped); test labels as given.",
+        frame={"height": [-0.15, 0.3], "width": [-0.15, 0.15], "shift": 0.12, "white": 0.5}), "shift3"),
 }
 
 TITLES_ZH = {
@@ -112,6 +132,7 @@ TITLES_ZH = {
     "captcha-net": "驗證碼（本專案第二版）：灰階 40x112、隱藏全連接層、較溫和的縮放與平移",
     "captcha-net-frame": "驗證碼（本專案第三版）：captcha-net 加上更寬的重新取景增強（裁切／補邊，白色或邊緣色）",
     "captcha-net-shift": "驗證碼（本專案第四版）：captcha-net-frame 加大平移（至 12 %）與寬度裁切（至 15 %）",
+    "captcha-net-clean": "驗證碼（本專案第五版）：captcha-net-shift 改用清理過的訓練與驗證標籤",
 }
 
 

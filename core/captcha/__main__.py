@@ -8,6 +8,9 @@
     python -m core.captcha audit [--run DIR] [--split test|val|train] [--sheet OUT.png]
         a run's confident failures (suspect labels) and its accuracy on the
         labels as given and as audited (core/captcha/label_audit.csv)
+    python -m core.captcha relabel --runs RUN... --name NAME
+        cleaner training/validation labels from an ensemble of runs, saved as
+        core/captcha/relabel-NAME.csv for a data config to name
 
 Unreadable images are reported on stderr (and count as wrong in evaluate);
 exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
@@ -181,6 +184,39 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_relabel(args) -> int:
+    """Propose a relabel list for the training and validation splits from an
+    ensemble of finished runs (core/captcha/relabel.py) and save it as
+    core/captcha/relabel-NAME.csv, for a data config to name."""
+    import json as _json
+    from collections import Counter
+    from pathlib import Path
+
+    from core.captcha import relabel
+    from core.captcha.audit import load_audit, reviewed
+    from core.captcha.data import TEST_SIZE, CaptchaDataNotFound, list_items, split
+
+    runs = [Path(r) for r in args.runs]
+    for r in runs:
+        if not (r / "model.keras").is_file() or not (r / "config.json").is_file():
+            sys.exit(f"error: {r} is not a finished captcha run (needs model.keras and config.json)")
+    data_cfg = _json.loads((runs[0] / "config.json").read_text())["data"]
+    try:
+        train, val, _ = split(list_items(args.data_dir), data_cfg.get("test_size", TEST_SIZE),
+                              data_cfg.get("val_fraction", 0.2))
+    except CaptchaDataNotFound as e:
+        sys.exit(f"error: {e}")
+    out = relabel.path_of(args.name)
+    if out.exists() and not args.force:
+        sys.exit(f"error: {out} exists; a list is immutable once a config names it (--force to overwrite)")
+    rows = relabel.propose(runs, train + val, args.threshold, load_audit(), reviewed())
+    relabel.write(rows, out)
+    counts = Counter((r["by"], r["action"]) for r in rows)
+    print(_json.dumps({"saved": str(out), "images": len(train) + len(val),
+                       **{f"{by}_{action}": n for (by, action), n in sorted(counts.items())}}))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.captcha",
                                 description="Read THSR booking captchas (4 characters).")
@@ -214,9 +250,16 @@ def main(argv=None) -> int:
                     help="test: the run's saved test readings; val/train: read that split of the "
                          "run's own data now (how noisy are the labels it learnt from?)")
     pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet and --split)")
+    pl = sub.add_parser("relabel", help="propose cleaner training/validation labels from finished runs")
+    pl.add_argument("--runs", nargs="+", required=True, metavar="RUN", help="captcha run folders (an ensemble)")
+    pl.add_argument("--name", required=True, help="the list's name: core/captcha/relabel-NAME.csv")
+    pl.add_argument("--threshold", type=float, default=0.9,
+                    help="relabel when every character's ensemble probability reaches this, else drop")
+    pl.add_argument("--force", action="store_true", help="overwrite an existing list")
+    pl.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     args = p.parse_args(argv)
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
-            "bench": cmd_bench, "audit": cmd_audit}[args.cmd](args)
+            "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel}[args.cmd](args)
 
 
 if __name__ == "__main__":

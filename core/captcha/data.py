@@ -123,6 +123,8 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
     x: float32 in [0, 1]; y: (N, 4) int class indices."""
     items = list_items(data_dir)
     train, val, test = split(items, cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
+    if cfg.get("relabel"):
+        train, val = relabelled(cfg["relabel"], train, val, test)
     if cfg.get("train_limit"):
         train = train[:cfg["train_limit"]]
         val = val[:max(1, cfg["train_limit"] // 4)]
@@ -135,6 +137,19 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
         out[f"y_{name}"] = labels_array(part)
     out["val_items"], out["test_items"] = val, test
     return out
+
+
+def relabelled(spec: dict, train: list[Item], val: list[Item], test: list[Item]):
+    """Training and validation items with a committed relabel list applied
+    (core/captcha/relabel.py). The test split keeps its labels as given: a
+    list that names a test image is refused."""
+    from core.captcha import relabel
+    fixes = relabel.load(spec)
+    leaked = sorted(it.ref for it in test if it.ref in fixes)
+    if leaked:
+        raise relabel.RelabelError(f"relabel list {spec['name']!r} names {len(leaked)} test image(s), "
+                                   f"first {leaked[0]}: the test split is never relabelled")
+    return relabel.apply(train, fixes), relabel.apply(val, fixes)
 
 
 def test_samples(n: int = 4, data_dir=None, seed: int = 0) -> list[tuple[str, bytes]]:

@@ -70,7 +70,11 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
         "git": envinfo.git_state(), "versions": envinfo.versions(),
         "device": envinfo.device(), "seed": config["seed"],
     })
-    sessions.append({"started": _now(), "resumed_from_epoch": len(run.history)})
+    # Where training really picks up: Keras's own backup, not history.csv,
+    # which can hold epochs whose state was never saved (or was lost with
+    # another machine, when the run starts over from epoch 0).
+    from core.callbacks import backup_epoch
+    sessions.append({"started": _now(), "resumed_from_epoch": backup_epoch(path / "backup")})
     meta["sessions"] = sessions
     atomic_write_json(path / "meta.json", meta)
 

@@ -45,7 +45,31 @@ def test_ctrl_c_between_history_and_backup_resumes_cleanly(tiny_mnist, tmp_path)
     assert outcome == "done" and run.status == "done"
     _assert_contiguous(run, 6)
     assert len(run.meta["sessions"]) == sessions_before + 1
-    assert run.meta["sessions"][-1]["resumed_from_epoch"] == 3
+    # epoch 3 was never backed up, so it was trained again: the record says so
+    assert run.meta["sessions"][-1]["resumed_from_epoch"] == 2
+
+
+def test_history_without_a_backup_starts_over_and_says_so(tiny_mnist, tmp_path):
+    """A run interrupted on another machine arrives with its history but not
+    its (git-ignored) backup: it trains from epoch 1 again, and its meta must
+    not claim it resumed from the history's last epoch."""
+    import shutil
+
+    cfg = _config()
+
+    def interrupt_at_4(row):
+        if row["epoch"] == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=interrupt_at_4)
+    path = run_path(cfg, tmp_path / "runs")
+    shutil.rmtree(path / "backup")
+    assert len(Run(path).history) == 4
+    run, outcome = train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0)
+    assert outcome == "done"
+    _assert_contiguous(run, 6)
+    assert run.meta["sessions"][-1]["resumed_from_epoch"] == 0
 
 
 def test_sigkill_mid_training_resumes(cli_env, tmp_path):

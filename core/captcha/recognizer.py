@@ -21,8 +21,9 @@ from core.captcha import ALPHABET, N_CHARS, decode
 from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
 from core.records import REPO_ROOT
 
-# The committed default model: a run of our own pipeline (see README).
-DEFAULT_RUN = "captcha-net-shift/s0-d55b9168"
+# The committed default model: a run of our own pipeline (see README), seed 0
+# of our best captcha experiment by rule, so no test figure picked it.
+DEFAULT_RUN = "captcha-net-clean/s0-5d52a22d"
 DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
 
 

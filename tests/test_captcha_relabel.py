@@ -116,3 +116,22 @@ def test_committed_list_never_names_a_real_test_image(real_captchas):
     _, _, test = split(list_items(real_captchas))
     assert not set(fixes) & {it.ref for it in test}
     assert 300 < len(fixes) < 600
+
+
+def test_audit_reads_a_runs_own_relabelled_split(tiny_captchas, untrained_captcha_model, lists_here):
+    """`audit --split val` scores a run against the labels it was selected on."""
+    import csv
+
+    from core.captcha.audit import predict_split
+    train, val, _ = split(list_items(tiny_captchas), test_size=15)
+    a, b = val[0], val[1]
+    (lists_here / "relabel-r.csv").write_text(
+        HEADER + f"{a.ref},{a.label},AAAA,0.99,ensemble,relabel\n{b.ref},{b.label},CCCC,0.5,ensemble,drop\n")
+    run = untrained_captcha_model.parent
+    (run / "config.json").write_text(json.dumps({"data": {
+        "dataset": "thsr-captcha", "preprocess": "grey", "preprocess_options": {"height": 32, "width": 96},
+        "val_fraction": 0.2, "test_size": 15, "relabel": relabel.spec("r")}}))
+    with open(predict_split(run, "val", tiny_captchas), newline="") as f:
+        rows = {r["image"]: r for r in csv.DictReader(f)}
+    assert len(rows) == len(val) - 1 and b.ref not in rows
+    assert rows[a.ref]["label"] == "AAAA"

@@ -89,15 +89,18 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None,
 
 def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:
     """The run's model reads its own training or validation split (as its
-    config defines them); rows as in predictions.csv, in predictions-<split>.csv."""
+    config defines them, relabel list included); rows as in predictions.csv,
+    in predictions-<split>.csv."""
     import json
 
     from core.captcha import data as cd
     from core.captcha import task
     from core.captcha.recognizer import Recognizer
     cfg = json.loads((Path(run_dir) / "config.json").read_text())["data"]
-    parts = dict(zip(("train", "val", "test"), cd.split(cd.list_items(data_dir), cfg.get("test_size", cd.TEST_SIZE),
-                                                         cfg.get("val_fraction", 0.2))))
+    train, val, test = cd.split(cd.list_items(data_dir), cfg.get("test_size", cd.TEST_SIZE), cfg.get("val_fraction", 0.2))
+    if cfg.get("relabel"):  # the labels this run learnt from and was selected on
+        train, val = cd.relabelled(cfg["relabel"], train, val, test)
+    parts = {"train": train, "val": val, "test": test}
     items = parts[split]
     x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
     rec = Recognizer(Path(run_dir) / "model.keras")

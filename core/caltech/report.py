@@ -501,6 +501,7 @@ BEST_INGREDIENTS = (
      "c50-arch-digits", "c50-best-long, c50-best-strong"),
     ("mild augmentation (stronger in c50-best-strong)", "溫和數據增強（c50-best-strong 更強）", "c50-aug-mild",
      "c50-best-long, c50-best-strong"),
+    ("mild augmentation without the flip", "溫和數據增強但不翻轉", "c50-aug-noflip", "c50-best-long-noflip"),
 )
 BEST_ROWS = ("c50-baseline", "c50-best", "c50-baseline-long", "c50-best-long-noaug", "c50-best-long-noflip",
              "c50-best-long",

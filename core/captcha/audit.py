@@ -97,11 +97,8 @@ def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:
     from core.captcha import task
     from core.captcha.recognizer import Recognizer
     cfg = json.loads((Path(run_dir) / "config.json").read_text())["data"]
-    train, val, test = cd.split(cd.list_items(data_dir), cfg.get("test_size", cd.TEST_SIZE), cfg.get("val_fraction", 0.2))
-    if cfg.get("relabel"):  # the labels this run learnt from and was selected on
-        train, val = cd.relabelled(cfg["relabel"], train, val, test)
-    parts = {"train": train, "val": val, "test": test}
-    items = parts[split]
+    # relabel list included: the labels this run learnt from and was selected on
+    items = dict(zip(("train", "val", "test"), cd.config_split(cfg, data_dir)))[split]
     x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
     rec = Recognizer(Path(run_dir) / "model.keras")
     pred, conf = task.predict_indices(rec.model, x)

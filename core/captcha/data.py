@@ -121,10 +121,7 @@ def labels_array(items: list[Item]) -> np.ndarray:
 def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
     """The `data` section of a captcha config -> arrays for train.py.
     x: float32 in [0, 1]; y: (N, 4) int class indices."""
-    items = list_items(data_dir)
-    train, val, test = split(items, cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
-    if cfg.get("relabel"):
-        train, val = relabelled(cfg["relabel"], train, val, test)
+    train, val, test = config_split(cfg, data_dir)
     if cfg.get("train_limit"):
         train = train[:cfg["train_limit"]]
         val = val[:max(1, cfg["train_limit"] // 4)]
@@ -137,6 +134,15 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
         out[f"y_{name}"] = labels_array(part)
     out["val_items"], out["test_items"] = val, test
     return out
+
+
+def config_split(cfg: dict, data_dir=None) -> tuple[list[Item], list[Item], list[Item]]:
+    """(train, val, test) items as the `data` section of a captcha config
+    defines them: its split, and its relabel list applied to train and val."""
+    train, val, test = split(list_items(data_dir), cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
+    if cfg.get("relabel"):
+        train, val = relabelled(cfg["relabel"], train, val, test)
+    return train, val, test
 
 
 def relabelled(spec: dict, train: list[Item], val: list[Item], test: list[Item]):

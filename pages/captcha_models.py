@@ -2,7 +2,8 @@
 import streamlit as st
 
 from experiments import EXPERIMENTS
-from pages._common import failure_images, page_blocks, render, retrain_panel, t
+from pages._common import failure_images, page_blocks, render, t
+from pages._retrain import retrain_panel
 
 render(page_blocks("captcha-models"))
 gallery = failure_images(12)

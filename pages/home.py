@@ -1,7 +1,7 @@
 """Overview: what the report covers, the conclusions table, every experiment."""
 import streamlit as st
 
-from core.report import export_html
+from core.export import export_html
 from core.records import runs_dir
 from pages._common import lang, page_blocks, render, runs_signature, t
 

@@ -104,7 +104,7 @@ def test_exported_report_works_offline(browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from core.report import export_html
+    from core.export import export_html
     from test_app import fake_run
     root = tmp_path / "runs"
     for seed, acc in enumerate((0.990, 0.992, 0.994)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.text import text
 from core.records import file_mtime, list_runs, read_history, runs_dir
 from experiments.caltech import TECHNIQUES
 
@@ -19,7 +20,13 @@ def lang() -> str:
 
 
 def t(en: str, zh: str) -> str:
+    """Older inline pairs; new texts go to content/<lang>/*.md and are read with T."""
     return zh if lang() == "zh" else en
+
+
+def T(key: str, **values) -> str:
+    """A text of the interface from the content files (core.text)."""
+    return text(lang(), key, **values)
 
 
 def runs_signature() -> tuple:

@@ -1,5 +1,13 @@
-"""Altair charts shared by the app and the exported HTML report."""
+"""Altair charts shared by the app and every export.
+
+Each chart carries only the rows it draws: histories are aggregated over seeds
+here, in pandas, before they reach Vega (a seed-level long table of a page
+ran to 7,000 rows and past Altair's 5,000-row limit). Accuracy is in percent
+everywhere; loss stays as it is. Charts leave their width to the container
+(the app's column, or the export's page width)."""
 from __future__ import annotations
+
+import math
 
 import altair as alt
 import pandas as pd
@@ -10,76 +18,155 @@ from core.records import Run
 
 
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+# Tableau's ten, with the first experiment (the baseline, by convention) in grey.
+# No pure red: red diamonds mark the seed's own figures.
+PALETTE = ["#4c4c4c", "#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#9d755d", "#eeca3b",
+           "#ff9da6", "#17becf", "#8c6d31", "#393b79", "#bcbd22"]
+VERDICT_COLORS = {"up": "#2e7d32", "holds": "#2e7d32", "down": "#c62828", "reversed": "#c62828",
+                  "unchanged": "#757575", "no measurable difference": "#757575",
+                  "not enough runs": "#bdbdbd"}
+
+
+def is_accuracy(metric: str) -> bool:
+    return "accuracy" in metric or "exact_match" in metric
 
 
 def curves_frame(rows: list[dict], metrics=METRICS) -> pd.DataFrame:
-    """Long table of the done runs behind experiment rows (core.results):
-    experiment label, seed, epoch, metric, value; plus gap_accuracy =
-    accuracy - val_accuracy (the overfitting view). Built from plain tuples:
-    one DataFrame at the end is ~50x faster than a melt per run when hundreds
-    of runs are on disk."""
+    """Mean, ± one std band and seed count per (experiment, metric, epoch) of
+    the done runs behind experiment rows (core.results), accuracies in %;
+    plus gap_accuracy = accuracy - val_accuracy (the overfitting view)."""
     records = []
     for row in rows:
         exp = row["experiment"]
         for path in row["run_paths"]:
-            r = Run(Path(path))
-            seed = r.config.get("seed")
-            for h in r.history:
+            for h in Run(Path(path)).history:
                 epoch = h.get("epoch")
                 for m in metrics:
                     if h.get(m) is not None:
-                        records.append((epoch, m, h[m], exp, seed))
+                        records.append((exp, m, epoch, h[m]))
                 if h.get("accuracy") is not None and h.get("val_accuracy") is not None:
-                    records.append((epoch, "gap_accuracy", h["accuracy"] - h["val_accuracy"], exp, seed))
-    return pd.DataFrame.from_records(records, columns=["epoch", "metric", "value", "experiment", "seed"])
+                    records.append((exp, "gap_accuracy", epoch, h["accuracy"] - h["val_accuracy"]))
+    cols = ["experiment", "metric", "epoch", "mean", "low", "high", "seeds"]
+    if not records:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame.from_records(records, columns=["experiment", "metric", "epoch", "value"])
+    scale = df["metric"].map(lambda m: 100.0 if is_accuracy(m) else 1.0)
+    df["value"] = df["value"] * scale
+    g = df.groupby(["experiment", "metric", "epoch"], sort=False)["value"]
+    out = g.agg(mean="mean", std="std", seeds="count").reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    out["low"], out["high"] = out["mean"] - out["std"], out["mean"] + out["std"]
+    return out[cols].round(4)
 
 
-def curves_panel(df: pd.DataFrame, panels: dict[str, str], width: int = 330):
-    """Several metrics side by side as one faceted chart (one chart to build
-    and ship instead of three): mean line, ± one std band, shared legend
-    selection, independent y scales. `panels` maps metric -> panel title."""
-    d = df[df["metric"].isin(list(panels))].assign(panel=lambda x: x["metric"].map(panels))
-    pick = alt.selection_point(fields=["experiment"], bind="legend")
-    base = alt.Chart().encode(
-        x=alt.X("epoch:Q", title="epoch"),
-        color=alt.Color("experiment:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)))
-    band = base.mark_errorband(extent="stdev").encode(
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        opacity=alt.condition(pick, alt.value(0.25), alt.value(0.03)))
-    line = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        y="mean(value):Q",
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.1)),
-        tooltip=["experiment:N", "panel:N", "epoch:Q",
-                 alt.Tooltip("mean(value):Q", format=".4f", title="mean"),
-                 alt.Tooltip("stdev(value):Q", format=".4f", title="std"),
-                 alt.Tooltip("count(value):Q", title="seeds")])
-    order = list(panels.values())
-    return (alt.layer(band, line, data=d).add_params(pick)
-            .properties(width=width, height=240).interactive()
-            .facet(column=alt.Column("panel:N", sort=order, title=None))
-            .resolve_scale(y="independent"))
+def color_scale(order: list[str]) -> alt.Scale:
+    """The same colour for an experiment in every chart of a page."""
+    colors = (PALETTE * math.ceil(max(len(order), 1) / len(PALETTE)))[:len(order)]
+    return alt.Scale(domain=list(order), range=colors)
 
 
-def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: float | None = None):
-    """Mean test accuracy per experiment with ± one std, the seed's figure and
-    an optional goal line."""
+def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | None = None,
+                 height: int = 240) -> list:
+    """One line chart per metric (mean over seeds, ± one std band), shown side
+    by side by the renderer; `panels` maps metric -> title. Each chart gets
+    only its metric's rows. No legend of their own: the colours are those of
+    the page's accuracy chart (same `order`), whose rows name them; hovering a
+    line names it too."""
+    order = order or list(dict.fromkeys(df["experiment"]))
+    out = []
+    for metric, title in panels.items():
+        d = df[df["metric"] == metric].drop(columns=["metric"])
+        if d.empty:
+            continue
+        unit = " (%)" if is_accuracy(metric) else ""
+        base = alt.Chart(d).encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
+        band = base.mark_area(opacity=0.18).encode(
+            y=alt.Y("low:Q", title=None, scale=alt.Scale(zero=False)), y2="high:Q")
+        line = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
+            y=alt.Y("mean:Q", title=None),
+            tooltip=["experiment:N", "epoch:Q", alt.Tooltip("mean:Q", format=".3f", title="mean"),
+                     alt.Tooltip("low:Q", format=".3f", title="− 1 std"),
+                     alt.Tooltip("high:Q", format=".3f", title="+ 1 std"), "seeds:Q"])
+        out.append(alt.layer(band, line).interactive(bind_y=False)
+                   .properties(title=alt.TitleParams(title + unit, anchor="start", fontSize=13), height=height))
+    return out
+
+
+def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: float | None = None,
+                  order: list[str] | None = None):
+    """Mean test accuracy per experiment as a dot with its ± one std interval
+    (a dot, not a bar: the axis does not start at zero), the value written
+    beside it, the seed's own figure as a red diamond and an optional goal."""
     acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
-    base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=None, title=None,
-                                         axis=alt.Axis(labelLimit=300)))
-    bars = base.mark_bar(opacity=0.7).encode(
-        x=alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain))),
-        tooltip=["title:N", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("std:Q", format=".2f"),
-                 "seeds:Q", "train / val:N", "epochs:Q"])
-    err = base.mark_rule(color="black", strokeWidth=2).encode(x="low:Q", x2="high:Q")
-    layers = [bars, err]
+    acc = acc.assign(label=[f"{m:.2f} ± {s:.2f}" for m, s in zip(acc["mean"], acc["std"])])
+    order = order or list(acc["experiment"])
+    x = alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain), clamp=True, nice=False))
+    base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=list(acc["experiment"]), title=None,
+                                         axis=alt.Axis(labelLimit=260, labelFontSize=12)))
+    err = base.mark_rule(strokeWidth=2.5).encode(
+        x=alt.X("low:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False), title=x_title),
+        x2="high:Q", color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
+    dots = base.mark_circle(size=110, opacity=1).encode(
+        x=x, color=alt.Color("experiment:N", scale=color_scale(order), legend=None),
+        tooltip=["experiment:N", "title:N", alt.Tooltip("mean:Q", format=".2f", title="mean %"),
+                 alt.Tooltip("std:Q", format=".2f", title="std"), "seeds:Q", "train / val:N", "epochs:Q"])
+    text = base.mark_text(align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(
+        x=alt.X("high:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)), text="label:N")
+    layers = [err, dots, text]
     if "seed" in acc and acc["seed"].notna().any():
-        layers.append(base.mark_point(shape="diamond", color="red", size=90, filled=True).encode(
-            x="seed:Q", tooltip=[alt.Tooltip("seed:Q", format=".2f", title="seed's figure")]))
+        layers.append(base.mark_point(shape="diamond", color="#d62728", size=90, filled=True).encode(
+            x=alt.X("seed:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)),
+            tooltip=["experiment:N", alt.Tooltip("seed:Q", format=".2f", title="seed's figure %")]))
     if target is not None:
         layers.append(alt.Chart(pd.DataFrame({"goal": [target]})).mark_rule(
-            color="green", strokeDash=[6, 3], strokeWidth=2).encode(
-            x="goal:Q", tooltip=[alt.Tooltip("goal:Q", format=".2f")]))
-    return alt.layer(*layers).properties(height=36 * len(acc) + 40)
+            color="#2e7d32", strokeDash=[6, 3], strokeWidth=2).encode(
+            x=alt.X("goal:Q", scale=alt.Scale(domain=list(domain), nice=False)),
+            tooltip=[alt.Tooltip("goal:Q", format=".2f", title="goal %")]))
+    return alt.layer(*layers).properties(height=alt.Step(30))
+
+
+def fit_domain(low: float, high: float, target: float | None = None, pad: float = 1.0,
+               top: float = 100.0) -> tuple[float, float]:
+    """An axis range around intervals [low, high] (and a goal line), in %:
+    whole numbers, never past 0 or `top`, room on the right for the labels."""
+    hi = max(high, target if target is not None else high)
+    span = max(hi - low, 1.0)
+    return (max(0.0, math.floor(low - pad)), min(top, math.ceil(hi + pad + 0.25 * span)))
+
+
+def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_labels: dict[str, str]):
+    """Every claim or technique as its Δ with a ± 2 se interval against zero,
+    coloured by our verdict; the seed author's verdict written after each
+    interval. Columns of df: label, diff, low, high, verdict (a key of
+    VERDICT_COLORS), seed (text, may be empty)."""
+    order = list(df["label"])
+    keys = [k for k in VERDICT_COLORS if k in set(df["verdict"])]
+    df = df.assign(verdict_label=df["verdict"].map(lambda v: verdict_labels.get(v, v)),
+                   low=df["low"].fillna(df["diff"]), high=df["high"].fillna(df["diff"]))
+    color = alt.Color("verdict_label:N", title=legend_title,
+                      scale=alt.Scale(domain=[verdict_labels.get(k, k) for k in keys],
+                                      range=[VERDICT_COLORS[k] for k in keys]),
+                      legend=alt.Legend(orient="top", labelLimit=240, titleLimit=300))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, labelFontSize=11))
+    lim = math.ceil(float(max(df["high"].abs().max(), df["low"].abs().max(), 1.0)))
+    # room on the right for the seed's verdict written after the intervals
+    x_scale = alt.Scale(domain=[-lim, lim + 0.6 * lim], nice=False)
+    base = alt.Chart(df).encode(y=y)
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeWidth=1).encode(
+        x=alt.X("x:Q", scale=x_scale))
+    err = base.mark_rule(strokeWidth=2.5).encode(
+        x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", color=color)
+    dots = base.mark_circle(size=80, opacity=1).encode(
+        x=alt.X("diff:Q", scale=x_scale), color=color,
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("diff:Q", format="+.2f", title="Δ (pts)"),
+                 alt.Tooltip("low:Q", format="+.2f", title="Δ − 2 se"),
+                 alt.Tooltip("high:Q", format="+.2f", title="Δ + 2 se"),
+                 alt.Tooltip("verdict_label:N", title=legend_title), alt.Tooltip("seed:N", title=" ")])
+    seed = base.mark_text(align="left", dx=7, fontSize=10, color="#555").encode(
+        x=alt.X("high:Q", scale=x_scale), text="seed:N")
+    return alt.layer(zero, err, dots, seed).properties(height=alt.Step(24))
 
 
 def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str):
@@ -89,4 +176,4 @@ def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_
         y=alt.Y("true:N", sort=list(alphabet), title=title_true),
         color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered")),
         tooltip=["true:N", "predicted:N", "count:Q"],
-    ).properties(width=380, height=380)
+    ).properties(width=alt.Step(20), height=alt.Step(20))

@@ -48,12 +48,13 @@ def claim_rows(claims: list[dict], rows: list[dict]) -> list[dict]:
     by_name = {r["experiment"]: r for r in rows}
     out = []
     for claim in claims:
-        for better, worse, how in claim["tests"]:
+        for index, (better, worse, how) in enumerate(claim["tests"]):
             if better not in by_name or worse not in by_name:
                 continue
             c = compare(by_name[better], by_name[worse])
             holds = {"up": "holds", "down": "reversed", "unchanged": "no measurable difference"}
             out.append({**c, "claim_id": claim["id"], "claim": claim["claim"], "how": how,
                         "seed_verdict": claim["seed_verdict"], "page": claim["page"],
+                        "as_seed_ran_it": index == 0,
                         "outcome": holds.get(c["verdict"], c["verdict"])})
     return out

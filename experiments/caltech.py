@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 
-from core.caltech.models import SEED_AUGMENT
+from core.caltech.augment import SEED_AUGMENT
 
 SOURCE = "seed 000"
 SIZE = 48

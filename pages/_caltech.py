@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.caltech import tools
 from core.caltech.evaluate import read_classes
-from core.caltech.models import SEED_AUGMENT
+from core.caltech.augment import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
 from experiments.caltech import SIZE

@@ -52,6 +52,34 @@ PAGE_LINKS.update({f"pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUE
 PAGE_LINKS["pages/c50_best.py"] = "c50-best"
 
 
+ROW_CHARTS = 2  # charts side by side: readable at 1,000 px as at 1,400
+STATIC_ROWS = 30  # longer tables scroll inside an interactive grid
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
+    return f"{v:,.2f}" if isinstance(v, float) else str(v)
+
+
+def _table(value: pd.DataFrame) -> None:
+    config = {}
+    if "page" in value:
+        value = value.assign(page=value["page"].map(lambda p: "/" + PAGE_LINKS.get(p, "")))
+        config["page"] = st.column_config.LinkColumn(T("common.page"), display_text=T("common.open"))
+    # "–" for what is absent, as in every export (a numeric column keeps its type where it is complete)
+    value = value.apply(lambda c: c if c.notna().all() else c.map(_cell))
+    if len(value) <= STATIC_ROWS:
+        # A static table wraps its text inside the column: every column, the
+        # finding's included, is visible without a sideways scroll.
+        if "page" in value:
+            value = value.assign(page=[f"[{T('common.open')}]({p})" for p in value["page"]]).rename(
+                columns={"page": T("common.page")})
+        st.table(value.style.hide(axis="index").format(precision=2, thousands=","), border="horizontal")
+    else:
+        st.dataframe(value, hide_index=True, width="stretch", column_config=config, height=560)
+
+
 def render(blocks: list) -> None:
     for kind, value in blocks:
         if kind == "h1":
@@ -62,17 +90,19 @@ def render(blocks: list) -> None:
             st.subheader(value)
         elif kind == "md":
             st.markdown(value)
+        elif kind == "metrics" and value:
+            for col, m in zip(st.columns(len(value)), value):
+                col.metric(m["label"], m["value"], help=m.get("help"), border=True)
+                if m.get("caption"):
+                    col.caption(m["caption"])
         elif kind == "table":
-            config = {}
-            if "page" in value:
-                value = value.assign(page=value["page"].map(lambda p: "/" + PAGE_LINKS.get(p, "")))
-                config["page"] = st.column_config.LinkColumn("page", display_text="open")
-            st.dataframe(value, hide_index=True, width="stretch", column_config=config)
+            _table(value)
         elif kind == "chart":
             st.altair_chart(value, width="stretch")
         elif kind == "row":
-            for col, chart in zip(st.columns(len(value)), value):
-                col.altair_chart(chart, width="stretch")
+            for i in range(0, len(value), ROW_CHARTS):
+                for col, chart in zip(st.columns(ROW_CHARTS), value[i:i + ROW_CHARTS]):
+                    col.altair_chart(chart, width="stretch")
 
 
 @st.cache_data(show_spinner=False)

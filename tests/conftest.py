@@ -164,3 +164,17 @@ def real_caltech() -> Path:
         if root and (Path(root) / "caltech101-50" / "101_ObjectCategories" / "airplanes").is_dir():
             return Path(root)
     pytest.skip(f"Caltech-101 (caltech101-50/) not found in $CNNLAB_DATA_DIR or {SHARED_DATA}")
+
+
+def page_tables(at) -> list:
+    """Every table on an AppTest page, in page order, as DataFrames: the
+    report draws short tables with st.table and long ones with st.dataframe."""
+    out = []
+
+    def walk(node):
+        if getattr(node, "type", None) in ("dataframe", "table"):
+            out.append(node.value)
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+    walk(at.main)
+    return out

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, page_tables
 from core.caltech.evaluate import write_predictions
 from core.records import atomic_write_json
 from experiments.caltech import TECHNIQUES, variants_of
@@ -45,7 +45,7 @@ def test_technique_page_renders(c50_runs, technique):
     assert at.title[0].value == en
     ran = {"augmentation": "c50-aug-hflip", "class-weights": "c50-cw-max", "activation": "c50-act-sigmoid"}
     if technique in ran:
-        table = next(df.value for df in at.dataframe if "our verdict" in df.value.columns)
+        table = next(df for df in page_tables(at) if "our verdict" in df.columns)
         expected = {"augmentation": "up", "class-weights": "unchanged", "activation": "down"}[technique]
         row = table[table["experiment"] == ran[technique]].iloc[0]
         assert row["our verdict"] == expected
@@ -54,19 +54,22 @@ def test_technique_page_renders(c50_runs, technique):
         assert not any("Where we differ from the seed" in m.value for m in at.markdown)
         frames = chart_frames(at)
         # The bars and curves carry the runs on disk: three seeds each.
-        curves = next(f for f in frames if "metric" in f.columns)
-        assert set(curves["experiment"]) == {"c50-baseline", ran[technique]}
-        assert curves[curves["metric"] == "val_accuracy"].groupby("experiment")["seed"].nunique().min() == 3
+        curves = [f for f in frames if "seeds" in f.columns and "epoch" in f.columns]
+        assert len(curves) == 4  # training and validation accuracy, validation loss, the gap
+        for f in curves:  # each carries one row per experiment and epoch, over the three seeds
+            assert set(f["experiment"]) == {"c50-baseline", ran[technique]}
+            assert f.groupby("experiment")["seeds"].max().min() == 3
+            assert not f.duplicated(["experiment", "epoch"]).any()
     else:
         # Baseline only: the table lists the untrained variants with no verdict yet.
-        assert any("python -m experiments run" in m.value for m in at.markdown) or at.dataframe
+        assert any("python -m experiments run" in m.value for m in at.markdown) or page_tables(at)
     # Every page offers to retrain its variants.
     assert any("Retrain" in b.label for b in at.button)
 
 
 def test_overview_has_the_techniques_table(c50_runs):
     at = _app()
-    table = next(df.value for df in at.dataframe if "technique" in df.value.columns)
+    table = next(df for df in page_tables(at) if "technique" in df.columns)
     verdicts = dict(zip(table["variant"], table["our verdict"]))
     assert verdicts["flip horizontal only, rotation 0.2"] == "up"
     assert set(table["seed's verdict"]) <= {"up overall", "unchanged", "down overall", "slightly up overall"}
@@ -98,26 +101,26 @@ def test_best_page_judges_the_goal(c50_runs):
         c50_run(c50_runs, "c50-best", seed, acc - 0.1)
     at = _app("pages/c50_best.py")
     assert any("85.00 %" in m.value for m in at.markdown if "Goal" in m.value)  # 70 % + 15 points
-    table = next(df.value for df in at.dataframe if "≥ +15 points?" in df.value.columns)
+    table = next(df for df in page_tables(at) if "≥ +15 points?" in df.columns)
     goal = dict(zip(table["experiment"], table["≥ +15 points?"]))
     assert goal["c50-best"] == "no" and goal["c50-best-long"].startswith("yes")
     bars = next(f for f in chart_frames(at) if "goal" in f.columns)
     assert bars["goal"].iloc[0] == pytest.approx(85.0)
     # Head against tail classes, per experiment.
-    ht = next(df.value for df in at.dataframe if "10 smallest classes %" in df.value.columns)
+    ht = next(df for df in page_tables(at) if "10 smallest classes %" in df.columns)
     assert {"c50-baseline", "c50-best-long"} <= set(ht["experiment"])
     # Which way the objects face: only runs that stored their test outputs appear.
-    assert not any("mirrored %" in df.value.columns for df in at.dataframe)
+    assert not any("mirrored %" in df.columns for df in page_tables(at))
     from core.caltech.evaluate import PROBS, write_probs
     y = np.arange(4)
     write_probs(c50_runs / "c50-best-long" / next(p.name for p in (c50_runs / "c50-best-long").iterdir()
                                                   if p.name.startswith("s0-")) / PROBS,
                 y, np.eye(50)[y], np.eye(50)[[0, 0, 2, 3]])
     at = _app("pages/c50_best.py")
-    mirror = next(df.value for df in at.dataframe if "mirrored %" in df.value.columns)
+    mirror = next(df for df in page_tables(at) if "mirrored %" in df.columns)
     assert mirror.set_index("experiment").loc["c50-best-long", "drop (pts)"] == "25.00"
     # The evidence table reads the study's own variants.
-    evidence = next(df.value for df in at.dataframe if "ingredient" in df.value.columns)
+    evidence = next(df for df in page_tables(at) if "ingredient" in df.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])
     assert any("Retrain" in b.label for b in at.button)
     # The network shown is the best row's, not a fixed one.
@@ -130,6 +133,6 @@ def test_best_page_judges_the_goal(c50_runs):
     at = _app("pages/c50_best.py")
     assert any(h.value.startswith("c50-best-hires: ") for h in at.subheader)
     # ... but one seed above the goal is provisional, not "yes": the goal is judged on three.
-    table = next(df.value for df in at.dataframe if "≥ +15 points?" in df.value.columns)
+    table = next(df for df in page_tables(at) if "≥ +15 points?" in df.columns)
     goal = dict(zip(table["experiment"], table["≥ +15 points?"]))
     assert goal["c50-best-hires"] == "provisional (1 of 3 seeds)" and goal["c50-best-long"].startswith("yes")

@@ -13,11 +13,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from core.caltech.augment import NO_AUGMENT, SEED_AUGMENT  # noqa: F401 (re-exported)
 from core.models import register
-
-NO_AUGMENT = {"flip": None, "rotation": 0.0, "zoom": 0.0, "translation": 0.0, "contrast": 0.0}
-# The seed's augmentation block, verbatim in effect.
-SEED_AUGMENT = {**NO_AUGMENT, "flip": "horizontal_and_vertical", "rotation": 0.2}
 
 
 def augmentation_layers(spec: dict | None, seed: int | None = None) -> list:

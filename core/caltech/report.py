@@ -269,29 +269,14 @@ def tr(lang, en, zh):
     return zh if lang == "zh" else en
 
 
-@functools.lru_cache(maxsize=64)
-def _small_model(name: str, kwargs_json: str):
-    """Built once at 32 x 32; every size's table and count is derived from it."""
-    import json
-
-    from core.models import build_model
-    kwargs = {k: v for k, v in json.loads(kwargs_json).items() if k != "input_shape"}
-    return build_model(name, input_shape=(32, 32, 3), **kwargs)
-
-
-def _model_of(cfg: dict):
-    import json
-    return _small_model(cfg["model"]["name"], json.dumps(cfg["model"].get("kwargs", {}), sort_keys=True))
-
-
 def params_at(cfg: dict, size: int) -> int:
-    from core.caltech.models import count_params_at
-    return count_params_at(_model_of(cfg), size)
+    from core import model_tables
+    return model_tables.params(cfg["model"]["name"], cfg["model"].get("kwargs", {}), size)
 
 
 def summary_table(cfg: dict, size: int) -> pd.DataFrame:
-    from core.caltech.models import summary_at
-    return pd.DataFrame(summary_at(_model_of(cfg), size))
+    from core import model_tables
+    return pd.DataFrame(model_tables.table(cfg["model"]["name"], cfg["model"].get("kwargs", {}), size))
 
 
 def technique_rows(technique: str, root=None, include_app: bool = True) -> list[dict]:
@@ -314,10 +299,9 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
         "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
         "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
         "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
-    low = max(0.0, float((acc["mean"] - acc["std"]).min()) - 5)
-    top = float((acc["mean"] + acc["std"]).max())
-    high = min(100.0, (top if target is None else max(target, top)) + 3)
-    return charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=(low, high),
+    domain = charts.fit_domain(float((acc["mean"] - acc["std"]).min()),
+                               float((acc["mean"] + acc["std"]).max()), target)
+    return charts.accuracy_bars(acc, tr(lang, "test accuracy %", "測試準確度 %"), domain=domain,
                                 target=target)
 
 
@@ -326,8 +310,7 @@ def _curves_chart(lang: str, done: list[dict]):
         "accuracy": tr(lang, "training accuracy", "訓練準確度"),
         "val_accuracy": tr(lang, "validation accuracy", "驗證準確度"),
         "val_loss": tr(lang, "validation loss", "驗證損失"),
-        "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")},
-        width=190)
+        "gap_accuracy": tr(lang, "overfitting: train − val accuracy", "過擬合：訓練減驗證準確度")})
 
 
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
@@ -389,7 +372,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
                         "overfitting view.",
                   "各 seed 平均與 ± 一個標準差的帶狀區；點選圖例可單獨顯示一個變體，滾動可縮放。右圖為訓練減驗證"
                   "準確度：過擬合的程度。")),
-        ("chart", _curves_chart(lang, done)),
+        ("row", _curves_chart(lang, done)),
     ]
     if technique in ("small-kernels", "batchnorm", "avg-pooling", "same-padding", "architectures",
                      "image-size"):
@@ -683,7 +666,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
         *_head_tail_blocks(lang, done),
         *_mirror_blocks(lang, done),
         ("h2", tr(lang, "Training curves", "訓練曲線")),
-        ("chart", _curves_chart(lang, done)),
+        ("row", _curves_chart(lang, done)),
     ]
     # The network of the best row by mean test accuracy (not a fixed name, so
     # the page follows the results).

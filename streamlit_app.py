@@ -2,7 +2,7 @@
 import streamlit as st
 
 from experiments.caltech import TECHNIQUES
-from pages._common import LANGUAGES, lang
+from pages._common import LANGUAGES, init_language, lang
 
 # Material icons: they render in every browser, emoji need an emoji font.
 TECHNIQUE_ICONS = [f":material/{name}:" for name in (
@@ -11,9 +11,10 @@ TECHNIQUE_ICONS = [f":material/{name}:" for name in (
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 # Report tables are dense: a smaller type lets ten columns fit a 1,000-px window without a sideways scroll.
-st.html("<style>[data-testid='stTable'] th, [data-testid='stTable'] td {font-size: 0.8rem; "
-        "padding: 0.2rem 0.45rem !important; line-height: 1.3}</style>")
+st.html("<style>[data-testid='stTable'] th, [data-testid='stTable'] td {font-size: 0.75rem; "
+        "padding: 0.15rem 0.3rem !important; line-height: 1.25; overflow-wrap: anywhere}</style>")
 
+init_language()
 st.sidebar.radio("Language / 語言", list(LANGUAGES), horizontal=True, key="lang_choice")
 zh = lang() == "zh"
 
@@ -37,6 +38,7 @@ nav = st.navigation({
         st.Page("pages/captcha_models.py", title="模型與結果" if zh else "Models and results", icon="📈",
                 url_path="captcha-models")],
     ("Runs" if not zh else "實驗紀錄"): [
-        st.Page("pages/runs.py", title="所有 run" if zh else "All runs", icon="🗂️", url_path="runs")],
+        st.Page("pages/runs.py", title="所有 run" if zh else "All runs", icon="🗂️", url_path="runs"),
+        st.Page("pages/data.py", title="資料" if zh else "Data", icon="💾", url_path="data")],
 }, expanded=True)  # every page one click away, none behind "View more"
 nav.run()

@@ -19,6 +19,14 @@ def lang() -> str:
     return LANGUAGES.get(st.session_state.get("lang_choice"), "en")
 
 
+def init_language() -> None:
+    """A link can open the report in a language: ?lang=zh (or en). It sets the
+    sidebar switch's first value; the switch rules after that."""
+    wanted = {v: k for k, v in LANGUAGES.items()}.get(st.query_params.get("lang"))
+    if wanted and "lang_choice" not in st.session_state:
+        st.session_state["lang_choice"] = wanted
+
+
 def t(en: str, zh: str) -> str:
     """Older inline pairs; new texts go to content/<lang>/*.md and are read with T."""
     return zh if lang() == "zh" else en

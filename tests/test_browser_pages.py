@@ -1,0 +1,75 @@
+"""Every page in a real browser, on the committed runs, as a reader meets it:
+at 1,400 and 1,000 px, in English, and at 1,400 px in 繁體中文. A page fails
+when it shows an exception or a "page not found" box, a chart stays undrawn
+or has no size, or a chart or table is wider than the main column. A
+screenshot of each page goes to $CNNLAB_SCREENSHOT_DIR (CI installs Debian's
+chromium and chromium-driver; elsewhere this skips)."""
+import os
+from pathlib import Path
+
+import pytest
+
+from scripts import browse
+
+SHOTS = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
+PAGES = browse.page_paths()
+VIEWS = [(1400, "en"), (1000, "en"), (1400, "zh")]
+
+pytestmark = pytest.mark.skipif(not (browse.CHROMIUM and browse.DRIVER),
+                                reason="needs Debian's chromium and chromium-driver (apt-get install)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {"CNNLAB_JOBS_DIR": str(tmp_path_factory.mktemp("jobs")),
+           "CNNLAB_USER_RUNS_DIR": str(tmp_path_factory.mktemp("user-runs"))}
+    os.environ.pop("CNNLAB_RUNS_DIR", None)  # the committed runs
+    with browse.serve(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browsers():
+    drivers = {}
+    yield lambda width: drivers.setdefault(width, browse.browser(width))
+    for d in drivers.values():
+        d.quit()
+
+
+def _shoot(driver, path: Path) -> None:
+    """The whole page, not only the first screen."""
+    height = driver.execute_script(
+        "const m = document.querySelector(\"[data-testid='stMain']\"); return m ? m.scrollHeight : 2000")
+    width = driver.get_window_size()["width"]
+    driver.set_window_size(width, min(int(height) + 120, 12000))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, 1000)
+
+
+@pytest.mark.parametrize("width,lang", VIEWS, ids=[f"{w}-{lang}" for w, lang in VIEWS])
+@pytest.mark.parametrize("page", PAGES, ids=[p or "home" for p in PAGES])
+def test_page_right_in_a_real_browser(server, browsers, page, width, lang):
+    driver = browsers(width)
+    browse.open_page(driver, f"{server}/{page}?lang={lang}")
+    found = browse.problems(driver)
+    _shoot(driver, SHOTS / f"{page or 'home'}-{width}-{lang}.png")
+    assert not found, f"/{page} at {width} px ({lang}): " + "; ".join(found)
+
+
+def test_a_page_opened_first_by_its_url_is_the_page(tmp_path_factory):
+    """A deep link as the very first request of a fresh server: the page
+    itself with the app's sidebar, no 'page not found' box."""
+    from selenium.webdriver.common.by import By
+    with browse.serve({"CNNLAB_JOBS_DIR": str(tmp_path_factory.mktemp("jobs2"))}) as url:
+        driver = browse.browser(1400)
+        try:
+            browse.open_page(driver, f"{url}/mnist")
+            assert not browse.problems(driver)
+            assert "MNIST" in driver.find_element(By.CSS_SELECTOR, "h1").text
+            sidebar = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+            assert "Language / 語言" in sidebar and "Dense nets vs CNNs" in sidebar
+        finally:
+            driver.quit()

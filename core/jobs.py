@@ -3,9 +3,14 @@ the experiments CLI, with its state on disk so it survives page reloads and
 app restarts.
 
 .jobs/<job-id>/
-  job.json   experiment, argv, pid, started, and (once over) status + exit code
+  job.json   experiment, seeds, epochs, quick, runs_dir, argv, pid, started,
+             and (once over) status + exit code
   log.txt    the CLI's stdout and stderr
   CANCEL     present once the user pressed Cancel
+  DISMISSED  present once the user hid the finished job from the page
+
+A job's runs go to the user's runs folder (core.records.user_runs_dir()),
+never into the repository's runs/.
 
 `python -m core.jobs JOBDIR` is the supervisor process: it runs the CLI, waits,
 and records how it ended, so the app never has to stay alive for a job to
@@ -14,6 +19,7 @@ finish.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,14 +28,19 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.records import REPO_ROOT, atomic_write_json, read_json
+from core.records import REPO_ROOT, atomic_write_json, read_json, user_runs_dir
 
 JOBS_DIR = REPO_ROOT / ".jobs"
 ACTIVE = ("starting", "running")
+FINISHED = ("done", "failed", "cancelled", "interrupted")
 
 
 class JobRefused(RuntimeError):
-    pass
+    """This experiment already has a job; `job` is that job."""
+
+    def __init__(self, message: str, job: "Job | None" = None):
+        super().__init__(message)
+        self.job = job
 
 
 def jobs_dir() -> Path:
@@ -78,12 +89,29 @@ class Job:
     def experiment(self) -> str:
         return self.info.get("experiment", "?")
 
-    def log_tail(self, lines: int = 40) -> str:
+    def log(self) -> str:
         try:
-            text = (self.path / "log.txt").read_text("utf-8", errors="replace")
+            return (self.path / "log.txt").read_text("utf-8", errors="replace")
         except FileNotFoundError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def failing_line(self) -> str | None:
+        """The line of the log that says why the job failed (failing_line())."""
+        return failing_line(self.log())
+
+    @property
+    def dismissed(self) -> bool:
+        return (self.path / "DISMISSED").exists()
+
+    def dismiss(self) -> None:
+        """Hide a finished job from the page for good (a file in its folder,
+        so every tab and every later session sees it gone)."""
+        if self.status in ACTIVE:
+            raise JobRefused(f"job {self.id} is still {self.status}; cancel it first", self)
+        (self.path / "DISMISSED").touch()
 
     def cancel(self) -> None:
         (self.path / "CANCEL").touch()
@@ -95,6 +123,35 @@ class Job:
                 pass
 
 
+# TensorFlow / absl log lines ("I0000 00:00:…", "W0000 …", "E0000 …") and
+# Python warnings are noise next to the reason a job failed.
+_NOISE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages|To enable the following instructions|"
+                    r"\S+Warning: )")
+_CLI_FAILURE = re.compile(r"^(?:error: .+|== .+: FAILED: .+)$")
+
+
+def failing_line(log: str) -> str | None:
+    """The line of a log that says why it failed: whichever comes last of the
+    CLI's own `error: …` (bad usage, missing data) or `== run: FAILED: Type:
+    message`, and the exception line that ends a Python traceback
+    (`ValueError: …`). TensorFlow's log lines and warnings are skipped. None
+    when the log names no failure."""
+    lines = [line.rstrip() for line in log.splitlines()]
+    found = None
+    in_traceback = False
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+            continue
+        if not line or line[0].isspace() or _NOISE.match(line):
+            continue
+        if in_traceback:  # the first unindented line after the frames names the exception
+            found, in_traceback = line, False
+        elif _CLI_FAILURE.match(line):
+            found = line
+    return found
+
+
 def progress(job: Job, runs_root=None) -> dict:
     """What the page shows while a job runs: the run being trained, epoch k of
     N, its latest metrics, elapsed and estimated remaining time."""
@@ -102,7 +159,8 @@ def progress(job: Job, runs_root=None) -> dict:
     info = job.info
     seeds = info.get("seeds", [])
     started = info.get("started", "")
-    runs = [r for r in list_runs(runs_root, info.get("experiment"))
+    root = runs_root or info.get("runs_dir") or user_runs_dir()
+    runs = [r for r in list_runs(root, info.get("experiment"), users=False)
             if r.origin == "app" and r.config.get("seed") in seeds
             and (r.meta.get("sessions") or [{}])[-1].get("started", "") >= started[:19]]
     current = next((r for r in runs if r.status == "running"), None)
@@ -125,12 +183,20 @@ def progress(job: Job, runs_root=None) -> dict:
     return out
 
 
-def list_jobs() -> list[Job]:
+def list_jobs(dismissed: bool = True) -> list[Job]:
+    """Every job, newest first; dismissed=False leaves out those the user hid."""
     root = jobs_dir()
     if not root.is_dir():
         return []
     jobs = [Job(p) for p in root.iterdir() if (p / "job.json").exists()]
+    if not dismissed:
+        jobs = [j for j in jobs if not j.dismissed]
     return sorted(jobs, key=lambda j: j.info.get("started", ""), reverse=True)
+
+
+def get_job(job_id: str) -> Job | None:
+    path = jobs_dir() / job_id
+    return Job(path) if job_id and (path / "job.json").exists() else None
 
 
 def active_job(experiment: str) -> Job | None:
@@ -140,29 +206,35 @@ def active_job(experiment: str) -> Job | None:
     return None
 
 
-def start(experiment: str, seeds: list[int], epochs: int | None = None,
+def start(experiment: str, seeds: list[int], epochs: int | None = None, quick: bool = False,
           extra_args: list[str] | None = None, runs_dir=None, data_dir=None) -> Job:
-    """Start training in the background; refuse if this experiment already has a job."""
+    """Start training in the background; refuse if this experiment already has a job.
+
+    `epochs` is passed to the CLI as given (--epochs), `quick` as --quick (a
+    few hundred images; the epochs still those asked for, when given). Runs
+    go to `runs_dir`, by default the user's runs folder."""
     running = active_job(experiment)
     if running:
         raise JobRefused(f"{experiment} is already being trained by job {running.id} "
-                         f"(started {running.info.get('started')}); wait for it or cancel it")
+                         f"(started {running.info.get('started')}); wait for it or cancel it", running)
     job_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     path = jobs_dir() / job_id
     path.mkdir(parents=True)
-    argv = [sys.executable, "-m", "experiments"]
-    if runs_dir:
-        argv += ["--runs-dir", str(runs_dir)]
+    runs_dir = Path(runs_dir) if runs_dir else user_runs_dir()
+    argv = [sys.executable, "-m", "experiments", "--runs-dir", str(runs_dir)]
     if data_dir:
         argv += ["--data-dir", str(data_dir)]
     argv += ["run", experiment, "--verbose", "2", "--set", "origin=\"app\""]
     for s in seeds:
         argv += ["--seed", str(s)]
     if epochs:
-        argv += ["--epochs", str(epochs)]
+        argv += ["--epochs", str(int(epochs))]
+    if quick:
+        argv += ["--quick"]
     argv += extra_args or []
     atomic_write_json(path / "job.json", {
-        "experiment": experiment, "seeds": seeds, "epochs": epochs, "argv": argv,
+        "experiment": experiment, "seeds": seeds, "epochs": epochs, "quick": bool(quick),
+        "runs_dir": str(runs_dir), "argv": argv,
         "status": "starting", "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     sup = subprocess.Popen([sys.executable, "-m", "core.jobs", str(path)], cwd=REPO_ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

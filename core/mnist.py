@@ -3,9 +3,14 @@
 Looked for, in order, inside the data directory (and its `mnist/` folder):
   1. `mnist.npz`, the file Keras's own loader downloads;
   2. the four original IDX files (`train-images-idx3-ubyte[.gz]` ...);
-  3. otherwise, when downloads are allowed, Keras's loader fetches `mnist.npz`
-     straight into `<data dir>/mnist/`.
+  3. otherwise, when downloads are allowed, Keras's own download-and-cache
+     function (`keras.utils.get_file`, the one `keras.datasets.mnist.load_data`
+     uses, with the same URL and checksum) fetches `mnist.npz` into
+     `<data dir>/mnist/`: the data directory is its cache_dir, `mnist` its
+     cache_subdir. (Keras 3 refuses a path as load_data's file name.)
 Offline with none of them, MnistNotFound names the files and where to get them.
+
+`python -m core.mnist [--data-dir DIR] download` does step 3 on its own.
 """
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from core.datadir import data_dir as resolve_data_dir
 from core.datadir import downloads_allowed
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+# The checksum keras.datasets.mnist.load_data checks the same file against.
+KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 IDX_URL = "https://yann.lecun.com/exdb/mnist/ (or any mirror of the four IDX files)"
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -59,14 +66,38 @@ def _candidates(root: Path) -> list[Path]:
     return [root, root / "mnist"]
 
 
+def _read_npz(path: Path):
+    with np.load(path, allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def download(root: Path) -> Path:
+    """Fetch mnist.npz into <root>/mnist/ through Keras's get_file (checksum
+    checked; a failed or corrupted download leaves no file); returns its path.
+    Call it only when <root>/mnist/mnist.npz is not there (load_mnist does)."""
+    import keras  # imported late: loading from disk must not need it
+
+    root = Path(root).expanduser().absolute()
+    # get_file caches under cache_dir/cache_subdir, but only into a folder that
+    # exists and is writable (else it silently uses /tmp/.keras): make it first.
+    (root / "mnist").mkdir(parents=True, exist_ok=True)
+    try:
+        return Path(keras.utils.get_file(fname="mnist.npz", origin=KERAS_URL, file_hash=KERAS_SHA256,
+                                         cache_dir=str(root), cache_subdir="mnist"))
+    except BaseException:
+        # Keras removes a cut-off download but keeps one whose checksum failed:
+        # never leave a file behind that the next load would take for MNIST.
+        (root / "mnist" / "mnist.npz").unlink(missing_ok=True)
+        raise
+
+
 def load_mnist(data_dir=None, allow_download: bool | None = None):
     """Return ((x_train, y_train), (x_test, y_test)) as uint8 arrays, 28x28."""
     root = resolve_data_dir(data_dir)
     for folder in _candidates(root):
         npz = folder / "mnist.npz"
         if npz.is_file():
-            with np.load(npz, allow_pickle=False) as f:
-                return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+            return _read_npz(npz)
     for folder in _candidates(root):
         found = {k: _find_idx(folder, v) for k, v in IDX_FILES.items()}
         if all(found.values()):
@@ -75,14 +106,9 @@ def load_mnist(data_dir=None, allow_download: bool | None = None):
     if allow_download is None:
         allow_download = downloads_allowed()
     if allow_download:
-        import keras  # imported late: loading from disk must not need it
-
-        target = root / "mnist" / "mnist.npz"
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            # An absolute path makes Keras's get_file cache into our data dir.
-            return keras.datasets.mnist.load_data(path=str(target.resolve()))
-        except Exception as e:  # no network, proxy, ...: explain, don't trace
+            return _read_npz(download(root))
+        except Exception as e:  # no network, proxy, bad checksum, ...: explain, don't trace
             raise MnistNotFound(_missing_message(root, f"download failed: {e}")) from e
     raise MnistNotFound(_missing_message(root, "downloads are disabled"))
 
@@ -94,3 +120,27 @@ def _missing_message(root: Path, why: str) -> str:
         f"or the four IDX files {', '.join(v + '.gz' for v in IDX_FILES.values())}\n"
         f"(from {IDX_URL}) there, or point --data-dir / $CNNLAB_DATA_DIR at a folder holding them."
     )
+
+
+def main(argv=None) -> int:
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m core.mnist",
+                                description="Fetch MNIST (mnist.npz) into the data directory.")
+    p.add_argument("--data-dir", help="dataset folder (default: $CNNLAB_DATA_DIR or ~/.cache/cnnlab/data)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("download", help="fetch mnist.npz into <data dir>/mnist/ unless MNIST is there")
+    args = p.parse_args(argv)
+    root = resolve_data_dir(args.data_dir)
+    try:
+        (x, _), (xs, _) = load_mnist(root)
+    except MnistNotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"MNIST in {root}: {len(x):,} training and {len(xs):,} test images")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,6 +9,13 @@ runs/<experiment>/<run-id>/
 
 Every file is written to a temporary name in the same folder and renamed, so
 a reader (or a crash) never sees half a file.
+
+Two folders hold runs. The study's, `runs/` in the repository (or
+--runs-dir / $CNNLAB_RUNS_DIR), is where `python -m experiments run` writes.
+The user's, `user_runs_dir()` ($CNNLAB_USER_RUNS_DIR, else the platform's
+per-user data folder), is where runs started from the app go, so a user's
+retraining never lands in the repository. Listing the app's view (no folder
+named, or the study folder itself) shows both.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import io
 import json
 import os
 import socket
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +36,43 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS_DIR = REPO_ROOT / "runs"
 
 
+USER_RUNS_ENV = "CNNLAB_USER_RUNS_DIR"
+
+
 def runs_dir(explicit=None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     env = os.environ.get("CNNLAB_RUNS_DIR")
     return Path(env).expanduser() if env else DEFAULT_RUNS_DIR
+
+
+def user_data_dir() -> Path:
+    """The platform's per-user data folder for this app: ~/.local/share/cnnlab
+    (or $XDG_DATA_HOME/cnnlab) on Linux, ~/Library/Application Support/cnnlab
+    on macOS, %LOCALAPPDATA%\\cnnlab on Windows."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base).expanduser() / "cnnlab"
+
+
+def user_runs_dir() -> Path:
+    """Where runs a user starts from the app are written: $CNNLAB_USER_RUNS_DIR,
+    else `<user data folder>/runs`. Never the repository's runs/."""
+    env = os.environ.get(USER_RUNS_ENV)
+    return Path(env).expanduser() if env else user_data_dir() / "runs"
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = os.path.abspath(path), os.path.abspath(folder)
+    return os.path.commonpath([path, folder]) == folder
 
 
 # --- atomic writes -------------------------------------------------------------
@@ -200,8 +240,14 @@ class Run:
 
     @property
     def origin(self) -> str:
-        """'app' for runs a user started from the report; those may be deleted."""
+        """'app' for runs a user started from the report, 'study' otherwise."""
         return self.config.get("origin", "study")
+
+    @property
+    def is_user_run(self) -> bool:
+        """A run in the user's runs folder (user_runs_dir()): the user's own,
+        shown as "yours" and the only kind that may be deleted."""
+        return _inside(self.path, user_runs_dir())
 
     def mtime(self) -> float:
         """Latest change to any record file (config, meta, summary, history,
@@ -219,12 +265,32 @@ def file_mtime(path: Path) -> float:
         return 0.0
 
 
-def list_runs(root=None, experiment: str | None = None) -> list[Run]:
-    root = runs_dir(root)
-    if not root.is_dir():
-        return []
+def run_roots(root=None, users: bool | None = None) -> list[Path]:
+    """The folders list_runs reads: `root` (runs_dir(root)), and beside it the
+    user's runs folder when `users` is true. By default (users=None) the user's
+    runs are included when no folder is named or the one named is the study
+    folder itself (what the app passes), and left out for any other folder
+    (`--runs-dir elsewhere`, a test's private folder)."""
+    main = runs_dir(root)
+    if users is None:
+        users = root is None or _same_dir(main, runs_dir())
+    roots = [main]
+    if users and not _same_dir(user_runs_dir(), main):
+        roots.append(user_runs_dir())
+    return roots
+
+
+def list_runs(root=None, experiment: str | None = None, users: bool | None = None) -> list[Run]:
+    """Every run under run_roots(root, users), sorted by ref. A ref found in
+    both folders is the study folder's."""
     pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
-    return sorted((Run(p.parent) for p in root.glob(pattern)), key=lambda r: r.ref)
+    found: dict[str, Run] = {}
+    for folder in run_roots(root, users):
+        if folder.is_dir():
+            for p in folder.glob(pattern):
+                run = Run(p.parent)
+                found.setdefault(run.ref, run)
+    return sorted(found.values(), key=lambda r: r.ref)
 
 
 class ProtectedRun(PermissionError):
@@ -232,21 +298,25 @@ class ProtectedRun(PermissionError):
 
 
 def delete_run(run: Run) -> None:
-    """Delete a run the user made in the app. Study runs (the committed
-    results) are refused: they are the report's evidence."""
+    """Delete a run the user made in the app (one in user_runs_dir()). Study
+    runs (the committed results) are refused: they are the report's evidence."""
     import shutil
     if run.origin != "app":
         raise ProtectedRun(f"{run.ref} is a study run; only runs started from the app can be deleted")
+    if not run.is_user_run:
+        raise ProtectedRun(f"{run.ref} is not in your runs folder ({user_runs_dir()}); "
+                           "only your own runs can be deleted")
     if run.status == "running":
         raise ProtectedRun(f"{run.ref} is still training; cancel its job first")
     shutil.rmtree(run.path)
 
 
-def find_run(ref: str, root=None) -> Run | None:
-    """`experiment/run-id`, or a bare run id / unique prefix of one."""
-    root = runs_dir(root)
-    direct = root / ref
-    if (direct / "config.json").is_file():
-        return Run(direct)
-    matches = [r for r in list_runs(root) if r.id.startswith(ref) or r.ref.startswith(ref)]
+def find_run(ref: str, root=None, users: bool | None = None) -> Run | None:
+    """`experiment/run-id`, or a bare run id / unique prefix of one, in the
+    folders list_runs(root, users) reads."""
+    for folder in run_roots(root, users):
+        direct = folder / ref
+        if (direct / "config.json").is_file():
+            return Run(direct)
+    matches = [r for r in list_runs(root, users=users) if r.id.startswith(ref) or r.ref.startswith(ref)]
     return matches[0] if len(matches) == 1 else None

@@ -32,28 +32,96 @@ def open_page(page, monkeypatch, tmp_path):
     return at
 
 
-def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
-    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
-    rng = np.random.default_rng(0)
+def batch(rng):
     good = png(make_captcha(rng)[0])
     gif = png(make_captcha(rng)[0], "GIF")
     wide = png(np.full((20, 400, 3), 200, np.uint8))
     framed = png(np.pad(make_captcha(rng)[0], ((6, 6), (6, 6), (0, 0)), constant_values=255))
-    at.file_uploader[0].set_value([("framed.png", framed, "image/png"),
-        ("good.png", good, "image/png"), ("text.jpg", b"this is not an image", "image/jpeg"),
-        ("empty.png", b"", "image/png"), ("banner.png", wide, "image/png"),
-        ("anim.gif", gif, "image/gif")])
+    return [("framed.png", framed, "image/png"), ("good.png", good, "image/png"),
+            ("text.jpg", b"this is not an image", "image/jpeg"), ("empty.png", b"", "image/png"),
+            ("banner.png", wide, "image/png"), ("anim.gif", gif, "image/gif")]
+
+
+def readings(at) -> list[tuple[str, str]]:
+    """(character, confidence text) of every character read on the page."""
+    chars = [h.value for h in at.subheader if len(h.value) == 1]
+    sure = [m.value for m in at.markdown if m.value.endswith("% sure") or m.value.startswith("信心")]
+    return list(zip(chars, sure))
+
+
+EXCEPTION_NAMES = ("Error", "Exception", "OSError", "errno", "Traceback")
+
+
+def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
+    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
+    at.file_uploader[0].set_value(batch(np.random.default_rng(0)))
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    errors = " ".join(e.value for e in at.error)
-    assert "text.jpg" in errors and "not a readable image" in errors
-    assert "empty.png" in errors and "empty" in errors
-    assert "banner.png" in errors and "wide and short" in errors
-    chars = [m.value for m in at.metric]
-    assert len(chars) == 12  # three readable captchas, four characters each
+    errors = [e.value for e in at.error]
+    assert len(errors) == 3
+    text = " ".join(errors)
+    # plain words, never an exception's name
+    assert "**text.jpg** is not an image this reader can open (the file is damaged or not a picture)" in text
+    assert "**empty.png** is empty" in text
+    assert "**banner.png** is 400×20 pixels; a captcha is wide and short" in text
+    assert not any(name in text for name in EXCEPTION_NAMES), text
+    read = readings(at)
+    assert len(read) == 12  # three readable captchas, four characters each
     assert any("6, 6, 6, 6 px" in c.value for c in at.caption)  # the white margin came off first
-    assert all(len(c) == 1 and c in ALPHABET for c in chars)
-    assert all(m.delta.endswith("%") for m in at.metric)  # a confidence per character
+    assert all(ch in ALPHABET for ch, _ in read)
+    # a confidence per character as a plain percentage, not a metric's delta with an arrow
+    import re
+    assert all(re.fullmatch(r"\d{1,3}\.\d % sure", sure) for _, sure in read), read
+    assert not at.metric
+
+
+def test_demo_in_chinese_says_the_same_in_chinese(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang_choice"] = "繁體中文"
+    at.run()
+    at.switch_page("pages/captcha_demo.py")
+    at.run()
+    at.file_uploader[0].set_value(batch(np.random.default_rng(0)))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = " ".join(e.value for e in at.error)
+    assert "**text.jpg** 不是此辨識器能開啟的影像（檔案已損壞或不是圖片）" in text
+    assert "**empty.png** 是空檔案" in text and "**banner.png** 為 400×20 像素" in text
+    assert not any(name in text for name in EXCEPTION_NAMES), text
+    assert any("每個檔案最多可上傳 10 MB" in c.value for c in at.caption)
+    read = readings(at)
+    assert len(read) == 12 and all(sure.startswith("信心 ") and sure.endswith(" %") for _, sure in read)
+
+
+def test_one_file_failing_mid_reading_does_not_stop_the_others(monkeypatch, tmp_path):
+    import core.captcha.preprocess as pre
+    real = pre.dn2_steps
+    seen = []
+
+    def breaks_on_the_second(rgb):
+        seen.append(1)
+        if len(seen) == 2:
+            raise RuntimeError("boom")
+        return real(rgb)
+    monkeypatch.setattr(pre, "dn2_steps", breaks_on_the_second)
+    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
+    rng = np.random.default_rng(1)
+    at.file_uploader[0].set_value([(f"c{i}.png", png(make_captcha(rng)[0]), "image/png") for i in range(3)])
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "**c1.png** opened as an image, but the reader could not read it (the picture may be damaged)."]
+    assert len(readings(at)) == 8  # c0 and c2 still read
+    assert [m.value for m in at.markdown if m.value.startswith("**c")] == ["**c0.png**", "**c2.png**"]
+
+
+def test_demo_states_the_size_limit_before_any_upload(monkeypatch, tmp_path):
+    at = open_page("pages/captcha_demo.py", monkeypatch, tmp_path)
+    limit = "Up to 10 MB a file can be uploaded. A captcha is about 10 KB; files over 2 MB are not read."
+    assert limit in [c.value for c in at.caption]
+    assert at.file_uploader[0].help == limit
+    assert at.file_uploader[0].proto.max_upload_size_mb == 10  # what .streamlit/config.toml says
 
 
 def test_demo_without_a_model_says_so(monkeypatch, tmp_path):

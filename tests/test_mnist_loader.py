@@ -84,3 +84,70 @@ def test_pixel_scale_option(tiny_mnist):
     raw = load_splits({**cfg, "pixel_scale": 1}, 0, tiny_mnist)
     assert scaled["x_train"].max() <= 1.0 < raw["x_train"].max() <= 255.0
     assert (raw["x_train"] / 255.0 == scaled["x_train"]).all()
+
+
+# --- the automatic download, without a network ------------------------------------
+
+@pytest.fixture
+def fake_keras_download(tmp_path, monkeypatch):
+    """Keras's get_file runs for real (its argument checks, cache folder,
+    checksum); only the network call under it writes a small mnist.npz."""
+    import hashlib
+
+    from keras.src.utils import file_utils
+
+    import core.mnist as m
+    x, y = make_digits(30, 7)
+    src = tmp_path / "served.npz"
+    np.savez(src, x_train=x, y_train=y, x_test=x[:6], y_test=y[:6])
+    calls = []
+
+    def urlretrieve(url, target, progress=None):
+        calls.append((url, target))
+        with open(target, "wb") as f:
+            f.write(src.read_bytes())
+
+    monkeypatch.setattr(file_utils, "urlretrieve", urlretrieve)
+    monkeypatch.setattr(m, "KERAS_SHA256", hashlib.sha256(src.read_bytes()).hexdigest(), raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    return calls, x
+
+
+def test_download_goes_through_keras_into_the_data_dir(tmp_path, fake_keras_download):
+    calls, x = fake_keras_download
+    root = tmp_path / "data"  # does not exist yet
+    (a, _), (c, _) = load_mnist(root, allow_download=True)
+    np.testing.assert_array_equal(a, x)
+    assert c.shape == (6, 28, 28)
+    from core.mnist import KERAS_URL
+    assert calls == [(KERAS_URL, str((root / "mnist" / "mnist.npz").absolute()))]
+    assert (root / "mnist" / "mnist.npz").is_file()  # where the README says
+    assert not (tmp_path / "keras-home").exists()   # not in ~/.keras
+    load_mnist(root, allow_download=True)           # a second load reads the file: no new download
+    assert len(calls) == 1
+
+
+def test_a_failed_download_explains_and_leaves_nothing(tmp_path, fake_keras_download, monkeypatch):
+    from keras.src.utils import file_utils
+
+    def no_network(url, target, progress=None):
+        open(target, "wb").write(b"half")
+        raise OSError("Network is unreachable")
+    monkeypatch.setattr(file_utils, "urlretrieve", no_network)
+    with pytest.raises(MnistNotFound, match="download failed.*Network is unreachable"):
+        load_mnist(tmp_path, allow_download=True)
+    assert not (tmp_path / "mnist" / "mnist.npz").exists()
+
+
+def test_a_corrupted_download_is_refused(tmp_path, fake_keras_download, monkeypatch):
+    import core.mnist as m
+    monkeypatch.setattr(m, "KERAS_SHA256", "0" * 64)
+    with pytest.raises(MnistNotFound, match="download failed"):
+        load_mnist(tmp_path, allow_download=True)
+    assert not (tmp_path / "mnist" / "mnist.npz").exists()  # never taken for MNIST next time
+
+
+def test_download_command_offline_says_why(tmp_path, capsys):
+    from core.mnist import main
+    assert main(["--data-dir", str(tmp_path), "download"]) == 2
+    assert "downloads are disabled" in capsys.readouterr().err

@@ -92,3 +92,62 @@ def test_killed_writer_leaves_no_file_when_there_was_none(tmp_path):
     assert not target.exists()
     # only the hidden temp file is left behind, which no reader looks at
     assert all(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+# --- the user's runs folder ------------------------------------------------------
+
+def _app_run(root, experiment="exp", seed=0):
+    path = root / experiment / f"s{seed}-app"
+    atomic_write_json(path / "config.json", {"experiment": experiment, "seed": seed, "origin": "app"})
+    atomic_write_json(path / "meta.json", {"status": "done"})
+    atomic_write_json(path / "summary.json", {"test": {"accuracy": 0.5}})
+    return path
+
+
+def test_user_runs_dir_is_per_user_and_never_the_repository(tmp_path, monkeypatch):
+    from core.records import DEFAULT_RUNS_DIR, user_runs_dir
+    monkeypatch.setenv("CNNLAB_USER_RUNS_DIR", str(tmp_path / "mine"))
+    assert user_runs_dir() == tmp_path / "mine"
+    monkeypatch.delenv("CNNLAB_USER_RUNS_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    if sys.platform.startswith("linux"):
+        assert user_runs_dir() == tmp_path / "home" / ".local" / "share" / "cnnlab" / "runs"
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        assert user_runs_dir() == tmp_path / "xdg" / "cnnlab" / "runs"
+    assert REPO not in user_runs_dir().parents and user_runs_dir() != DEFAULT_RUNS_DIR
+
+
+def test_the_app_lists_user_runs_beside_the_study_runs(tmp_path, monkeypatch):
+    from core.records import delete_run, runs_dir
+    study, mine = tmp_path / "runs", tmp_path / "mine"
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(study))
+    monkeypatch.setenv("CNNLAB_USER_RUNS_DIR", str(mine))
+    _run_dir(study)
+    _app_run(mine, seed=1)
+    # what the app asks for (nothing, or the study folder itself) holds both ...
+    for listing in (list_runs(), list_runs(str(runs_dir())), list_runs(experiment="exp")):
+        assert [r.ref for r in listing] == ["exp/s0-abc", "exp/s1-app"]
+        assert [r.is_user_run for r in listing] == [False, True]
+    assert find_run("exp/s1-app").path == mine / "exp" / "s1-app"
+    assert find_run("s1-app").path == mine / "exp" / "s1-app"
+    # ... another folder named explicitly is just that folder
+    assert [r.ref for r in list_runs(mine)] == ["exp/s1-app"]
+    assert [r.ref for r in list_runs(study, users=False)] == ["exp/s0-abc"]
+    assert find_run("exp/s1-app", tmp_path / "elsewhere") is None
+    delete_run(find_run("exp/s1-app"))
+    assert [r.ref for r in list_runs()] == ["exp/s0-abc"]
+
+
+def test_only_the_users_own_runs_can_be_deleted(tmp_path, monkeypatch):
+    import pytest
+
+    from core.records import ProtectedRun, delete_run
+    monkeypatch.setenv("CNNLAB_USER_RUNS_DIR", str(tmp_path / "mine"))
+    legacy = Run(_app_run(tmp_path / "runs"))  # an app run left in a study folder
+    with pytest.raises(ProtectedRun, match="not in your runs folder"):
+        delete_run(legacy)
+    study = Run(_run_dir(tmp_path / "other"))
+    with pytest.raises(ProtectedRun, match="study run"):
+        delete_run(study)
+    assert legacy.path.exists() and study.path.exists()

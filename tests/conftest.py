@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import tempfile
 import struct
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import numpy as np
 import pytest
 
 os.environ["CNNLAB_OFFLINE"] = "1"
+# A developer's own app runs (~/.local/share/cnnlab/runs) never leak into a test:
+# the session gets an empty user-runs folder unless a test names another.
+os.environ["CNNLAB_USER_RUNS_DIR"] = tempfile.mkdtemp(prefix="cnnlab-test-user-runs-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

@@ -75,21 +75,28 @@ def time_to_reach(history: list[dict], metric: str = "val_exact_match", target: 
     return None
 
 
-ROBUSTNESS_FILES = {"robustness.json": "reader", "robustness-model-only.json": "model alone"}
+# file -> content key of what read the copies (content/<lang>/captcha_models.md, robustness.*)
+ROBUSTNESS_FILES = {"robustness.json": "reader", "robustness-model-only.json": "model-alone"}
 
 
-def robustness_table(runs_by_experiment: dict) -> pd.DataFrame:
+def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame:
     """Exact match (audited where the file has it) per transform, mean ± std
     over each experiment's seeds, for the reader as shipped (margins trimmed
     first, robustness.json) and the model alone (robustness-model-only.json).
-    Columns are '<experiment>, <reader|model alone>'; cells are strings."""
+    Columns are '<experiment>, <reader|model alone>'; cells are strings. The
+    column names and the transforms are in `lang` (a transform no content file
+    names keeps its recorded name)."""
     import json
     import statistics
+
+    from core.report import lookup, slug, tx
 
     cells: dict = {}
     order: list = []
     for exp, paths in runs_by_experiment.items():
         for fname, kind in ROBUSTNESS_FILES.items():
+            column = tx(lang, "captcha_models.robustness.column", experiment=exp,
+                        kind=tx(lang, f"captcha_models.robustness.{kind}"))
             for p in paths:
                 f = Path(p) / fname
                 if not f.is_file():
@@ -98,7 +105,7 @@ def robustness_table(runs_by_experiment: dict) -> pd.DataFrame:
                     value = row.get("exact_match_audited", row["exact_match"])
                     if row["transform"] not in order:
                         order.append(row["transform"])
-                    cells.setdefault((row["transform"], f"{exp}, {kind}"), []).append(100 * value)
+                    cells.setdefault((row["transform"], column), []).append(100 * value)
     if not cells:
         return pd.DataFrame()
     columns = list(dict.fromkeys(col for _, col in cells))
@@ -106,4 +113,5 @@ def robustness_table(runs_by_experiment: dict) -> pd.DataFrame:
     for (transform, col), vals in cells.items():
         sd = f" ± {statistics.stdev(vals):.2f}" if len(vals) > 1 else ""
         out.loc[transform, col] = f"{statistics.mean(vals):.2f}{sd} ({len(vals)})"
-    return out.fillna("").rename_axis("transform").reset_index()
+    out.index = [lookup(lang, f"captcha_models.transform.{slug(t)}", t) for t in order]
+    return out.fillna("").rename_axis(tx(lang, "captcha_models.robustness.transform")).reset_index()

@@ -184,35 +184,25 @@ EXPERIMENTS["mnist-smoke"] = _smoke
 
 
 # The seed's claims about MNIST, each tested twice where possible: as the seed
-# measured it (its protocols) and with the confound removed. `better` and
-# `worse` are the experiments the claim says should come out ahead / behind.
+# measured it (its protocols) and with the confound removed. In each test the
+# first experiment is the one the claim says should come out ahead, the second
+# the one behind. The words (the claim, the seed's verdict, how each test
+# compares) are in content/<lang>/claims.md under the claim's id.
+def _claim(claim_id: str, tests: list[tuple[str, str]]) -> dict:
+    from core.text import LANGS, text
+
+    def say(key):
+        return {lang: text(lang, f"claims.{claim_id}.{key}") for lang in LANGS}
+    return {"id": claim_id, "page": "pages/mnist.py", "claim": say("claim"), "seed_verdict": say("seed"),
+            "tests": [(better, worse, say(f"how-{i}")) for i, (better, worse) in enumerate(tests, 1)]}
+
+
 CLAIMS = [
-    {"id": "cnn-beats-nn", "page": "pages/mnist.py",
-     "claim": {"en": "CNN beats the dense net", "zh": "CNN 優於全連接網路"},
-     "seed_verdict": {"en": "CNN better", "zh": "CNN 較佳"},
-     "tests": [("mnist-seed-cnn1", "mnist-seed-nn1", "seed protocol (same 22,000 images; 50 vs 30 epochs)"),
-               ("mnist-fair-cnn1", "mnist-fair-nn1", "fair comparison")]},
-    {"id": "bigger-dense-overfits", "page": "pages/mnist.py",
-     "claim": {"en": "The bigger dense net (512 units) does worse", "zh": "較大的全連接網路 (512) 表現較差"},
-     "seed_verdict": {"en": "worse (overfits)", "zh": "較差 (過擬合)"},
-     "tests": [("mnist-seed-nn1", "mnist-seed-nn2", "seed protocol (NN2 had 2,750 images, NN1 22,000)"),
-               ("mnist-fair-nn1", "mnist-fair-nn2", "fair comparison")]},
-    {"id": "fewer-epochs-nn1", "page": "pages/mnist.py",
-     "claim": {"en": "NN model 1: 20 epochs instead of 30 lowers accuracy",
-               "zh": "NN model 1：20 個 epoch 比 30 個準確度低"},
-     "seed_verdict": {"en": "lower", "zh": "下降"},
-     "tests": [("mnist-seed-nn1", "mnist-seed-nn1-20ep", "seed protocol (the 20-epoch run had 5,500 images)"),
-               ("mnist-seed-nn1", "mnist-control-nn1-20ep", "same data, only the epochs differ")]},
-    {"id": "fewer-epochs-cnn1", "page": "pages/mnist.py",
-     "claim": {"en": "CNN model 1: 15 epochs instead of 50 lowers accuracy",
-               "zh": "CNN model 1：15 個 epoch 比 50 個準確度低"},
-     "seed_verdict": {"en": "lower", "zh": "下降"},
-     "tests": [("mnist-seed-cnn1", "mnist-seed-cnn1-15ep", "seed protocol (the 15-epoch run had 11,000 images)"),
-               ("mnist-seed-cnn1", "mnist-control-cnn1-15ep", "same data, only the epochs differ")]},
-    {"id": "cnn2-beats-cnn1", "page": "pages/mnist.py",
-     "claim": {"en": "CNN model 2 (more pooling, dropout 0.5) beats CNN model 1",
-               "zh": "CNN model 2 (多一層池化、dropout 0.5) 優於 CNN model 1"},
-     "seed_verdict": {"en": "better, no overfitting", "zh": "較佳、無過擬合"},
-     "tests": [("mnist-seed-cnn2", "mnist-seed-cnn1", "seed protocol (48,000 vs 22,000 images)"),
-               ("mnist-fair-cnn2", "mnist-fair-cnn1", "fair comparison")]},
+    _claim("cnn-beats-nn", [("mnist-seed-cnn1", "mnist-seed-nn1"), ("mnist-fair-cnn1", "mnist-fair-nn1")]),
+    _claim("bigger-dense-overfits", [("mnist-seed-nn1", "mnist-seed-nn2"), ("mnist-fair-nn1", "mnist-fair-nn2")]),
+    _claim("fewer-epochs-nn1", [("mnist-seed-nn1", "mnist-seed-nn1-20ep"),
+                                ("mnist-seed-nn1", "mnist-control-nn1-20ep")]),
+    _claim("fewer-epochs-cnn1", [("mnist-seed-cnn1", "mnist-seed-cnn1-15ep"),
+                                 ("mnist-seed-cnn1", "mnist-control-cnn1-15ep")]),
+    _claim("cnn2-beats-cnn1", [("mnist-seed-cnn2", "mnist-seed-cnn1"), ("mnist-fair-cnn2", "mnist-fair-cnn1")]),
 ]

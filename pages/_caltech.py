@@ -15,7 +15,7 @@ from core.caltech.augment import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
 from experiments.caltech import SIZE
-from pages._common import t
+from pages._common import T
 
 CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")
 
@@ -32,14 +32,15 @@ def padding_calculator(key: str = "pad") -> None:
     """Output = (n + 2p - f)/s + 1 with the chosen numbers, next to what a real
     Keras Conv2D produces, and a drawing of the padded input."""
     c = st.columns(5)
-    n = int(c[0].number_input(t("input size n", "輸入大小 n"), 1, 256, 7, key=f"{key}_n"))
-    f = int(c[1].number_input(t("kernel f", "卷積核 f"), 1, 15, 3, key=f"{key}_f"))
-    s = int(c[2].number_input(t("stride s", "步幅 s"), 1, 8, 1, key=f"{key}_s"))
-    mode = c[3].selectbox(t("padding", "填補"), ["number", "same", "valid"], key=f"{key}_mode",
-                          format_func=lambda m: {"number": t("a number p", "指定 p")}.get(m, f'"{m}"'))
+    n = int(c[0].number_input(T("caltech_tools.pad.n"), 1, 256, 7, key=f"{key}_n"))
+    f = int(c[1].number_input(T("caltech_tools.pad.f"), 1, 15, 3, key=f"{key}_f"))
+    s = int(c[2].number_input(T("caltech_tools.pad.s"), 1, 8, 1, key=f"{key}_s"))
+    # None: p is a number, typed in beside; "same" / "valid": Keras's padding modes
+    mode = c[3].selectbox(T("caltech_tools.pad.mode"), [None, "same", "valid"], key=f"{key}_mode",
+                          format_func=lambda m: T(f"caltech_tools.pad.{m or 'number'}"))
     # Always drawn (disabled for same / valid) so the layout does not jump.
-    p_num = int(c[4].number_input("p", 0, 20, 0, key=f"{key}_p", disabled=mode != "number"))
-    p = p_num if mode == "number" else mode
+    p_num = int(c[4].number_input("p", 0, 20, 0, key=f"{key}_p", disabled=mode is not None))
+    p = p_num if mode is None else mode
     size = tools.conv_output_size(n, f, s, p)
 
     pad_sym, pad_num = {"same": ("P", str(size.pad_total)), "valid": ("2p", "2 \\cdot 0")}.get(
@@ -47,37 +48,25 @@ def padding_calculator(key: str = "pad") -> None:
     st.latex(rf"\text{{Output}} = \frac{{n + {pad_sym} - f}}{{s}} + 1 = "
              rf"\frac{{{n} + {pad_num} - {f}}}{{{s}}} + 1 = {_tex(size.exact)}")
     if mode == "same":
-        st.caption(t(f'"same": Keras pads P = {size.pad_total} pixels in all, {size.pad_before} on the '
-                     f"top/left and {size.pad_after} on the bottom/right (an odd extra pixel goes after), "
-                     f"so that the output is ceil(n/s) = {size.keras}.",
-                     f'"same"：Keras 共填補 P = {size.pad_total} 個像素，上／左 {size.pad_before} 個、'
-                     f"下／右 {size.pad_after} 個（奇數時多出的一個放在後面），使輸出為 ceil(n/s) = {size.keras}。"))
+        st.caption(T("caltech_tools.pad.same-note", total=size.pad_total, before=size.pad_before,
+                     after=size.pad_after, out=size.keras))
 
     real = tools.keras_output_size(n, f, s, p)
     m = st.columns(2)
-    m[0].metric(t("formula", "公式"), f"{size.exact_value:.4g}")
-    m[1].metric(t("Keras Conv2D output", "Keras Conv2D 輸出"), "–" if real is None else real)
+    m[0].metric(T("caltech_tools.pad.formula"), f"{size.exact_value:.4g}")
+    m[1].metric(T("caltech_tools.pad.keras"), "–" if real is None else real)
     if size.keras is None:
-        st.error(t(f"The {f}x{f} kernel does not fit in the padded {n + size.pad_total}x{n + size.pad_total} "
-                   "input: Keras refuses this layer.",
-                   f"{f}x{f} 的卷積核放不進填補後 {n + size.pad_total}x{n + size.pad_total} 的輸入：Keras 拒絕建立此層。"))
+        st.error(T("caltech_tools.pad.no-fit", f=f, size=n + size.pad_total))
     else:
         if not size.is_integer:
-            st.warning(t(
-                f"(n + {pad_sym} − f)/s is not an integer: the kernel's last stride would run past the edge. "
-                f"With valid or explicit padding Keras drops that partial window, i.e. it floors: "
-                f"{size.keras}. With \"same\" it pads just enough that the output is ceil(n/s).",
-                f"(n + {pad_sym} − f)/s 不是整數：卷積核最後一步會超出邊界。valid 或指定 p 時 Keras 捨棄這個"
-                f"不完整的視窗，也就是無條件捨去：{size.keras}。\"same\" 則只填補到讓輸出等於 ceil(n/s)。"))
+            st.warning(T("caltech_tools.pad.not-integer", sym=pad_sym, out=size.keras))
         if real == size.keras:
-            st.success(t(f"Keras agrees: the layer outputs {real}x{real}.",
-                         f"Keras 結果一致：此層輸出 {real}x{real}。"))
+            st.success(T("caltech_tools.pad.agrees", out=real))
         else:
-            st.error(t(f"Keras disagrees: the formula says {size.keras}, the layer outputs {real}.",
-                       f"與 Keras 不一致：公式為 {size.keras}，實際輸出 {real}。"))
+            st.error(T("caltech_tools.pad.disagrees", formula=size.keras, out=real))
 
     grid = tools.padding_grid(n, f, (size.pad_before, size.pad_after))
-    kinds = {"input": t("input", "輸入"), "padding": t("padding", "填補")}
+    kinds = {"input": T("caltech_tools.pad.input"), "padding": T("caltech_tools.pad.padding")}
     grid = grid.assign(cell=grid["kind"].map(kinds))
     chart = alt.Chart(grid).mark_rect(stroke="white", strokeWidth=1).encode(
         x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None),
@@ -89,9 +78,8 @@ def padding_calculator(key: str = "pad") -> None:
     # Discrete axes are sized by step: every cell 18 px square whatever the grid size.
     st.altair_chart((chart + window).properties(width=alt.Step(18), height=alt.Step(18)), width="content")
     shown = grid.attrs.get("shown_n", n)
-    st.caption(t("Red outline: the kernel's first position." +
-                 (f" The input is drawn {shown} cells wide instead of {n}." if shown < n else ""),
-                 "紅框：卷積核的第一個位置。" + (f"輸入只畫出 {shown} 格寬（實際 {n}）。" if shown < n else "")))
+    st.caption(T("caltech_tools.pad.outline-shown", shown=shown, n=n) if shown < n else
+               T("caltech_tools.pad.outline"))
 
 
 # --- augmentation ----------------------------------------------------------------
@@ -115,33 +103,28 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
     flips = [None, "horizontal", "vertical", "horizontal_and_vertical"]
     c = st.columns(5)
     spec = {
-        "flip": c[0].selectbox(t("flip", "翻轉"), flips, index=flips.index(SEED_AUGMENT["flip"]),
-                               key=f"{key}_flip", format_func=lambda v: t("off", "關") if v is None else v),
-        "rotation": c[1].slider(t("rotation (× 360°)", "旋轉（× 360°）"), 0.0, 0.5,
+        "flip": c[0].selectbox(T("caltech_tools.aug.flip"), flips, index=flips.index(SEED_AUGMENT["flip"]),
+                               key=f"{key}_flip", format_func=lambda v: T(f"caltech_tools.aug.{v or 'flip-off'}")),
+        "rotation": c[1].slider(T("caltech_tools.aug.rotation"), 0.0, 0.5,
                                 float(SEED_AUGMENT["rotation"]), 0.05, key=f"{key}_rotation"),
-        "zoom": c[2].slider(t("zoom", "縮放"), 0.0, 0.5, 0.0, 0.05, key=f"{key}_zoom"),
-        "translation": c[3].slider(t("translation", "平移"), 0.0, 0.3, 0.0, 0.05, key=f"{key}_translation"),
-        "contrast": c[4].slider(t("contrast", "對比"), 0.0, 0.9, 0.0, 0.1, key=f"{key}_contrast"),
+        "zoom": c[2].slider(T("caltech_tools.aug.zoom"), 0.0, 0.5, 0.0, 0.05, key=f"{key}_zoom"),
+        "translation": c[3].slider(T("caltech_tools.aug.translation"), 0.0, 0.3, 0.0, 0.05, key=f"{key}_translation"),
+        "contrast": c[4].slider(T("caltech_tools.aug.contrast"), 0.0, 0.9, 0.0, 0.1, key=f"{key}_contrast"),
     }
     seed_key = f"{key}_seed"
     s1, s2 = st.columns([1, 1], vertical_alignment="bottom")
     st.session_state.setdefault(seed_key, 0)  # the Regenerate button bumps it
-    seed = int(s1.number_input("seed", 0, 1_000_000, key=seed_key))
-    s2.button(t("Regenerate", "重新產生"), key=f"{key}_regen", on_click=_bump, args=(seed_key,))
+    seed = int(s1.number_input(T("caltech_tools.aug.seed"), 0, 1_000_000, key=seed_key))
+    s2.button(T("caltech_tools.aug.regenerate"), key=f"{key}_regen", on_click=_bump, args=(seed_key,))
 
     try:
         # Shown at twice the study's size: the same transforms, easier to see.
         images, names = _samples(n_images, 2 * SIZE, 0, str(data_dir()))
     except tools.ImageDataNotFound:
-        st.info(t(f"The Caltech-101 images are not on this machine. Run `python -m core.caltech download`, "
-                  f"or put the class folders under `{data_dir() / 'caltech101' / '101_ObjectCategories'}`.",
-                  f"此機器上沒有 Caltech-101 影像。請執行 `python -m core.caltech download`，或把各類別資料夾"
-                  f"放在 `{data_dir() / 'caltech101' / '101_ObjectCategories'}`。"))
+        st.info(T("caltech_tools.aug.no-images", folder=data_dir() / "caltech101" / "101_ObjectCategories"))
         return
     out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed)
-    st.caption(t(f"Left: a training image ({2 * SIZE}x{2 * SIZE} here; the study trains at {SIZE}x{SIZE}); "
-                 "right: what the network sees in training.",
-                 f"左：訓練影像（此處 {2 * SIZE}x{2 * SIZE}；研究以 {SIZE}x{SIZE} 訓練）；右：訓練時網路看到的樣子。"))
+    st.caption(T("caltech_tools.aug.caption", shown=2 * SIZE, size=SIZE))
     for i, name in enumerate(names):
         cols = st.columns(n_variants + 1)
         cols[0].image(images[i], caption=name, width="stretch")
@@ -162,15 +145,15 @@ def activation_panel() -> None:
     df = _activations()
     pick = alt.selection_point(fields=["activation"], bind="legend")
     base = alt.Chart(df).encode(
-        x=alt.X("x:Q"), color=alt.Color("activation:N", title=t("activation", "激活函數"),
+        x=alt.X("x:Q"), color=alt.Color("activation:N", title=T("caltech_tools.act.legend"),
                                           legend=alt.Legend(orient="bottom")),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
         tooltip=["activation:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f"),
                  alt.Tooltip("derivative:Q", format=".4f")])
-    value = base.mark_line().encode(y=alt.Y("value:Q", title=t("f(x)", "f(x)"))).properties(
-        title=t("activation", "激活函數"), height=260).add_params(pick)
-    slope = base.mark_line().encode(y=alt.Y("derivative:Q", title=t("f′(x)", "f′(x)"))).properties(
-        title=t("derivative", "導數"), height=260).add_params(pick)
+    value = base.mark_line().encode(y=alt.Y("value:Q", title=T("caltech_tools.act.value"))).properties(
+        title=T("caltech_tools.act.value-title"), height=260).add_params(pick)
+    slope = base.mark_line().encode(y=alt.Y("derivative:Q", title=T("caltech_tools.act.slope"))).properties(
+        title=T("caltech_tools.act.slope-title"), height=260).add_params(pick)
     c = st.columns(2)
     c[0].altair_chart(value, width="stretch")
     c[1].altair_chart(slope, width="stretch")
@@ -208,12 +191,9 @@ def class_weight_panel(root=None) -> None:
     root = str(runs_dir(root))
     weights, per_class, head_tail = _class_data(root, _signature(root))
     if weights is None:
-        st.info(t("No finished 50-class run with its class list (classes.json) yet: the class sizes and "
-                  "weights appear after the first one.",
-                  "尚無完成且附類別清單（classes.json）的 50 類別 run：第一個完成後會顯示類別大小與權重。"))
+        st.info(T("caltech_tools.cw.no-classes"))
         return
-    formulas = {"weight_formula1": t("formula 1: max / count", "公式一：最大數量 / 數量"),
-                "weight_formula2": t("formula 2: total / (classes × count)", "公式二：總數 / (類別數 × 數量)")}
+    formulas = {"weight_formula1": T("caltech_tools.cw.formula1"), "weight_formula2": T("caltech_tools.cw.formula2")}
     long = weights.melt(id_vars=["rank", "class", "count"], value_vars=list(formulas),
                         var_name="formula", value_name="weight").assign(
         formula=lambda d: d["formula"].map(formulas))
@@ -221,27 +201,26 @@ def class_weight_panel(root=None) -> None:
     x = alt.X("class:N", sort=order, title=None,
               axis=alt.Axis(labelAngle=-60, labelLimit=120, labelOverlap=False, labelFontSize=9))
     bars = alt.Chart(weights).mark_bar(color="#c7c7c7").encode(
-        x=x, y=alt.Y("count:Q", title=t("training images", "訓練影像數")),
+        x=x, y=alt.Y("count:Q", title=T("caltech_tools.cw.count")),
         tooltip=["rank:Q", "class:N", "count:Q", alt.Tooltip("weight_formula1:Q", format=".3f"),
                  alt.Tooltip("weight_formula2:Q", format=".3f")])
     pts = alt.Chart(long).mark_line(point=True).encode(
-        x=x, y=alt.Y("weight:Q", title=t("class weight", "類別權重")),
+        x=x, y=alt.Y("weight:Q", title=T("caltech_tools.cw.weight")),
         color=alt.Color("formula:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
         tooltip=["class:N", "formula:N", alt.Tooltip("weight:Q", format=".3f")])
     st.altair_chart(alt.layer(bars, pts).resolve_scale(y="independent").properties(height=340),
                     width="stretch")
 
     if per_class.empty:
-        st.info(t("No finished run of " + ", ".join(CW_EXPERIMENTS) + " with test predictions yet.",
-                  "尚無 " + "、".join(CW_EXPERIMENTS) + " 的完成 run（含測試預測）。"))
+        st.info(T("caltech_tools.cw.no-runs", experiments=", ".join(CW_EXPERIMENTS)))
         return
     pc = per_class.assign(accuracy_pct=per_class["accuracy"] * 100)
     pick = alt.selection_point(fields=["experiment"], bind="legend")
     base = alt.Chart(pc).encode(
-        x=alt.X("train_count:Q", title=t("training images of the class", "該類別訓練影像數"),
+        x=alt.X("train_count:Q", title=T("caltech_tools.cw.class-count"),
                 scale=alt.Scale(type="log")),
-        y=alt.Y("accuracy_pct:Q", title=t("test accuracy of the class (%)", "該類別測試準確率（%）")),
-        color=alt.Color("experiment:N", sort=list(CW_EXPERIMENTS), title=t("experiment", "實驗"),
+        y=alt.Y("accuracy_pct:Q", title=T("caltech_tools.cw.class-accuracy")),
+        color=alt.Color("experiment:N", sort=list(CW_EXPERIMENTS), title=T("caltech_tools.cw.experiment"),
                         legend=alt.Legend(orient="bottom")))
     dots = base.mark_circle(size=50).encode(
         opacity=alt.condition(pick, alt.value(0.85), alt.value(0.1)),
@@ -254,7 +233,7 @@ def class_weight_panel(root=None) -> None:
     # what does it cost the 10 largest?
     ht = head_tail.assign(accuracy=head_tail["accuracy"] * 100, std=head_tail["std"] * 100)
     wide = ht.pivot(index="experiment", columns="group", values=["accuracy", "std"])
-    labels = {"head": t("10 largest", "最大 10 類"), "tail": t("10 smallest", "最小 10 類")}
+    labels = {"head": T("caltech_tools.cw.head"), "tail": T("caltech_tools.cw.tail")}
     table = pd.DataFrame({"experiment": wide.index})
     for g in ("head", "tail"):
         table[labels[g] + " %"] = wide[("accuracy", g)].round(1).to_numpy()
@@ -262,7 +241,6 @@ def class_weight_panel(root=None) -> None:
     table["runs"] = ht.groupby("experiment")["runs"].max().reindex(wide.index).to_numpy()
     order = {e: i for i, e in enumerate(CW_EXPERIMENTS)}
     table = table.sort_values("experiment", key=lambda c: c.map(order)).rename(
-        columns={"experiment": t("experiment", "實驗")})
+        columns={"experiment": T("caltech_tools.cw.experiment"), "runs": T("caltech_tools.cw.runs")})
     st.dataframe(table, hide_index=True, width="stretch")
-    st.caption(t("Test accuracy averaged over each group's classes, then over seeds (± is the std over seeds).",
-                 "先在各組類別內平均測試準確率，再對各種子平均（± 為種子間標準差）。"))
+    st.caption(T("caltech_tools.cw.caption"))

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from experiments.caltech import TECHNIQUES
-from pages._common import LANGUAGES, init_language, lang
+from pages._common import LANGUAGES, T, init_language, lang
 
 # Material icons: they render in every browser, emoji need an emoji font.
 TECHNIQUE_ICONS = [f":material/{name}:" for name in (
@@ -19,26 +19,21 @@ st.sidebar.radio("Language / 語言", list(LANGUAGES), horizontal=True, key="lan
 zh = lang() == "zh"
 
 nav = st.navigation({
-    ("總覽" if zh else "Overview"): [
-        st.Page("pages/home.py", title="總覽與結論" if zh else "Overview & conclusions", icon="🏠",
-                default=True)],
-    "MNIST": [st.Page("pages/mnist.py", title="全連接網路與 CNN" if zh else "Dense nets vs CNNs",
-                      icon="✍️", url_path="mnist")],
-    ("50 類調參技巧" if zh else "50-class techniques"): [
+    T("nav.overview"): [
+        st.Page("pages/home.py", title=T("nav.home"), icon="🏠", default=True)],
+    "MNIST": [st.Page("pages/mnist.py", title=T("nav.mnist"), icon="✍️", url_path="mnist")],
+    T("nav.techniques"): [
         st.Page(f"pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
                 url_path=page)
         for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)] + [
-        st.Page("pages/c50_best.py", title="最佳組合" if zh else "Best combination",
-                icon=":material/emoji_events:", url_path="c50-best")],
-    ("驗證碼" if zh else "Captcha"): [
-        st.Page("pages/captcha_demo.py", title="辨識驗證碼" if zh else "Read a captcha", icon="🔤",
-                url_path="captcha"),
-        st.Page("pages/captcha_preprocess.py", title="前處理" if zh else "Preprocessing", icon="🧹",
+        st.Page("pages/c50_best.py", title=T("nav.best"), icon=":material/emoji_events:", url_path="c50-best")],
+    T("nav.captcha"): [
+        st.Page("pages/captcha_demo.py", title=T("nav.captcha-demo"), icon="🔤", url_path="captcha"),
+        st.Page("pages/captcha_preprocess.py", title=T("nav.captcha-preprocess"), icon="🧹",
                 url_path="captcha-preprocessing"),
-        st.Page("pages/captcha_models.py", title="模型與結果" if zh else "Models and results", icon="📈",
-                url_path="captcha-models")],
-    ("Runs" if not zh else "實驗紀錄"): [
-        st.Page("pages/runs.py", title="所有 run" if zh else "All runs", icon="🗂️", url_path="runs"),
-        st.Page("pages/data.py", title="資料" if zh else "Data", icon="💾", url_path="data")],
+        st.Page("pages/captcha_models.py", title=T("nav.captcha-models"), icon="📈", url_path="captcha-models")],
+    T("nav.runs-section"): [
+        st.Page("pages/runs.py", title=T("nav.runs"), icon="🗂️", url_path="runs"),
+        st.Page("pages/data.py", title=T("nav.data"), icon="💾", url_path="data")],
 }, expanded=True)  # every page one click away, none behind "View more"
 nav.run()

@@ -98,25 +98,29 @@ def test_page_in_a_real_browser(server, browser, name):
     assert browser.find_elements(By.CSS_SELECTOR, "h1")
 
 
-def test_exported_report_works_offline(browser, tmp_path):
-    """The downloaded HTML has no external script and its charts draw in a
-    browser that has no network at all."""
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_exported_report_works_offline(browser, tmp_path, monkeypatch, language):
+    """The downloaded HTML of the committed runs has no external script and
+    every chart draws, at a real size, in a browser that has no network."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     from core.export import export_html
-    from test_app import fake_run
-    root = tmp_path / "runs"
-    for seed, acc in enumerate((0.990, 0.992, 0.994)):
-        fake_run(root, "mnist-fair-cnn2", seed, acc)
-    html = export_html("zh", root)
+    monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
+    html = export_html(language)
     assert "<script src" not in html and "cdn.jsdelivr" not in html
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
     browser.get(page.as_uri())
     n_charts = html.count('class="chart"')
-    WebDriverWait(browser, 60).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart svg, .chart canvas")) >= n_charts)
-    assert "卷積網路實驗報告" in browser.title
+    assert n_charts > 10
+    drawn = ".chart svg, .chart canvas"
+    WebDriverWait(browser, 90).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, drawn)) >= n_charts)
+    sizes = browser.execute_script(
+        "return [...document.querySelectorAll('.chart')].map(c => {"
+        "  const g = c.querySelector('svg, canvas'); if (!g) return [0, 0];"
+        "  const r = g.getBoundingClientRect(); return [r.width, r.height]; });")
+    assert len(sizes) == n_charts and all(w > 0 and h > 0 for w, h in sizes), sizes
+    assert ("卷積網路實驗報告" if language == "zh" else "CNN experiments report") in browser.title
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SHOTS / "exported-report.png"))
+    browser.save_screenshot(str(SHOTS / ("exported-report.png" if language == "zh" else "exported-report-en.png")))

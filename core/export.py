@@ -650,7 +650,11 @@ def _pdf_fonts(lang: str, wanted: str) -> dict:
                 cjk_file = path
                 break
     if cjk is None and lang == "zh":
-        pdfmetrics.registerFont(UnicodeCIDFont("MSung-Light"))
+        font = UnicodeCIDFont("MSung-Light")
+        # reportlab names GB's CMap for this Traditional Chinese (CNS1) font;
+        # readers then pick wrong glyphs. The text is UCS-2 either way.
+        font.encodingName = "UniCNS-UCS2-H"
+        pdfmetrics.registerFont(font)
         cjk, cjk_file = _Font("MSung-Light", _cid_covers), "built-in MSung-Light"
     if cjk is not None:
         registerFontFamily(cjk.name, normal=cjk.name, bold=cjk.name, italic=cjk.name, boldItalic=cjk.name)
@@ -751,20 +755,36 @@ def _col_widths(header, rows, avail, measure, pad) -> list[float]:
 
 
 def _broken_words(text: str, width: float, measure) -> list[list[str]]:
-    """Each word of a cell as lines: a word wider than the column broken
-    between its pieces (greedily), any other word whole."""
-    out = []
-    for word in text.split(" "):
-        if not word or _CJK.search(word) or measure(word) <= width:
-            out.append([word])
-            continue
+    """Each word of a cell as lines: a Latin run wider than the column is
+    broken between its pieces (after - / _), greedily; Chinese is left to the
+    paragraph's own wrapping, which may break between any two characters."""
+    width -= 2  # the paragraph measures a little wider than stringWidth
+
+    def greedy(run):
         lines, cur = [], ""
-        for p in _pieces(word):
+        for p in _pieces(run):
             if cur and measure(cur + p) > width:
                 lines.append(cur)
                 cur = p
             else:
                 cur += p
+        return lines + [cur]
+
+    out = []
+    for word in text.split(" "):
+        if not word or measure(word) <= width:
+            out.append([word])
+            continue
+        lines, cur = [], ""
+        for part in re.split(f"({_CJK.pattern}+)", word):
+            if part and not _CJK.match(part) and measure(part) > width:
+                chunks = greedy(part)
+                cur += chunks[0]
+                for c in chunks[1:]:
+                    lines.append(cur)
+                    cur = c
+            else:
+                cur += part
         out.append(lines + [cur])
     return out
 

@@ -141,9 +141,10 @@ def test_zh_pdf_without_a_cjk_font_file_falls_back_to_the_builtin_one(monkeypatc
     from pypdf import PdfReader
     monkeypatch.setenv("CNNLAB_PDF_CJK_FONT", "builtin")
     reader = PdfReader(io.BytesIO(export.export("pdf", "zh", pages=["c50-batch-size"])))
-    fonts = {str(f.get_object()["/BaseFont"]) for page in reader.pages
+    fonts = {str(f.get_object()["/BaseFont"]): f.get_object().get("/Encoding") for page in reader.pages
              for f in (page["/Resources"].get("/Font") or {}).values()}
-    assert any("MSung-Light" in f for f in fonts), fonts
+    assert fonts.get("/MSung-Light") == "/UniCNS-UCS2-H", fonts  # Traditional Chinese's CMap, not GB's
+    assert "批次" in "".join(p.extract_text() for p in reader.pages)
 
 
 def test_page_selection(pdf_en):

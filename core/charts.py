@@ -15,6 +15,7 @@ import pandas as pd
 from pathlib import Path
 
 from core.records import Run
+from core.text import text
 
 
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -25,6 +26,15 @@ PALETTE = ["#4c4c4c", "#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#9
 VERDICT_COLORS = {"up": "#2e7d32", "holds": "#2e7d32", "down": "#c62828", "reversed": "#c62828",
                   "unchanged": "#757575", "no measurable difference": "#757575",
                   "not enough runs": "#bdbdbd"}
+
+
+WORDS = ("epoch", "epochs", "experiment", "what", "mean", "mean-pct", "std", "minus-std", "plus-std", "seeds",
+         "train-val", "seed-figure", "goal", "delta", "count")
+
+
+def _words(lang: str) -> dict[str, str]:
+    """Tooltip titles and axis words, from content/<lang>/charts.md."""
+    return {k: text(lang, f"charts.{k}") for k in WORDS}
 
 
 def is_accuracy(metric: str) -> bool:
@@ -66,13 +76,14 @@ def color_scale(order: list[str]) -> alt.Scale:
 
 
 def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | None = None,
-                 height: int = 240) -> list:
+                 height: int = 240, lang: str = "en") -> list:
     """One line chart per metric (mean over seeds, ± one std band), shown side
     by side by the renderer; `panels` maps metric -> title. Each chart gets
     only its metric's rows. No legend of their own: the colours are those of
     the page's accuracy chart (same `order`), whose rows name them; hovering a
     line names it too."""
     order = order or list(dict.fromkeys(df["experiment"]))
+    w = _words(lang)
     out = []
     for metric, title in panels.items():
         d = df[df["metric"] == metric].drop(columns=["metric"])
@@ -80,28 +91,31 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
             continue
         unit = " (%)" if is_accuracy(metric) else ""
         base = alt.Chart(d).encode(
-            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("epoch:Q", title=w["epoch"], axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
         band = base.mark_area(opacity=0.18).encode(
             y=alt.Y("low:Q", title=None, scale=alt.Scale(zero=False)), y2="high:Q")
         line = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
             y=alt.Y("mean:Q", title=None),
-            tooltip=["experiment:N", "epoch:Q", alt.Tooltip("mean:Q", format=".3f", title="mean"),
-                     alt.Tooltip("low:Q", format=".3f", title="− 1 std"),
-                     alt.Tooltip("high:Q", format=".3f", title="+ 1 std"), "seeds:Q"])
+            tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]),
+                     alt.Tooltip("epoch:Q", title=w["epoch"]), alt.Tooltip("mean:Q", format=".3f", title=w["mean"]),
+                     alt.Tooltip("low:Q", format=".3f", title=w["minus-std"]),
+                     alt.Tooltip("high:Q", format=".3f", title=w["plus-std"]),
+                     alt.Tooltip("seeds:Q", title=w["seeds"])])
         out.append(alt.layer(band, line).interactive(bind_y=False)
                    .properties(title=alt.TitleParams(title + unit, anchor="start", fontSize=13), height=height))
     return out
 
 
 def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: float | None = None,
-                  order: list[str] | None = None):
+                  order: list[str] | None = None, lang: str = "en"):
     """Mean test accuracy per experiment as a dot with its ± one std interval
     (a dot, not a bar: the axis does not start at zero), the value written
     beside it, the seed's own figure as a red diamond and an optional goal."""
     acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
     acc = acc.assign(label=[f"{m:.2f} ± {s:.2f}" for m, s in zip(acc["mean"], acc["std"])])
     order = order or list(acc["experiment"])
+    w = _words(lang)
     x = alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain), clamp=True, nice=False))
     base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=list(acc["experiment"]), title=None,
                                          axis=alt.Axis(labelLimit=260, labelFontSize=12)))
@@ -110,20 +124,23 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: flo
         x2="high:Q", color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
     dots = base.mark_circle(size=110, opacity=1).encode(
         x=x, color=alt.Color("experiment:N", scale=color_scale(order), legend=None),
-        tooltip=["experiment:N", "title:N", alt.Tooltip("mean:Q", format=".2f", title="mean %"),
-                 alt.Tooltip("std:Q", format=".2f", title="std"), "seeds:Q", "train / val:N", "epochs:Q"])
+        tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]), alt.Tooltip("title:N", title=w["what"]),
+                 alt.Tooltip("mean:Q", format=".2f", title=w["mean-pct"]),
+                 alt.Tooltip("std:Q", format=".2f", title=w["std"]), alt.Tooltip("seeds:Q", title=w["seeds"]),
+                 alt.Tooltip("train / val:N", title=w["train-val"]), alt.Tooltip("epochs:Q", title=w["epochs"])])
     text = base.mark_text(align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(
         x=alt.X("high:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)), text="label:N")
     layers = [err, dots, text]
     if "seed" in acc and acc["seed"].notna().any():
         layers.append(base.mark_point(shape="diamond", color="#d62728", size=90, filled=True).encode(
             x=alt.X("seed:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)),
-            tooltip=["experiment:N", alt.Tooltip("seed:Q", format=".2f", title="seed's figure %")]))
+            tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]),
+                     alt.Tooltip("seed:Q", format=".2f", title=w["seed-figure"])]))
     if target is not None:
         layers.append(alt.Chart(pd.DataFrame({"goal": [target]})).mark_rule(
             color="#2e7d32", strokeDash=[6, 3], strokeWidth=2).encode(
             x=alt.X("goal:Q", scale=alt.Scale(domain=list(domain), nice=False)),
-            tooltip=[alt.Tooltip("goal:Q", format=".2f", title="goal %")]))
+            tooltip=[alt.Tooltip("goal:Q", format=".2f", title=w["goal"])]))
     return alt.layer(*layers).properties(height=alt.Step(30))
 
 
@@ -136,12 +153,14 @@ def fit_domain(low: float, high: float, target: float | None = None, pad: float 
     return (max(0.0, math.floor(low - pad)), min(top, math.ceil(hi + pad + 0.25 * span)))
 
 
-def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_labels: dict[str, str]):
+def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_labels: dict[str, str],
+                lang: str = "en"):
     """Every claim or technique as its Δ with a ± 2 se interval against zero,
     coloured by our verdict; the seed author's verdict written after each
     interval. Columns of df: label, diff, low, high, verdict (a key of
     VERDICT_COLORS), seed (text, may be empty)."""
     order = list(df["label"])
+    w = _words(lang)
     keys = [k for k in VERDICT_COLORS if k in set(df["verdict"])]
     df = df.assign(verdict_label=df["verdict"].map(lambda v: verdict_labels.get(v, v)),
                    low=df["low"].fillna(df["diff"]), high=df["high"].fillna(df["diff"]))
@@ -160,7 +179,7 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
         x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", color=color)
     dots = base.mark_circle(size=80, opacity=1).encode(
         x=alt.X("diff:Q", scale=x_scale), color=color,
-        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("diff:Q", format="+.2f", title="Δ (pts)"),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("diff:Q", format="+.2f", title=w["delta"]),
                  alt.Tooltip("low:Q", format="+.2f", title="Δ − 2 se"),
                  alt.Tooltip("high:Q", format="+.2f", title="Δ + 2 se"),
                  alt.Tooltip("verdict_label:N", title=legend_title), alt.Tooltip("seed:N", title=" ")])
@@ -169,11 +188,12 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
     return alt.layer(zero, err, dots, seed).properties(height=alt.Step(24))
 
 
-def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str):
+def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str, lang: str = "en"):
     """Which characters are mistaken for which (off-diagonal counts only)."""
     return alt.Chart(conf).mark_rect().encode(
         x=alt.X("predicted:N", sort=list(alphabet), title=title_pred),
         y=alt.Y("true:N", sort=list(alphabet), title=title_true),
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered")),
-        tooltip=["true:N", "predicted:N", "count:Q"],
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered"), title=_words(lang)["count"]),
+        tooltip=[alt.Tooltip("true:N", title=title_true), alt.Tooltip("predicted:N", title=title_pred),
+                 alt.Tooltip("count:Q", title=_words(lang)["count"])],
     ).properties(width=alt.Step(20), height=alt.Step(20))

@@ -36,7 +36,6 @@ FORMATS = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-TITLE = ("CNN experiments report", "卷積網路實驗報告")
 LANG_NAMES = {"en": "English", "zh": "繁體中文"}
 # Chart sizes (px) where a chart leaves its width to its container or to Vega:
 # one chart fills the text width, charts in a row share it.
@@ -45,8 +44,9 @@ ROW_CHARTS = 2  # charts of a row side by side on the page, as the app shows the
 PDF_SCALE, DOCX_SCALE = 3, 2  # PNG pixels per chart pixel: sharp in print / small in Word
 
 
-def _tr(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
+def _tr(lang: str, key: str, **values) -> str:
+    from core.text import text
+    return text(lang, f"export.{key}", **values)
 
 
 # --- what to export ----------------------------------------------------------------
@@ -107,16 +107,16 @@ def _meta_lines(lang: str, root) -> list[str]:
     """Language, date, commit (and whether runs/ differs from it) for the title page."""
     if root is not None and Path(root).resolve() == (REPO / "runs").resolve():
         root = None
-    lines = [_tr(lang, f"Language: {LANG_NAMES[lang]}", f"語言：{LANG_NAMES[lang]}"),
-             _tr(lang, f"Built: {_dt.date.today().isoformat()}", f"產生日期：{_dt.date.today().isoformat()}")]
+    lines = [_tr(lang, "meta-language", name=LANG_NAMES[lang]),
+             _tr(lang, "meta-built", date=_dt.date.today().isoformat())]
     commit = _git_commit()
     if commit:
-        line = _tr(lang, f"Code and runs: git commit {commit}", f"程式與紀錄：git commit {commit}")
+        line = _tr(lang, "meta-commit", commit=commit)
         if root is None and _runs_changed():
-            line += _tr(lang, " (runs/ has uncommitted changes)", "（runs/ 有未提交的變更）")
+            line += _tr(lang, "meta-dirty")
         lines.append(line)
     if root is not None:
-        lines.append(_tr(lang, f"Runs read from: {root}", f"紀錄來源：{root}"))
+        lines.append(_tr(lang, "meta-root", root=root))
     return lines
 
 
@@ -453,7 +453,7 @@ def export_html(lang: str = "en", root=None, pages=None) -> str:
 
     sections = _sections(lang, root, pages)
     body, n = [], 0
-    title = _tr(lang, *TITLE)
+    title = _tr(lang, "report-title")
     body.append(f'<header><p class="title">{html.escape(title)}</p><p class="meta">'
                 f'{" · ".join(html.escape(x) for x in _meta_lines(lang, root))}</p></header>')
     for key, _, blocks in sections:
@@ -805,7 +805,7 @@ def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
     meta = _meta_lines(lang, root)
     body = fonts["body"]
     wrap = "CJK" if lang == "zh" else None
-    title = _tr(lang, *TITLE)
+    title = _tr(lang, "report-title")
 
     def style(name, size, leading=None, **kw):
         kw.setdefault("fontName", body)
@@ -955,7 +955,7 @@ def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
         pngs = iter(charts)
         out = [Spacer(1, 45 * mm), para(_fontify(title, fonts["chain"], body), st["title"]),
                *[para(_fontify(line, fonts["chain"], body), st["meta"]) for line in meta],
-               para(_fontify(_tr(lang, "Contents", "目錄"), fonts["chain"], body), st["toc_head"])]
+               para(_fontify(_tr(lang, "contents"), fonts["chain"], body), st["toc_head"])]
         rows = [[para(f'<a href="#sec-{key}">{_fontify(page_title, fonts["chain"], body)}</a>', st["toc"]),
                  para(str(toc_pages.get(f"sec-{key}", "")), st["toc_n"])] for key, page_title, _ in sections]
         toc = Table(rows, colWidths=[avail_w - 40, 40], hAlign="LEFT")
@@ -1032,7 +1032,7 @@ def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
 
     sections = _sections(lang, root, pages)
     pngs = iter(_rendered_charts(sections, DOCX_SCALE))
-    title = _tr(lang, *TITLE)
+    title = _tr(lang, "report-title")
 
     doc = Document()
     sec = doc.sections[0]
@@ -1151,7 +1151,7 @@ def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
     doc.add_heading(title, 0)
     for line in _meta_lines(lang, root):
         doc.add_paragraph(line)
-    doc.add_paragraph().add_run(_tr(lang, "Contents", "目錄")).bold = True
+    doc.add_paragraph().add_run(_tr(lang, "contents")).bold = True
     for _, page_title, _ in sections:
         doc.add_paragraph(page_title, style="List Bullet")
 

@@ -212,7 +212,7 @@ def forest_frame(lang: str, rows: list[dict]) -> pd.DataFrame:
 
 def _forest(lang: str, df: pd.DataFrame):
     return charts.forest_plot(df, tx(lang, "overview.forest.axis"), tx(lang, "tables.our-verdict"),
-                              verdict_labels(lang))
+                              verdict_labels(lang), lang=lang)
 
 
 def overview_blocks(lang: str = "en", root=None) -> list:
@@ -264,7 +264,7 @@ MNIST_GROUPS = ("mnist-seed", "mnist-control", "mnist-fair")  # sections, each t
 
 def mnist_blocks(lang: str = "en", root=None) -> list:
     from experiments import CLAIMS, EXPERIMENTS
-    rows = [r for r in experiment_rows(root, include_app=True) if r["group"].startswith("mnist-")]
+    rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("mnist-")]
     study = [r for r in rows if r["origin"] == "study"]
     blocks = [("h1", tx(lang, "mnist.title")), ("md", tx(lang, "mnist.intro"))]
     for group in MNIST_GROUPS:
@@ -296,12 +296,12 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             domain = (min(domain[0], float(acc["seed"].min()) // 1 - 1), domain[1])
         blocks += [
             ("h2", tx(lang, f"mnist.{section}.title")), ("md", tx(lang, f"mnist.{section}.text")),
-            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain)),
+            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain, lang=lang)),
             ("table", table),
             ("row", charts.curves_panel(curves, {
                 "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
                 "val_loss": tx(lang, "tables.curve-val-loss"),
-                "gap_accuracy": tx(lang, "tables.curve-gap")})),
+                "gap_accuracy": tx(lang, "tables.curve-gap")}, lang=lang)),
         ]
     mnist_claims = [c for c in CLAIMS if c["page"] == "pages/mnist.py"]
     blocks += [("h2", tx(lang, "mnist.claims")),
@@ -373,7 +373,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from core.records import Run
     from experiments import EXPERIMENTS
 
-    rows = [r for r in experiment_rows(root, include_app=True) if r["group"].startswith("captcha-")]
+    rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
     blocks = [("h1", tx(lang, "captcha_models.title")), ("md", tx(lang, "captcha_models.intro"))]
     done = [r for r in rows if r["n_done"]]
     if not done:
@@ -421,7 +421,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
         blocks += [
             ("h2", tx(lang, "captcha_models.results")),
             ("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), domain=charts.fit_domain(
-                float(acc["mean"].sub(acc["std"]).min()), float(acc["mean"].add(acc["std"]).max())))),
+                float(acc["mean"].sub(acc["std"]).min()), float(acc["mean"].add(acc["std"]).max())), lang=lang)),
             ("table", pd.DataFrame(table)),
             *_audit_blocks(lang, done),
             ("md", tx(lang, "captcha_models.times")),
@@ -453,10 +453,10 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                        ("table", robust)]
         blocks += [
             ("h2", tx(lang, "captcha_models.curves.title")),
-            ("row", charts.curves_panel(curves, heads)),
+            ("row", charts.curves_panel(curves, heads, lang=lang)),
             ("row", charts.curves_panel(curves, {
                 "val_exact_match": tx(lang, "captcha_models.curves.exact"),
-                "val_loss": tx(lang, "captcha_models.curves.loss")})),
+                "val_loss": tx(lang, "captcha_models.curves.loss")}, lang=lang)),
         ]
         for r in done:
             pred = views.read_predictions(r["run_paths"])
@@ -467,7 +467,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
             if not conf.empty:
                 blocks.append(("chart", charts.confusion_heatmap(
                     conf, ALPHABET, tx(lang, "captcha_models.confusions.true"),
-                    tx(lang, "captcha_models.confusions.predicted"))))
+                    tx(lang, "captcha_models.confusions.predicted"), lang=lang)))
             blocks += [("md", tx(lang, "captcha_models.failures.text", n=r["n_done"])),
                        ("table", failures_table(lang, views.failures(pred, 12)))]
     blocks.append(("h2", tx(lang, "captcha_models.models")))

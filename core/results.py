@@ -10,6 +10,7 @@ import statistics
 from collections import defaultdict
 
 from core.records import Run, config_hash, list_runs
+from core.text import text
 
 
 def _mean_std(values):
@@ -49,7 +50,8 @@ def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict
     }
 
 
-def experiment_rows(root=None, experiments: dict | None = None, include_app: bool = False) -> list[dict]:
+def experiment_rows(root=None, experiments: dict | None = None, include_app: bool = False,
+                    lang: str = "en") -> list[dict]:
     """One row per declared experiment: the runs whose config matches the
     current declaration (an old run of a since-changed config never mixes in).
 
@@ -76,9 +78,12 @@ def experiment_rows(root=None, experiments: dict | None = None, include_app: boo
         for h, group in sorted(mine.items()):
             their = group[0].config
             epochs = their.get("train", {}).get("epochs")
-            label = f"{name} (yours{'' if epochs == cfg['train']['epochs'] else f', {epochs} epochs'})"
+            parts = [text(lang, "common.yours")]
+            if epochs != cfg["train"]["epochs"]:
+                parts.append(text(lang, "common.n-epochs", n=epochs))
             if sum(1 for g in mine.values() if g[0].config["train"]["epochs"] == epochs) > 1:
-                label = label[:-1] + f", {h})"
+                parts.append(h)
+            label = f"{name} ({text(lang, 'common.list-sep').join(parts)})"
             rows.append(_row(name, label, their, group, "app"))
     return rows
 

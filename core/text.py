@@ -31,7 +31,7 @@ def parse(source: str) -> dict[str, str]:
     for key, body in zip(parts[1::2], parts[2::2]):
         if key in out:
             raise ValueError(f"content key {key!r} appears twice")
-        out[key] = body.strip("\n").rstrip()
+        out[key] = body.strip("\n")  # trailing spaces are text (", " joins a list)
     return out
 
 

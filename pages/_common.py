@@ -151,11 +151,11 @@ def captcha_models() -> dict:
     """Label -> model file: the committed default first, then every finished
     captcha run that kept its model."""
     from core.captcha.recognizer import DEFAULT_MODEL, DEFAULT_RUN
-    out = {t(f"default: {DEFAULT_RUN}", f"預設：{DEFAULT_RUN}"): DEFAULT_MODEL}
+    out = {T("common.default-model", run=DEFAULT_RUN): DEFAULT_MODEL}
     for r in list_runs():
         if (r.config.get("data") or {}).get("dataset") == "thsr-captcha" and r.status == "done" \
                 and (r.path / "model.keras").is_file() and r.ref != DEFAULT_RUN:
-            out[r.ref + ("" if r.origin == "study" else t(" (yours)", "（你的）"))] = r.path / "model.keras"
+            out[r.ref if r.origin == "study" else f"{r.ref} ({T('common.yours')})"] = r.path / "model.keras"
     return out
 
 
@@ -199,7 +199,8 @@ def _failure_images(root: str, signature: tuple, n: int) -> list:
     for _, row in views.failures(pred, n).iterrows():
         data = image_bytes(row["image"])
         if data:
-            seen = row["truth"] if row["truth"] == row["label"] else f"{row['truth']} (labelled {row['label']})"
+            seen = row["truth"] if row["truth"] == row["label"] else T("common.labelled", truth=row["truth"],
+                                                                          label=row["label"])
             out.append((f"{row['image']}: {seen} → {row['prediction']}", data))
     return out
 

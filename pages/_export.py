@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.records import runs_dir
-from pages._common import lang, t
+from pages._common import T, lang
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180
@@ -41,13 +41,13 @@ def page_titles(language: str) -> dict[str, str]:
     """Report page key -> its title in the sidebar's words, in report order."""
     from core.export import page_keys
     from experiments.caltech import TECHNIQUES
-    names = {"overview": ("Overview & conclusions", "總覽與結論"),
-             "mnist": ("MNIST: dense nets vs CNNs", "MNIST：全連接網路與 CNN"),
-             "captcha-models": ("Captcha: models and results", "驗證碼：模型與結果"),
-             "c50-best": ("50 classes: best combination", "50 類：最佳組合")}
+    from core.text import text
+    names = {"overview": text(language, "export.page-overview"), "mnist": text(language, "export.page-mnist"),
+             "captcha-models": text(language, "export.page-captcha-models"),
+             "c50-best": text(language, "export.page-c50", name=text(language, "nav.best"))}
     for en, zh, page, _ in TECHNIQUES.values():
-        names.setdefault(page, (f"50 classes: {en}", f"50 類：{zh}"))
-    return {key: names.get(key, (key, key))[language == "zh"] for key in page_keys()}
+        names.setdefault(page, text(language, "export.page-c50", name=zh if language == "zh" else en))
+    return {key: names.get(key, key) for key in page_keys()}
 
 
 def last_error_line(stderr: str) -> str:
@@ -85,14 +85,14 @@ def _build(label: str, language: str, keys: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="cnnlab-export-") as tmp:
         out, err_path = Path(tmp) / name, Path(tmp) / "stderr.txt"
         start, timed_out = time.time(), False
-        with st.status(t(f"Building {name} …", f"正在產生 {name} …"), expanded=False) as status:
+        with st.status(T("export.building", name=name), expanded=False) as status:
             with open(err_path, "wb") as err:
                 try:
                     proc = subprocess.Popen(_command(out, language, keys), cwd=REPO, env=env,
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
                 except OSError as e:
                     state[_ERROR] = {"msg": str(e), "stderr": ""}
-                    status.update(label=t("Export failed", "匯出失敗"), state="error")
+                    status.update(label=T("export.failed"), state="error")
                     return
                 while proc.poll() is None:
                     elapsed = time.time() - start
@@ -101,24 +101,20 @@ def _build(label: str, language: str, keys: list[str]) -> None:
                         proc.wait()
                         timed_out = True
                         break
-                    status.update(label=t(f"Building {name} … {elapsed:.0f} s",
-                                          f"正在產生 {name} … {elapsed:.0f} 秒"))
+                    status.update(label=T("export.building-for", name=name, s=f"{elapsed:.0f}"))
                     time.sleep(0.5)
             stderr = err_path.read_text(encoding="utf-8", errors="replace")
             if proc.returncode == 0 and out.is_file():
                 state[_STATE] = {"name": name, "data": out.read_bytes(), "mime": mime,
                                  "seconds": time.time() - start}
-                status.update(label=t(f"{name} ready ({time.time() - start:.0f} s)",
-                                      f"{name} 已完成（{time.time() - start:.0f} 秒）"), state="complete")
+                status.update(label=T("export.ready", name=name, s=f"{time.time() - start:.0f}"), state="complete")
                 return
             if timed_out:
-                msg = t(f"the build took longer than {TIMEOUT_S} s and was stopped",
-                        f"產生時間超過 {TIMEOUT_S} 秒，已停止")
+                msg = T("export.timed-out", s=TIMEOUT_S)
             else:
-                msg = last_error_line(stderr) or t(f"the export command exited with code {proc.returncode}",
-                                                   f"匯出指令結束碼 {proc.returncode}")
+                msg = last_error_line(stderr) or T("export.exit-code", code=proc.returncode)
             state[_ERROR] = {"msg": msg, "stderr": stderr}
-            status.update(label=t("Export failed", "匯出失敗"), state="error")
+            status.update(label=T("export.failed"), state="error")
 
 
 def export_panel() -> None:
@@ -126,32 +122,27 @@ def export_panel() -> None:
     language = lang()
     titles = page_titles(language)
     state = st.session_state
-    st.subheader(t("Download the report", "下載報告"))
-    st.caption(t("One file to hand in, in the language chosen in the sidebar: HTML (one offline file with "
-                 "interactive charts), PDF (A4, for print) or Word (.docx, to edit).",
-                 "一個可繳交的檔案，語言依側欄的選擇：HTML（單一離線檔案，圖表可互動）、PDF（A4，可列印）"
-                 "或 Word（.docx，可編輯）。"))
+    st.subheader(T("export.title"))
+    st.caption(T("export.intro"))
     c1, c2 = st.columns([1, 3])
-    label = c1.radio(t("Format", "格式"), list(FORMATS), key="export:format", horizontal=False,
-                     format_func=lambda f: {"HTML": "HTML", "PDF": "PDF", "Word": t("Word (.docx)", "Word（.docx）")}[f])
-    keys = c2.multiselect(t("Pages", "頁面"), list(titles), default=list(titles), key="export:pages",
+    label = c1.radio(T("export.format"), list(FORMATS), key="export:format", horizontal=False,
+                     format_func=lambda f: {"HTML": "HTML", "PDF": "PDF", "Word": T("export.word")}[f])
+    keys = c2.multiselect(T("export.pages"), list(titles), default=list(titles), key="export:pages",
                           format_func=lambda k: titles.get(k, k),
-                          help=t("All pages by default; remove the ones you do not need.",
-                                 "預設為全部頁面；可移除不需要的頁面。"))
-    if st.button(t("Build", "產生"), type="primary", key="export:build", disabled=not keys,
+                          help=T("export.pages-help"))
+    if st.button(T("export.build"), type="primary", key="export:build", disabled=not keys,
                  icon=":material/build:"):
         _build(label, language, [k for k in titles if k in keys])
     if not keys:
-        st.caption(t("Choose at least one page.", "請至少選擇一個頁面。"))
+        st.caption(T("export.no-pages"))
     error = state.get(_ERROR)
     if error:
-        st.error(t(f"Export failed: {error['msg']}", f"匯出失敗：{error['msg']}"))
+        st.error(T("export.failed-because", msg=error["msg"]))
         if error.get("stderr"):
-            with st.expander(t("Details (the command's error output)", "詳細資訊（指令的錯誤輸出）")):
+            with st.expander(T("export.details")):
                 st.code(error["stderr"][-20000:], language=None)
     built = state.get(_STATE)
     if built:
-        st.download_button(t(f"Download {built['name']} ({len(built['data']) / 1e6:.1f} MB)",
-                             f"下載 {built['name']}（{len(built['data']) / 1e6:.1f} MB）"),
+        st.download_button(T("export.download", name=built["name"], mb=f"{len(built['data']) / 1e6:.1f}"),
                            data=built["data"], file_name=built["name"], mime=built["mime"],
                            key="export:download", icon=":material/download:", on_click="ignore")

@@ -43,10 +43,10 @@ def summary_table(cfg: dict, size: int) -> pd.DataFrame:
     return pd.DataFrame(model_tables.table(cfg["model"]["name"], cfg["model"].get("kwargs", {}), size))
 
 
-def technique_rows(technique: str, root=None, include_app: bool = True) -> list[dict]:
+def technique_rows(technique: str, root=None, include_app: bool = True, lang: str = "en") -> list[dict]:
     names = ["c50-baseline", *study.variants_of(technique)]
     exps = {n: study.EXPERIMENTS[n] for n in names}
-    return experiment_rows(root, exps, include_app=include_app)
+    return experiment_rows(root, exps, include_app=include_app, lang=lang)
 
 
 def _delta_cells(c: dict | None) -> tuple:
@@ -77,7 +77,7 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
         "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
     domain = charts.fit_domain(float((acc["mean"] - acc["std"]).min()),
                                float((acc["mean"] + acc["std"]).max()), target)
-    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain, target=target)
+    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain, target=target, lang=lang)
 
 
 def _curves_chart(lang: str, done: list[dict]):
@@ -85,7 +85,7 @@ def _curves_chart(lang: str, done: list[dict]):
         "accuracy": tx(lang, "tables.curve-accuracy"),
         "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
         "val_loss": tx(lang, "tables.curve-val-loss"),
-        "gap_accuracy": tx(lang, "tables.curve-gap")})
+        "gap_accuracy": tx(lang, "tables.curve-gap")}, lang=lang)
 
 
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
@@ -120,7 +120,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
 
 def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
     from core.report import verdict_rule
-    rows = technique_rows(technique, root)
+    rows = technique_rows(technique, root, lang=lang)
     blocks = [("h1", _name(lang, technique)), ("md", tx(lang, f"techniques.{technique}.text"))]
     done = [r for r in rows if r["n_done"]]
     names = " ".join(r["declared"] for r in rows if r["origin"] == "study")

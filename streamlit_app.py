@@ -1,8 +1,13 @@
-"""Entry point: `streamlit run streamlit_app.py`. Language and navigation only."""
+"""Entry point: `streamlit run streamlit_app.py`. Language and navigation only.
+
+The pages live in app_pages/, not pages/: Streamlit runs a folder named pages/
+as an old-style multipage app until st.navigation has been called once, so a
+deep link as the first request after the server starts opened the bare page
+file, without this script's sidebar, and then showed "Page not found"."""
 import streamlit as st
 
 from experiments.caltech import TECHNIQUES
-from pages._common import LANGUAGES, T, init_language, lang
+from app_pages._common import LANGUAGES, T, init_language, lang
 
 # Material icons: they render in every browser, emoji need an emoji font.
 TECHNIQUE_ICONS = [f":material/{name}:" for name in (
@@ -12,7 +17,11 @@ TECHNIQUE_ICONS = [f":material/{name}:" for name in (
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 # Report tables are dense: a smaller type lets ten columns fit a 1,000-px window without a sideways scroll.
 st.html("<style>[data-testid='stTable'] th, [data-testid='stTable'] td {font-size: 0.75rem; "
-        "padding: 0.15rem 0.3rem !important; line-height: 1.25; overflow-wrap: anywhere}</style>")
+        "padding: 0.15rem 0.3rem !important; line-height: 1.25} "
+        "[data-testid='stTable'] td * {overflow-wrap: anywhere !important} "
+        # below 1,200 px the default 5rem side margins take a fifth of the report's column
+        "@media (max-width: 1200px) {[data-testid='stMainBlockContainer'] {padding-left: 1.5rem; "
+        "padding-right: 1.5rem}}</style>")
 
 init_language()
 st.sidebar.radio("Language / 語言", list(LANGUAGES), horizontal=True, key="lang_choice")
@@ -20,20 +29,20 @@ zh = lang() == "zh"
 
 nav = st.navigation({
     T("nav.overview"): [
-        st.Page("pages/home.py", title=T("nav.home"), icon="🏠", default=True)],
-    "MNIST": [st.Page("pages/mnist.py", title=T("nav.mnist"), icon="✍️", url_path="mnist")],
+        st.Page("app_pages/home.py", title=T("nav.home"), icon=":material/home:", default=True)],
+    "MNIST": [st.Page("app_pages/mnist.py", title=T("nav.mnist"), icon=":material/draw:", url_path="mnist")],
     T("nav.techniques"): [
-        st.Page(f"pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
+        st.Page(f"app_pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
                 url_path=page)
         for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)] + [
-        st.Page("pages/c50_best.py", title=T("nav.best"), icon=":material/emoji_events:", url_path="c50-best")],
+        st.Page("app_pages/c50_best.py", title=T("nav.best"), icon=":material/emoji_events:", url_path="c50-best")],
     T("nav.captcha"): [
-        st.Page("pages/captcha_demo.py", title=T("nav.captcha-demo"), icon="🔤", url_path="captcha"),
-        st.Page("pages/captcha_preprocess.py", title=T("nav.captcha-preprocess"), icon="🧹",
+        st.Page("app_pages/captcha_demo.py", title=T("nav.captcha-demo"), icon=":material/text_fields:", url_path="captcha"),
+        st.Page("app_pages/captcha_preprocess.py", title=T("nav.captcha-preprocess"), icon=":material/cleaning_services:",
                 url_path="captcha-preprocessing"),
-        st.Page("pages/captcha_models.py", title=T("nav.captcha-models"), icon="📈", url_path="captcha-models")],
+        st.Page("app_pages/captcha_models.py", title=T("nav.captcha-models"), icon=":material/insights:", url_path="captcha-models")],
     T("nav.runs-section"): [
-        st.Page("pages/runs.py", title=T("nav.runs"), icon="🗂️", url_path="runs"),
-        st.Page("pages/data.py", title=T("nav.data"), icon="💾", url_path="data")],
+        st.Page("app_pages/runs.py", title=T("nav.runs"), icon=":material/folder_copy:", url_path="runs"),
+        st.Page("app_pages/data.py", title=T("nav.data"), icon=":material/folder_open:", url_path="data")],
 }, expanded=True)  # every page one click away, none behind "View more"
 nav.run()

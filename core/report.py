@@ -303,7 +303,7 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
                 "val_loss": tx(lang, "tables.curve-val-loss"),
                 "gap_accuracy": tx(lang, "tables.curve-gap")}, lang=lang)),
         ]
-    mnist_claims = [c for c in CLAIMS if c["page"] == "pages/mnist.py"]
+    mnist_claims = [c for c in CLAIMS if c["page"] == "app_pages/mnist.py"]
     blocks += [("h2", tx(lang, "mnist.claims")),
                ("table", claims_table(lang, mnist_claims, study).drop(columns=["page"])),
                ("md", verdict_rule(lang)),

@@ -411,7 +411,7 @@ for _tech, (_en, _zh, _page, _variants) in TECHNIQUES.items():
     for _name, _change, _label, _label_zh in _variants:
         _sv = SEED_VERDICTS.get(SEED_VERDICT_OF.get(_name, _tech))
         CLAIMS.append({
-            "id": _name, "page": f"pages/{_page.replace('-', '_')}.py", "technique": _tech,
+            "id": _name, "page": f"app_pages/{_page.replace('-', '_')}.py", "technique": _tech,
             "claim": {"en": f"{_en}: {_label}", "zh": f"{_zh}：{_label_zh}"},
             "seed_verdict": {"en": _sv[0], "zh": _sv[1]} if _sv else None,
             "tests": [(_name, "c50-baseline", "same protocol, one change")]})

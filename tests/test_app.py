@@ -81,12 +81,12 @@ def test_language_switch(runs_env):
     assert at.sidebar.radio[0].value == "繁體中文"
     assert at.title[0].value == "卷積網路實驗報告"
     assert "論點" in page_tables(at)[0].columns
-    at = _app("pages/mnist.py", language="繁體中文")
+    at = _app("app_pages/mnist.py", language="繁體中文")
     assert at.title[0].value == "MNIST：全連接網路與 CNN"
 
 
 def test_mnist_page_charts_carry_the_runs(runs_env):
-    at = _app("pages/mnist.py")
+    at = _app("app_pages/mnist.py")
     assert "MNIST" in at.title[0].value
     tables = page_tables(at)
     fair = next(t for t in tables if "experiment" in t and "mnist-fair-cnn2" in set(t["experiment"]))
@@ -108,7 +108,7 @@ def test_mnist_page_charts_carry_the_runs(runs_env):
 
 def test_a_users_retrain_appears_beside_the_study_runs(runs_env):
     fake_run(runs_env, "mnist-fair-cnn2", 7, 0.95, epochs=4, origin="app")
-    at = _app("pages/mnist.py")
+    at = _app("app_pages/mnist.py")
     fair = next(t for t in page_tables(at)
                 if "experiment" in t and "mnist-fair-cnn2" in set(t["experiment"]))
     assert list(fair["experiment"]) == ["mnist-fair-cnn2", "mnist-fair-cnn2 (yours, 4 epochs)"]
@@ -117,7 +117,7 @@ def test_a_users_retrain_appears_beside_the_study_runs(runs_env):
 
 
 def test_runs_page_filters_and_compares(runs_env):
-    at = _app("pages/runs.py")
+    at = _app("app_pages/runs.py")
     assert len(at.dataframe[0].value) == 4
     at.multiselect[0].select("mnist-seed-nn2").run()
     assert list(at.dataframe[0].value["experiment"]) == ["mnist-seed-nn2"]
@@ -129,7 +129,7 @@ def test_runs_page_filters_and_compares(runs_env):
 
 def test_pages_render_with_no_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(tmp_path / "empty"))
-    for page in (None, "pages/mnist.py", "pages/runs.py"):
+    for page in (None, "app_pages/mnist.py", "app_pages/runs.py"):
         _app(page)
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO, write_captcha_set, write_image_folder
 from core import datadir
 
-PAGE = str(REPO / "pages" / "data.py")
+PAGE = str(REPO / "app_pages" / "data.py")
 
 
 def open_data_page(language=None) -> AppTest:

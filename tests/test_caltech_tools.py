@@ -1,5 +1,5 @@
 """The 50-class pages' calculators (core/caltech/tools.py) against Keras itself,
-and their widgets (pages/_caltech.py) in AppTests on run folders written here."""
+and their widgets (app_pages/_caltech.py) in AppTests on run folders written here."""
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -218,7 +218,7 @@ def _widget_app(repo: str, widget: str, root=None):
     import sys
     if repo not in sys.path:
         sys.path.insert(0, repo)
-    import pages._caltech as w
+    import app_pages._caltech as w
     getattr(w, widget)(*([root] if root else []))
 
 

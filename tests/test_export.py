@@ -217,7 +217,7 @@ def test_new_and_unknown_blocks_render(monkeypatch):
     blocks = [("h1", "Fake <page> & co"), ("md", "**Bold** and *italic*, `a<b`.\n\n* one\n* two"),
               ("metrics", [{"label": "Best", "value": "99.1 %", "help": "mean of 3"}]),
               ("hologram", object()),
-              ("table", pd.DataFrame({"a": [1.5, None], "page": ["pages/mnist.py", None]})),
+              ("table", pd.DataFrame({"a": [1.5, None], "page": ["app_pages/mnist.py", None]})),
               ("chart", chart.properties(width="container")), ("row", [chart, chart, chart])]
     monkeypatch.setattr(report, "PAGES", (("fake", lambda lang, root=None: blocks),))
     pdf = PdfReader(io.BytesIO(export.export("pdf", "en")))
@@ -251,7 +251,7 @@ def test_export_panel_builds_and_reports_failures(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     def script():
-        from pages._export import export_panel
+        from app_pages._export import export_panel
         export_panel()
 
     at = AppTest.from_function(script, default_timeout=120)
@@ -267,7 +267,7 @@ def test_export_panel_builds_and_reports_failures(monkeypatch):
     at.run()  # the file survives a rerun
     assert at.get("download_button")
 
-    import pages._export as panel
+    import app_pages._export as panel
     monkeypatch.setattr(panel, "_command", lambda out, language, keys: [
         sys.executable, "-c",
         "import sys; print('I0000 00:00 noise', file=sys.stderr); "
@@ -279,7 +279,7 @@ def test_export_panel_builds_and_reports_failures(monkeypatch):
 
 
 def test_last_error_line():
-    from pages._export import last_error_line
+    from app_pages._export import last_error_line
     assert last_error_line("Traceback ...\n  File \"x\"\nKeyError: 'a'\nerror: export failed: KeyError: 'a'\n") \
         == "export failed: KeyError: 'a'"
     assert last_error_line("I0000 00:00:00 port.cc noise\nValueError: bad\n") == "ValueError: bad"

@@ -27,10 +27,10 @@ def many_runs(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("page", [None, "pages/mnist.py", "pages/runs.py", "pages/captcha_models.py",
-                                  "pages/c50_architectures.py", "pages/c50_augmentation.py",
-                                  "pages/c50_class_weights.py", "pages/c50_padding.py",
-                                  "pages/c50_best.py"])
+@pytest.mark.parametrize("page", [None, "app_pages/mnist.py", "app_pages/runs.py", "app_pages/captcha_models.py",
+                                  "app_pages/c50_architectures.py", "app_pages/c50_augmentation.py",
+                                  "app_pages/c50_class_weights.py", "app_pages/c50_padding.py",
+                                  "app_pages/c50_best.py"])
 def test_page_renders_fast_with_200_runs(many_runs, monkeypatch, page, capsys):
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(many_runs))
     import streamlit as st

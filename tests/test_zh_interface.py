@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 
 APP = str(REPO / "streamlit_app.py")
-PAGES = sorted(str(p.relative_to(REPO)) for p in (REPO / "pages").glob("[!_]*.py"))
+PAGES = sorted(str(p.relative_to(REPO)) for p in (REPO / "app_pages").glob("[!_]*.py"))
 
 # Terms kept in English in Chinese technical writing (the seed reports do),
 # units, file formats and product names.
@@ -101,7 +101,7 @@ def test_page_in_chinese_shows_no_english(page, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang_choice"] = "繁體中文"
     at.run()
-    if page != "pages/home.py":
+    if page != "app_pages/home.py":
         at.switch_page(page)
         at.run()
     assert not at.exception, [e.message for e in at.exception]

@@ -2,7 +2,7 @@
 
 Each one either checks a formula against Keras itself (padding, activations,
 augmentation use the real layers) or turns run records into a table (class
-weights, per-class accuracy). No streamlit here: pages/_caltech.py draws them.
+weights, per-class accuracy). No streamlit here: app_pages/_caltech.py draws them.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from experiments import EXPERIMENTS
-from pages._common import T, failure_images, page_blocks, render
-from pages._retrain import retrain_panel
+from app_pages._common import T, failure_images, page_blocks, render
+from app_pages._retrain import retrain_panel
 
 render(page_blocks("captcha-models"))
 gallery = failure_images(12)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.datadir import CAPTCHA_SOURCE, cache_dir, data_dir_choice, datasets, downloads_allowed
 from core.records import user_runs_dir
-from pages._common import T
+from app_pages._common import T
 
 
 def _name(d) -> str:

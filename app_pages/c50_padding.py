@@ -1,8 +1,8 @@
 """Seed 000, same padding: explanation, runs, verdict, retrain."""
 from experiments.caltech import variants_of
-from pages._caltech import padding_calculator
-from pages._common import page_blocks, render
-from pages._retrain import retrain_panel
+from app_pages._caltech import padding_calculator
+from app_pages._common import page_blocks, render
+from app_pages._retrain import retrain_panel
 
 blocks = page_blocks("c50-padding")
 render(blocks[:2])  # title and explanation

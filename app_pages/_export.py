@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.records import runs_dir
-from pages._common import T, lang
+from app_pages._common import T, lang
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180

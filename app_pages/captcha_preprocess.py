@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.captcha.preprocess import (CaptchaImageError, Dn2Params, dn2_steps, grey, load_image, nopre,
                                      overlay_arc, upscale)
-from pages._common import T, generated_captcha, sample_captchas
+from app_pages._common import T, generated_captcha, sample_captchas
 
 st.title(T("captcha_preprocess.title"))
 st.markdown(T("captcha_preprocess.intro"))

@@ -16,7 +16,7 @@ import streamlit as st
 
 from core import jobs
 from core.records import user_runs_dir
-from pages._common import T
+from app_pages._common import T
 
 
 def _key(experiments: list[str]) -> str:

@@ -15,7 +15,7 @@ from core.caltech.augment import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
 from experiments.caltech import SIZE
-from pages._common import T
+from app_pages._common import T
 
 CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")
 

@@ -2,8 +2,8 @@
 conclusions tables, every experiment; and the report to download."""
 import streamlit as st
 
-from pages._common import page_blocks, render
-from pages._export import export_panel
+from app_pages._common import page_blocks, render
+from app_pages._export import export_panel
 
 render(page_blocks("overview"))
 st.divider()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.records import ProtectedRun, delete_run, find_run, list_runs, runs_dir, user_runs_dir
 from core.text import MissingText
-from pages._common import T, history, runs_frame
+from app_pages._common import T, history, runs_frame
 
 CONFIRM, DONE, PICKED = "runs:confirm", "runs:deleted", "runs:compare"
 

@@ -2,6 +2,9 @@
 and the retrain panel. No training or data logic here: that is core/."""
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -54,10 +57,10 @@ def page_blocks(page: str) -> list:
     return _blocks(page, lang(), str(runs_dir()), runs_signature())
 
 
-PAGE_LINKS = {"pages/mnist.py": "mnist", "pages/home.py": "", "pages/captcha_models.py": "captcha-models"}
+PAGE_LINKS = {"app_pages/mnist.py": "mnist", "app_pages/home.py": "", "app_pages/captcha_models.py": "captcha-models"}
 # The technique pages' files are named after their url paths (c50_padding.py -> c50-padding).
 PAGE_LINKS.update({f"pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
-PAGE_LINKS["pages/c50_best.py"] = "c50-best"
+PAGE_LINKS["app_pages/c50_best.py"] = "c50-best"
 
 
 ROW_CHARTS = 2  # charts side by side: readable at 1,000 px as at 1,400
@@ -68,6 +71,18 @@ def _cell(v) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "–"
     return f"{v:,.2f}" if isinstance(v, float) else str(v)
+
+
+_FIGURE = re.compile(r"^[-+−–]?[\d.,]*\d[\d.,]*( ?[%x²]| ± [\d.,]+)*( \(\d+\))?$|^–$")
+
+
+def _is_figure(column: pd.Series) -> bool:
+    """Numbers, "72.25 ± 2.45 (3)", "–" and single short words ("unchanged"):
+    cells that must not wrap."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    return all(_FIGURE.match(str(v)) or (len(str(v)) <= 12 and " " not in str(v) and "-" not in str(v))
+               for v in column)
 
 
 def _table(value: pd.DataFrame) -> None:
@@ -83,7 +98,16 @@ def _table(value: pd.DataFrame) -> None:
         if "page" in value:
             value = value.assign(page=[f"[{T('common.open')}]({p})" for p in value["page"]]).rename(
                 columns={"page": T("common.page")})
-        st.table(value.style.hide(axis="index").format(precision=2, thousands=","), border="horizontal")
+        # Figures never break inside ("1.1 / 1"); names and prose take the squeeze
+        # (any cell may break anywhere, by the app's style sheet, except these).
+        # Streamlit keeps the table's id and column classes, not Styler's cell styles.
+        uid = "r" + hashlib.sha1(repr((list(value.columns), value.shape)).encode()).hexdigest()[:10]
+        figures = [i for i, c in enumerate(value.columns) if _is_figure(value[c])]
+        if figures:
+            st.html("<style>" + ", ".join(f"#T_{uid} td.col{i} *" for i in figures)
+                    + " {white-space: nowrap !important; overflow-wrap: normal !important}</style>")
+        st.table(value.style.set_uuid(uid).hide(axis="index").format(precision=2, thousands=","),
+                 border="horizontal")
     else:
         st.dataframe(value, hide_index=True, width="stretch", column_config=config, height=560)
 

@@ -98,14 +98,15 @@ def _table(value: pd.DataFrame) -> None:
         if "page" in value:
             value = value.assign(page=[f"[{T('common.open')}]({p})" for p in value["page"]]).rename(
                 columns={"page": T("common.page")})
-        # Figures never break inside ("1.1 / 1"); names and prose take the squeeze
-        # (any cell may break anywhere, by the app's style sheet, except these).
+        # Figures never break inside a number ("1.1 / 1"), only at their spaces;
+        # names and prose take the squeeze (any other cell may break anywhere,
+        # by the app's style sheet).
         # Streamlit keeps the table's id and column classes, not Styler's cell styles.
         uid = "r" + hashlib.sha1(repr((list(value.columns), value.shape)).encode()).hexdigest()[:10]
         figures = [i for i, c in enumerate(value.columns) if _is_figure(value[c])]
         if figures:
             st.html("<style>" + ", ".join(f"#T_{uid} td.col{i} *" for i in figures)
-                    + " {white-space: nowrap !important; overflow-wrap: normal !important}</style>")
+                    + " {overflow-wrap: normal !important}</style>")  # breaks at spaces only
         st.table(value.style.set_uuid(uid).hide(axis="index").format(precision=2, thousands=","),
                  border="horizontal")
     else:

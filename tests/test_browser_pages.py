@@ -1,5 +1,7 @@
 """Every page in a real browser, on the committed runs, as a reader meets it:
-at 1,400 and 1,000 px, in English, and at 1,400 px in 繁體中文. A page fails
+at 1,400 and at 1,000 px, in English (tests/test_zh_interface.py opens the
+Chinese pages through AppTest; only the English layout is checked in the
+browser, to keep the suite inside CI's time). A page fails
 when it shows an exception or a "page not found" box, a chart stays undrawn
 or has no size, or a chart or table is wider than the main column. A
 screenshot of each page goes to $CNNLAB_SCREENSHOT_DIR (CI installs Debian's
@@ -13,7 +15,7 @@ from scripts import browse
 
 SHOTS = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
 PAGES = browse.page_paths()
-VIEWS = [(1400, "en"), (1000, "en"), (1400, "zh")]
+VIEWS = [(1400, "en"), (1000, "en")]
 
 pytestmark = pytest.mark.skipif(not (browse.CHROMIUM and browse.DRIVER),
                                 reason="needs Debian's chromium and chromium-driver (apt-get install)")

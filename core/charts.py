@@ -95,14 +95,17 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
             color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
         band = base.mark_area(opacity=0.18).encode(
             y=alt.Y("low:Q", title=None, scale=alt.Scale(zero=False)), y2="high:Q")
-        line = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
+        line = base.mark_line(strokeWidth=2).encode(
             y=alt.Y("mean:Q", title=None),
             tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]),
                      alt.Tooltip("epoch:Q", title=w["epoch"]), alt.Tooltip("mean:Q", format=".3f", title=w["mean"]),
                      alt.Tooltip("low:Q", format=".3f", title=w["minus-std"]),
                      alt.Tooltip("high:Q", format=".3f", title=w["plus-std"]),
                      alt.Tooltip("seeds:Q", title=w["seeds"])])
-        out.append(alt.layer(band, line).interactive(bind_y=False)
+        # Hover anywhere near a line for its values: an invisible point per epoch
+        # carries the tooltip (cheaper to draw than visible points and a zoom).
+        hover = base.mark_point(size=60, opacity=0).encode(y="mean:Q", tooltip=line.encoding.tooltip)
+        out.append(alt.layer(band, line, hover)
                    .properties(title=alt.TitleParams(title + unit, anchor="start", fontSize=13), height=height))
     return out
 

@@ -1,5 +1,6 @@
-"""Page helpers: language, cached reads of the run records, the block renderer
-and the retrain panel. No training or data logic here: that is core/."""
+"""Page helpers: language, cached reads of the run records and the block
+renderer (the retrain panel is app_pages/_retrain.py, the export panel
+app_pages/_export.py). No training or data logic here: that is core/."""
 from __future__ import annotations
 
 import hashlib
@@ -30,11 +31,6 @@ def init_language() -> None:
         st.session_state["lang_choice"] = wanted
 
 
-def t(en: str, zh: str) -> str:
-    """Older inline pairs; new texts go to content/<lang>/*.md and are read with T."""
-    return zh if lang() == "zh" else en
-
-
 def T(key: str, **values) -> str:
     """A text of the interface from the content files (core.text)."""
     return text(lang(), key, **values)
@@ -59,7 +55,7 @@ def page_blocks(page: str) -> list:
 
 PAGE_LINKS = {"app_pages/mnist.py": "mnist", "app_pages/home.py": "", "app_pages/captcha_models.py": "captcha-models"}
 # The technique pages' files are named after their url paths (c50_padding.py -> c50-padding).
-PAGE_LINKS.update({f"pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
+PAGE_LINKS.update({f"app_pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
 PAGE_LINKS["app_pages/c50_best.py"] = "c50-best"
 
 

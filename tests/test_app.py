@@ -140,3 +140,13 @@ def test_home_opens_on_the_committed_runs(monkeypatch):
         pytest.skip("no committed runs in this checkout")
     experiments = next(df for df in page_tables(at) if "seeds done" in df.columns)
     assert experiments["seeds done"].sum() > 0
+
+
+def test_every_page_link_of_the_conclusions_tables_opens_a_page():
+    """The tables' "page" column links each claim to its page: every target
+    is a page of the app's navigation."""
+    from app_pages._common import PAGE_LINKS
+    from experiments import CLAIMS
+    for claim in CLAIMS:
+        assert claim["page"] in PAGE_LINKS, claim["page"]
+        assert (REPO / claim["page"]).is_file(), claim["page"]

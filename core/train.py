@@ -89,12 +89,19 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
         signal.signal(signal.SIGTERM, _raise_interrupted)
     except ValueError:  # not the main thread: leave signals alone
         prev = None
+    def cancel_asked() -> bool:
+        cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
+        return (path / "CANCEL").exists() or bool(cancel_file and Path(cancel_file).exists())
+
+    _SIGNALLED.clear()
     try:
         summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch)
+        if _SIGNALLED or cancel_asked():
+            # The signal's exception was swallowed on its way up (seen under
+            # load: fit returned early and the run would read `done`).
+            raise Interrupted(f"signal {_SIGNALLED[0]}" if _SIGNALLED else "cancelled")
     except KeyboardInterrupt:
-        cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
-        cancelled = (path / "CANCEL").exists() or bool(cancel_file and Path(cancel_file).exists())
-        finish("cancelled" if cancelled else "interrupted")
+        finish("cancelled" if cancel_asked() else "interrupted")
         raise
     except BaseException as e:
         finish("failed", error=f"{type(e).__name__}: {e}")
@@ -172,7 +179,11 @@ def _continue(config: dict, root, path: Path) -> dict | None:
             "git": parent.meta.get("git")}
 
 
+_SIGNALLED: list[int] = []  # signals received during the current run
+
+
 def _raise_interrupted(signum, frame):
+    _SIGNALLED.append(signum)
     raise Interrupted(f"signal {signum}")
 
 

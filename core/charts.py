@@ -174,7 +174,7 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, labelFontSize=11))
     lim = math.ceil(float(max(df["high"].abs().max(), df["low"].abs().max(), 1.0)))
     # room on the right for the seed's verdict written after the intervals
-    x_scale = alt.Scale(domain=[-lim, lim + 0.6 * lim], nice=False)
+    x_scale = alt.Scale(domain=[-lim, 2.2 * lim], nice=False)
     base = alt.Chart(df).encode(y=y)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale))

@@ -110,12 +110,17 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
     return out
 
 
-def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=(88, 100), target: float | None = None,
+def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | None = None,
                   order: list[str] | None = None, lang: str = "en"):
     """Mean test accuracy per experiment as a dot with its ± one std interval
     (a dot, not a bar: the axis does not start at zero), the value written
-    beside it, the seed's own figure as a red diamond and an optional goal."""
+    beside it, the seed's own figure as a red diamond and an optional goal.
+    Without `domain` the axis is fitted to all of these (fit_domain)."""
     acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
+    if domain is None:
+        seed = acc["seed"].dropna() if "seed" in acc else pd.Series(dtype=float)
+        domain = fit_domain(float(pd.concat([acc["low"], seed]).min()),
+                            float(pd.concat([acc["high"], seed]).max()), target)
     acc = acc.assign(label=[f"{m:.2f} ± {s:.2f}" for m, s in zip(acc["mean"], acc["std"])])
     order = order or list(acc["experiment"])
     w = _words(lang)

@@ -290,13 +290,9 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             tx(lang, "tables.s-epoch"): round(r["sec_per_epoch"], 1) if r["sec_per_epoch"] else None,
         } for r in g])
         curves = charts.curves_frame(g)
-        domain = charts.fit_domain(float(acc["mean"].sub(acc["std"]).min()),
-                                   float(acc["mean"].add(acc["std"]).max()))
-        if acc["seed"].notna().any():
-            domain = (min(domain[0], float(acc["seed"].min()) // 1 - 1), domain[1])
         blocks += [
             ("h2", tx(lang, f"mnist.{section}.title")), ("md", tx(lang, f"mnist.{section}.text")),
-            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain, lang=lang)),
+            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
             ("table", table),
             ("row", charts.curves_panel(curves, {
                 "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
@@ -420,8 +416,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
         curves = charts.curves_frame(done, metrics=("val_loss", "val_exact_match", *heads))
         blocks += [
             ("h2", tx(lang, "captcha_models.results")),
-            ("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), domain=charts.fit_domain(
-                float(acc["mean"].sub(acc["std"]).min()), float(acc["mean"].add(acc["std"]).max())), lang=lang)),
+            ("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),
             ("table", pd.DataFrame(table)),
             *_audit_blocks(lang, done),
             ("md", tx(lang, "captcha_models.times")),

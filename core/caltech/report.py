@@ -75,9 +75,7 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
         "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
         "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
         "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
-    domain = charts.fit_domain(float((acc["mean"] - acc["std"]).min()),
-                               float((acc["mean"] + acc["std"]).max()), target)
-    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), domain=domain, target=target, lang=lang)
+    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
 
 
 def _curves_chart(lang: str, done: list[dict]):

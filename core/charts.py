@@ -136,9 +136,15 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | 
                  alt.Tooltip("mean:Q", format=".2f", title=w["mean-pct"]),
                  alt.Tooltip("std:Q", format=".2f", title=w["std"]), alt.Tooltip("seeds:Q", title=w["seeds"]),
                  alt.Tooltip("train / val:N", title=w["train-val"]), alt.Tooltip("epochs:Q", title=w["epochs"])])
-    text = base.mark_text(align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(
-        x=alt.X("high:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)), text="label:N")
-    layers = [err, dots, text]
+    # The value after its interval; for an interval ending in the axis's last
+    # fifth, before it, so that the text is never cut off at the right edge.
+    scale = alt.Scale(domain=list(domain), clamp=True, nice=False)
+    edge = domain[1] - 0.2 * (domain[1] - domain[0])
+    after = base.transform_filter(alt.datum.high <= edge).mark_text(
+        align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("high:Q", scale=scale), text="label:N")
+    before = base.transform_filter(alt.datum.high > edge).mark_text(
+        align="right", dx=-8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("low:Q", scale=scale), text="label:N")
+    layers = [err, dots, after, before]
     if "seed" in acc and acc["seed"].notna().any():
         layers.append(base.mark_point(shape="diamond", color="#d62728", size=90, filled=True).encode(
             x=alt.X("seed:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)),

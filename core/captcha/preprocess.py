@@ -16,8 +16,11 @@ that a screenshot or a re-save may have added.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,35 +33,144 @@ ASPECT = (1.2, 6.0)              # width / height a captcha can plausibly have
 
 
 class CaptchaImageError(ValueError):
-    """A file that is not a usable captcha; the message says why."""
+    """A file that is not a usable captcha; the message says why, in plain
+    words (one line, no exception names), for a person to read."""
+
+
+FORMATS = "PNG, JPEG, GIF, BMP, TIFF or WebP"
+
+
+def describe_os_error(e: OSError) -> str:
+    """An operating-system failure to open or read a file, in plain words."""
+    reasons = {errno.ENOENT: "there is no such file", errno.EISDIR: "it is a folder, not an image file",
+               errno.ELOOP: "it is a symbolic link that loops back on itself",
+               errno.EACCES: "permission to read it is denied", errno.EPERM: "permission to read it is denied",
+               errno.ENOTDIR: "a part of the path is not a folder",
+               errno.ENAMETOOLONG: "the path is too long"}
+    return reasons.get(e.errno) or f"it cannot be read ({(e.strerror or 'input/output failure').lower()})"
+
+
+def _read_bytes(source) -> bytes:
+    """The file's bytes, at most MAX_BYTES + 1 of them (a device or a huge
+    file is never read whole)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if hasattr(source, "read"):
+        try:
+            data = bytes(source.read(MAX_BYTES + 1) or b"")
+        except OSError as e:
+            raise CaptchaImageError(describe_os_error(e)) from None
+        if len(data) > MAX_BYTES:  # read no further: its size is unknown
+            raise CaptchaImageError(_too_big(None))
+        return data
+    try:
+        st = os.stat(source)
+        if stat.S_ISDIR(st.st_mode):
+            raise CaptchaImageError("it is a folder, not an image file")
+        if not stat.S_ISREG(st.st_mode):
+            raise CaptchaImageError("it is not a regular file (a device, pipe or socket)")
+        if st.st_size > MAX_BYTES:
+            raise CaptchaImageError(_too_big(st.st_size))
+        with open(source, "rb") as f:
+            return f.read(MAX_BYTES + 1)
+    except CaptchaImageError:
+        raise
+    except OSError as e:
+        raise CaptchaImageError(describe_os_error(e)) from None
+    except ValueError:  # a path holding a NUL byte
+        raise CaptchaImageError("the path is not a valid file name") from None
+
+
+def _too_big(n: int | None) -> str:
+    mb = MAX_BYTES // (1024 * 1024)
+    size = f"{n / 1e6:.1f} MB" if n is not None else f"over {mb} MB"
+    return f"the file is {size}; a captcha is a few KB (limit {mb} MB)"
+
+
+ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _wide_to_8bit(a: np.ndarray, mode: str) -> np.ndarray:
+    """A 32-bit integer or float image scaled to 0-255 by the range its
+    values show: 0-1 (float), 0-255 or 0-65535; anything else is refused."""
+    a = a.astype(np.float64)
+    if a.size == 0:
+        return a.astype(np.uint8)
+    if not np.isfinite(a).all():
+        raise CaptchaImageError("not a readable image: some of its pixel values are not numbers")
+    lo, hi = float(a.min()), float(a.max())
+    if lo < 0 or hi > 65535:
+        raise CaptchaImageError(f"not a readable image: its pixel values run from {lo:g} to {hi:g}, "
+                                "outside the 0-255 or 0-65535 of a picture")
+    if mode == "F" and hi <= 1.0:
+        scale = 255.0
+    elif hi <= 255:
+        scale = 1.0
+    else:
+        scale = 1 / 257  # 65535 -> 255, and v * 257 -> v exactly
+    return np.clip(np.rint(a * scale), 0, 255).astype(np.uint8)
+
+
+def _to_rgb(im: Image.Image) -> np.ndarray:
+    """RGB uint8 of any PIL mode: 16-bit greyscale scaled down (>> 8),
+    32-bit integer and float by their value range, transparency laid over
+    white (how a browser shows it), the rest through PIL's convert."""
+    mode = im.mode
+    if mode.startswith("I;16"):
+        return _grey_to_rgb(np.asarray(im).astype(np.uint16) >> 8)
+    if mode in ("I", "F"):
+        return _grey_to_rgb(_wide_to_8bit(np.asarray(im), mode))
+    if mode in ALPHA_MODES or im.info.get("transparency") is not None:
+        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, im.convert("RGBA")).convert("RGB"))
+    try:
+        return np.asarray(im.convert("RGB"))
+    except ValueError:  # a mode PIL does not convert (LAB, HSV, ...)
+        raise CaptchaImageError(f"not a readable image: its colour format ({mode}) "
+                                "is not one this reader converts") from None
 
 
 def load_image(source) -> np.ndarray:
-    """RGB uint8 array from a path, bytes or file object, opened by content
-    (the real files end in .jpg but hold PNG data)."""
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-    elif hasattr(source, "read"):
-        data = source.read()
-    else:
-        with open(source, "rb") as f:
-            data = f.read()
+    """RGB uint8 array (H, W, 3) from a path, bytes or file object, opened by
+    content (the real files end in .jpg but hold PNG data).
+
+    Every failure to read or decode (a missing path, a folder, a damaged or
+    truncated file, a format PIL cannot open, a decompression bomb, a pixel
+    format with no sensible conversion) raises CaptchaImageError with a
+    plain-words reason; nothing else escapes."""
+    data = _read_bytes(source)
     if not data:
         raise CaptchaImageError("the file is empty")
     if len(data) > MAX_BYTES:
-        raise CaptchaImageError(f"the file is {len(data) / 1e6:.1f} MB; a captcha is a few KB "
-                                f"(limit {MAX_BYTES // (1024 * 1024)} MB)")
+        raise CaptchaImageError(_too_big(len(data)))
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size
             if max(w, h) > MAX_SIDE:
                 raise CaptchaImageError(f"the image is {w}x{h} pixels; a captcha is about 130x50")
+            if min(w, h) < 1:
+                raise CaptchaImageError(f"the image is {w}x{h} pixels: there is nothing to read")
             im.seek(0)  # first frame of a GIF
-            rgb = np.asarray(im.convert("RGB"))
+            rgb = _to_rgb(im)
     except CaptchaImageError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise CaptchaImageError(f"not a readable image ({type(e).__name__})") from e
+    except UnidentifiedImageError:
+        raise CaptchaImageError(f"not a readable image: the file is not a picture in a format this "
+                                f"reader knows ({FORMATS})") from None
+    except Image.DecompressionBombError:
+        raise CaptchaImageError("not a readable image: it declares far more pixels than any "
+                                "captcha (about 130x50)") from None
+    except MemoryError:
+        raise CaptchaImageError("not a readable image: decoding it needs more memory than "
+                                "a captcha could") from None
+    except Exception:  # noqa: BLE001 - OSError, SyntaxError, struct.error, EOFError... from a damaged file
+        raise CaptchaImageError("not a readable image: the picture's data is damaged or cut short") from None
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:  # a plugin's odd result
+        raise CaptchaImageError("not a readable image: the picture's data is damaged or cut short")
     h, w = rgb.shape[:2]
     if h < 10 or w < 10 or not ASPECT[0] <= w / h <= ASPECT[1]:
         raise CaptchaImageError(f"the image is {w}x{h} pixels; a captcha is wide and short (about 130x50)")

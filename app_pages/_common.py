@@ -135,14 +135,17 @@ def render(blocks: list) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _runs_frame(root: str, signature: tuple) -> pd.DataFrame:
+def _runs_frame(root: str, signature: tuple, language: str) -> pd.DataFrame:
     rows = []
     for r in list_runs(root):
-        s = r.summary or {}
+        error = r.record_error()
+        s = {} if error else r.summary or {}  # a damaged run's figures are not shown
         meta = r.meta
         rows.append({
             "run": r.ref, "experiment": r.experiment, "seed": r.config.get("seed"),
-            "origin": r.origin, "status": r.status, "epochs": len(r.history),
+            "origin": r.origin, "status": r.status,
+            "problem": error and error.words(language),
+            "epochs": None if error else len(r.history),
             "test accuracy": (s.get("test") or {}).get("accuracy"),
             "best val accuracy": (s.get("best") or {}).get("val_accuracy"),
             "s / epoch": s.get("seconds_per_epoch_median"),
@@ -154,7 +157,7 @@ def _runs_frame(root: str, signature: tuple) -> pd.DataFrame:
 
 
 def runs_frame() -> pd.DataFrame:
-    return _runs_frame(str(runs_dir()), runs_signature())
+    return _runs_frame(str(runs_dir()), runs_signature(), lang())
 
 
 @st.cache_data(show_spinner=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 
 class ConfigError(ValueError):
@@ -21,7 +22,13 @@ def _nonneg_int(v):
 
 
 def _num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite number: JSON's Infinity and NaN (which Python's json reads) are not."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _learning_rate(v):
+    """a finite number above 0 and at most 10"""
+    return _num(v) and 0 < v <= 10
 
 
 def _opt(check):
@@ -82,7 +89,7 @@ SCHEMA = {
         "epochs": _pos_int,
         "batch_size": _pos_int,
         "optimizer": _one_of("adam", "sgd", "rmsprop"),
-        "learning_rate": lambda v: _num(v) and v > 0,
+        "learning_rate": _learning_rate,
         "early_stopping": _opt(lambda v: isinstance(v, dict)),
         "reduce_lr": _opt(lambda v: isinstance(v, dict)),
         "restore_best": lambda v: isinstance(v, bool),

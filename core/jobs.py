@@ -78,12 +78,21 @@ class Job:
 
     @property
     def status(self) -> str:
+        """How the job stands, proved from what is alive and on disk. The
+        supervisor records the end; when it died without doing so (kill -9,
+        a reboot), the training process itself is asked: still alive, the job
+        is running; gone, the job is done if every run it asked for is done,
+        cancelled if Cancel was pressed, else interrupted."""
         info = self.info
         status = info.get("status", "starting")
-        if status in ACTIVE and not _alive(info.get("supervisor_pid")):
-            # supervisor gone without recording an end (machine rebooted, kill -9)
-            return "interrupted"
-        return status
+        if status not in ACTIVE or _alive(info.get("supervisor_pid")):
+            return status
+        if _alive(info.get("cli_pid")):
+            return "running"
+        if (self.path / "CANCEL").exists():
+            return "cancelled"
+        p = progress(self)
+        return "done" if p["runs_total"] and p["runs_done"] == p["runs_total"] else "interrupted"
 
     @property
     def experiment(self) -> str:
@@ -114,20 +123,27 @@ class Job:
         (self.path / "DISMISSED").touch()
 
     def cancel(self) -> None:
+        """Ask the job to stop. The file comes first: a job still starting
+        has no training process to signal yet, and its supervisor checks
+        the file once it has started one (and before starting at all)."""
         (self.path / "CANCEL").touch()
         pid = self.info.get("cli_pid")
         if self.status in ACTIVE and isinstance(pid, int):
-            try:
-                os.kill(pid, signal.SIGTERM)  # train_run turns this into 'cancelled'
-            except ProcessLookupError:
-                pass
+            _terminate(pid)
 
 
 # TensorFlow / absl log lines ("I0000 00:00:…", "W0000 …", "E0000 …") and
 # Python warnings are noise next to the reason a job failed.
 _NOISE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages|To enable the following instructions|"
                     r"\S+Warning: )")
-_CLI_FAILURE = re.compile(r"^(?:error: .+|== .+: FAILED: .+)$")
+_CLI_FAILURE = re.compile(r"^(?:error: .+|== .+: (?:FAILED|BUSY): .+)$")
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)  # train_run turns this into 'cancelled'
+    except ProcessLookupError:
+        pass
 
 
 def failing_line(log: str) -> str | None:
@@ -254,15 +270,26 @@ def _supervise(path: Path) -> int:
             break
         time.sleep(0.05)
         info = job.info
-    env = {**os.environ, "CNNLAB_CANCEL_FILE": str(path / "CANCEL"), "PYTHONUNBUFFERED": "1"}
+    cancel = path / "CANCEL"
+    if cancel.exists():  # Cancel pressed while the job was starting: train nothing
+        info.update({"status": "cancelled", "exit_code": None,
+                     "ended": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        atomic_write_json(path / "job.json", info)
+        return 0
+    env = {**os.environ, "CNNLAB_CANCEL_FILE": str(cancel), "PYTHONUNBUFFERED": "1"}
     with open(path / "log.txt", "ab") as log:
         cli = subprocess.Popen(info["argv"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, env=env)
         info.update({"status": "running", "cli_pid": cli.pid})
         atomic_write_json(path / "job.json", info)
+        # Cancel pressed between our check above and the pid reaching job.json
+        # found no pid to signal: signal it now (cancel() touches the file
+        # before it reads the pid, so one of the two always signals).
+        if cancel.exists():
+            _terminate(cli.pid)
         rc = cli.wait()
     info = job.info
-    if (path / "CANCEL").exists():
+    if cancel.exists():
         status = "cancelled"
     else:
         status = "done" if rc == 0 else "failed"

@@ -32,6 +32,11 @@ from pathlib import Path
 
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 STATUSES = ("running", "done", "failed", "interrupted", "cancelled")
+# A run whose record files cannot be read as records (binary garbage, a torn
+# or wrong-typed JSON, a done run without its history): shown with the file
+# and the reason, left out of every table, never guessed at.
+UNREADABLE = "unreadable"
+RECORD_FILES = ("config.json", "meta.json", "summary.json", "history.csv")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS_DIR = REPO_ROOT / "runs"
 
@@ -117,10 +122,69 @@ def _jsonable(o):
 
 
 def read_json(path: Path, default=None):
+    """The JSON in `path`, or `default` when the file is missing or is not
+    JSON at all (empty, truncated, binary, not UTF-8)."""
     try:
-        return json.loads(Path(path).read_text("utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, UnicodeDecodeError, ValueError):
         return default
+
+
+class RecordError(ValueError):
+    """A record file that exists but cannot be read as that record. Its
+    words are content entry `records.<key>` (content/<lang>/records.md), so
+    a page can say them in the reader's language; str() is the English."""
+
+    def __init__(self, key: str, **values):
+        self.key, self.values = key, {k: str(v) for k, v in values.items()}
+        super().__init__(self.words("en"))
+
+    def words(self, lang: str) -> str:
+        from core.text import text
+        return text(lang, f"records.{self.key}", **self.values)
+
+
+_MISSING = object()
+
+
+def load_json_record(path: Path, default=_MISSING):
+    """A JSON object record. Missing: `default` (RecordError if none given).
+    Anything else that is not a JSON object raises RecordError saying what
+    the file holds instead, in words a reader can act on."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if default is _MISSING:
+            raise RecordError("missing", file=path.name) from None
+        return default
+    except OSError as e:
+        raise RecordError("os-error", file=path.name, why=e.strerror or e) from None
+    if not raw.strip():
+        raise RecordError("empty", file=path.name)
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RecordError("binary", file=path.name) from None
+    except ValueError as e:
+        raise RecordError("not-json", file=path.name, line=getattr(e, "lineno", "?")) from None
+    if not isinstance(value, dict):
+        raise RecordError("not-object", file=path.name, value=_short(value))
+    return value
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 24 else text[:21] + "…"
+
+
+def _need(record: dict, name: str, key: str, types) -> None:
+    """`record[key]`, when present, is of `types` (true/false is not an integer)."""
+    if key not in record:
+        return
+    value = record[key]
+    if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+        raise RecordError("bad-field", file=name, key=key, value=_short(value))
 
 
 # --- history.csv ---------------------------------------------------------------
@@ -138,14 +202,44 @@ def write_history(path: Path, rows: list[dict]) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
+    """The history's rows; [] when it is missing or cannot be read (see
+    load_history for the reason)."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+        return load_history(path)
+    except RecordError:
+        return []
+
+
+def load_history(path: Path) -> list[dict]:
+    """history.csv's rows, numbers as numbers; [] when missing. A file that is
+    not text, or whose epochs are not 1, 2, ... in order, raises RecordError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as e:
+        raise RecordError("os-error", file=path.name, why=e.strerror or e) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordError("binary", file=path.name) from None
+    if "\x00" in text:
+        raise RecordError("binary", file=path.name)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise RecordError("not-csv", file=path.name) from None
     out = []
-    for r in rows:
-        out.append({k: _num(v) for k, v in r.items()})
+    for n, r in enumerate(rows, start=1):
+        if None in r or None in r.values():
+            raise RecordError("columns", file=path.name, row=n)
+        row = {k: _num(v) for k, v in r.items()}
+        if row.get("epoch") != n:
+            twice = isinstance(row.get("epoch"), int) and 1 <= row["epoch"] < n
+            raise RecordError("epoch-twice" if twice else "epoch", file=path.name, row=n,
+                              value=row.get("epoch"))
+        out.append(row)
     return out
 
 
@@ -175,6 +269,47 @@ def config_hash(config: dict) -> str:
 
 def run_id(config: dict) -> str:
     return f"s{config['seed']}-{config_hash(config)}"
+
+
+# --- the run lock ----------------------------------------------------------------
+
+LOCK_NAME = ".lock"
+
+
+def lock_path(run_path: Path) -> Path:
+    """The lock a trainer holds for as long as it writes a run, in the run's
+    folder (retraining from scratch empties the folder but keeps this file,
+    so a lock another process holds is never deleted under it)."""
+    return Path(run_path) / LOCK_NAME
+
+
+def run_lock(run_path: Path, timeout: float = 0):
+    """An OS file lock (flock on POSIX, via the filelock library): released by
+    the kernel when its process dies, however it dies, so it proves a live
+    trainer where a pid in meta.json can only suggest one."""
+    from filelock import FileLock
+    path = lock_path(run_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path, timeout=timeout)
+
+
+def lock_held(run_path: Path) -> bool | None:
+    """True when a live process holds the run's lock, False when no one does,
+    None when this cannot be known here (no lock file: a run written before
+    locks, or a folder we may not write)."""
+    path = lock_path(run_path)
+    if not path.is_file():
+        return None
+    from filelock import FileLock, Timeout
+    try:
+        probe = FileLock(path, timeout=0)
+        probe.acquire()
+    except Timeout:
+        return True
+    except OSError:
+        return None
+    probe.release()
+    return False
 
 
 # --- reading runs ----------------------------------------------------------------
@@ -207,29 +342,82 @@ class Run:
 
     @property
     def config(self) -> dict:
-        return read_json(self.path / "config.json", {}) or {}
+        """config.json; {} when it cannot be read (`problem` says why)."""
+        return self._record("config.json", {})
 
     @property
     def meta(self) -> dict:
-        return read_json(self.path / "meta.json", {}) or {}
+        return self._record("meta.json", {})
 
     @property
     def summary(self) -> dict | None:
-        return read_json(self.path / "summary.json")
+        return self._record("summary.json", None)
 
     @property
     def history(self) -> list[dict]:
         return read_history(self.path / "history.csv")
 
+    def has_records(self) -> bool:
+        """Whether any record file is in the folder (a trainer's lock alone is not a run)."""
+        return any((self.path / name).exists() for name in RECORD_FILES)
+
+    def _record(self, name: str, default):
+        try:
+            return _CHECKS[name](load_json_record(self.path / name, None)) or default
+        except RecordError:
+            return default
+
+    @property
+    def problem(self) -> str | None:
+        """Why this run cannot be read, naming the file ("meta.json is not
+        text (binary data)"), or None for a readable record."""
+        error = self.record_error()
+        return None if error is None else str(error)
+
+    def record_error(self) -> RecordError | None:
+        """The first damage found, or None. A run is readable when every
+        record file present is the record it claims to be, and a finished
+        run has its history, one row per epoch trained."""
+        try:
+            config = load_json_record(self.path / "config.json", None)
+            if config is None and self.has_records():
+                raise RecordError("missing", file="config.json")
+            _check_config(config)
+            meta = _check_meta(load_json_record(self.path / "meta.json", None))
+            summary = _check_summary(load_json_record(self.path / "summary.json", None))
+            history = load_history(self.path / "history.csv")
+            # meta.json is written before the first epoch and summary.json
+            # before meta says done: without them, the record was damaged.
+            if meta is None and (history or summary is not None):
+                raise RecordError("missing", file="meta.json")
+            if summary is None and (meta or {}).get("status") == "done":
+                raise RecordError("summary-missing")
+            if summary is not None and (meta or {}).get("status") == "done":
+                trained = summary.get("epochs_run")
+                if not (self.path / "history.csv").is_file():
+                    raise RecordError("history-missing", n=trained)
+                if isinstance(trained, int) and trained != len(history):
+                    raise RecordError("history-count", rows=len(history), n=trained)
+        except RecordError as e:
+            return e
+        return None
+
     @property
     def status(self) -> str:
-        """The status a reader should show. A run whose process died without
-        saying so (kill -9, power cut) still reads 'running' on disk: if its
-        pid is gone on this host it is reported as interrupted, never done.
-        A run is done only when meta says so *and* its summary exists."""
+        """The status a reader should show, proved from disk. `unreadable`
+        when a record file is damaged (see `problem`). A run whose process
+        died without saying so (kill -9, power cut) still reads 'running' on
+        disk: if its pid is gone on this host it is reported as interrupted,
+        never done. A run is done only when meta says so *and* its summary
+        exists."""
+        if self.problem:
+            return UNREADABLE
         meta = self.meta
         status = meta.get("status", "interrupted")
         if status == "running":
+            held = lock_held(self.path)
+            if held is not None:
+                return "running" if held else "interrupted"
             same_host = meta.get("host") == socket.gethostname()
             pid = meta.get("pid")
             if same_host and isinstance(pid, int) and not _pid_alive(pid):
@@ -257,6 +445,42 @@ class Run:
         return max(times, default=0.0)
 
 
+def _check_config(c: dict | None) -> dict | None:
+    if c is None:
+        return None
+    _need(c, "config.json", "experiment", str)
+    _need(c, "config.json", "seed", int)
+    for key in ("train", "model", "data"):
+        _need(c, "config.json", key, dict)
+    return c
+
+
+def _check_meta(m: dict | None) -> dict | None:
+    if m is None:
+        return None
+    if "status" in m and m["status"] not in STATUSES:
+        raise RecordError("bad-field", file="meta.json", key="status", value=_short(m["status"]))
+    _need(m, "meta.json", "pid", int)
+    _need(m, "meta.json", "sessions", list)
+    for key in ("git", "device", "versions"):
+        _need(m, "meta.json", key, (dict, type(None)))
+    return m
+
+
+def _check_summary(s: dict | None) -> dict | None:
+    if s is None:
+        return None
+    _need(s, "summary.json", "test", dict)
+    _need(s, "summary.json", "epochs_run", int)
+    for k, v in (s.get("test") or {}).items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise RecordError("bad-field", file="summary.json", key=f"test.{k}", value=_short(v))
+    return s
+
+
+_CHECKS = {"config.json": _check_config, "meta.json": _check_meta, "summary.json": _check_summary}
+
+
 def file_mtime(path: Path) -> float:
     """0 for a file gone since it was listed (a temporary file renamed over its record)."""
     try:
@@ -281,15 +505,17 @@ def run_roots(root=None, users: bool | None = None) -> list[Path]:
 
 
 def list_runs(root=None, experiment: str | None = None, users: bool | None = None) -> list[Run]:
-    """Every run under run_roots(root, users), sorted by ref. A ref found in
-    both folders is the study folder's."""
-    pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
+    """Every run under run_roots(root, users), sorted by ref: every folder
+    <experiment>/<run-id> holding a record file, so that a run whose
+    config.json was lost is listed (as unreadable) rather than hidden. A ref
+    found in both folders is the study folder's."""
     found: dict[str, Run] = {}
     for folder in run_roots(root, users):
         if folder.is_dir():
-            for p in folder.glob(pattern):
-                run = Run(p.parent)
-                found.setdefault(run.ref, run)
+            for path in folder.glob(f"{experiment}/*" if experiment else "*/*"):
+                run = Run(path)
+                if run.has_records():
+                    found.setdefault(run.ref, run)
     return sorted(found.values(), key=lambda r: r.ref)
 
 
@@ -315,8 +541,8 @@ def find_run(ref: str, root=None, users: bool | None = None) -> Run | None:
     """`experiment/run-id`, or a bare run id / unique prefix of one, in the
     folders list_runs(root, users) reads."""
     for folder in run_roots(root, users):
-        direct = folder / ref
-        if (direct / "config.json").is_file():
-            return Run(direct)
+        direct = Run(folder / ref)
+        if direct.has_records():
+            return direct
     matches = [r for r in list_runs(root, users=users) if r.id.startswith(ref) or r.ref.startswith(ref)]
     return matches[0] if len(matches) == 1 else None

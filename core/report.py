@@ -13,7 +13,7 @@ import json
 import pandas as pd
 
 from core import charts
-from core.results import experiment_rows
+from core.results import experiment_rows, left_out_note
 from core.text import MissingText, text
 from core.verdict import MIN_EFFECT, Z, claim_rows, compare
 
@@ -68,6 +68,12 @@ def model_blocks(lang: str, df: pd.DataFrame, model: str, experiment: str | None
     heading = (tx(lang, "tables.model-heading", model=model, params=params) if experiment is None else
                tx(lang, "tables.model-heading-of", experiment=experiment, model=model, params=params))
     return [("h3", heading), ("table", df.rename(columns={c: lookup(lang, f"tables.{c}", c) for c in df.columns}))]
+
+
+def left_out_blocks(lang: str, rows: list[dict]) -> list:
+    """A warning line naming the runs this page's figures leave out as unreadable, if any."""
+    note = left_out_note(rows, lang)
+    return [("md", note)] if note else []
 
 
 def verdict_rule(lang: str) -> str:
@@ -223,6 +229,7 @@ def overview_blocks(lang: str = "en", root=None) -> list:
     blocks = [
         ("h1", tx(lang, "overview.title")),
         ("md", tx(lang, "overview.intro")),
+        *left_out_blocks(lang, rows),
         ("metrics", headline_metrics(lang, rows)),
         ("h2", tx(lang, "overview.claims.title")),
     ]
@@ -266,7 +273,7 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
     from experiments import CLAIMS, EXPERIMENTS
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("mnist-")]
     study = [r for r in rows if r["origin"] == "study"]
-    blocks = [("h1", tx(lang, "mnist.title")), ("md", tx(lang, "mnist.intro"))]
+    blocks = [("h1", tx(lang, "mnist.title")), ("md", tx(lang, "mnist.intro")), *left_out_blocks(lang, rows)]
     for group in MNIST_GROUPS:
         g = [r for r in rows if r["group"] == group and r["n_done"]]
         if not g:
@@ -370,7 +377,8 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from experiments import EXPERIMENTS
 
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
-    blocks = [("h1", tx(lang, "captcha_models.title")), ("md", tx(lang, "captcha_models.intro"))]
+    blocks = [("h1", tx(lang, "captcha_models.title")), ("md", tx(lang, "captcha_models.intro")),
+              *left_out_blocks(lang, rows)]
     done = [r for r in rows if r["n_done"]]
     if not done:
         blocks.append(("md", tx(lang, "captcha_models.no-runs")))

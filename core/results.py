@@ -47,6 +47,9 @@ def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict
         "devices": devices,
         "commits": sorted({((m.get("git") or {}).get("commit") or "")[:7] for _, m, _ in done}),
         "run_paths": [str(r.path) for r in done_runs],
+        # Runs left out of every figure because a record file is damaged.
+        # (run, content key, values): the reason in any language (RecordError.words).
+        "unreadable": [(r.ref, e.key, e.values) for r in runs if (e := r.record_error())],
     }
 
 
@@ -86,6 +89,23 @@ def experiment_rows(root=None, experiments: dict | None = None, include_app: boo
             label = f"{name} ({text(lang, 'common.list-sep').join(parts)})"
             rows.append(_row(name, label, their, group, "app"))
     return rows
+
+
+def left_out(rows: list[dict], lang: str = "en") -> list[tuple[str, str]]:
+    """(run, why in `lang`) for every run the rows' figures leave out as unreadable."""
+    seen = {ref: text(lang, f"records.{key}", **values)
+            for r in rows for ref, key, values in r.get("unreadable", ())}
+    return sorted(seen.items())
+
+
+def left_out_note(rows: list[dict], lang: str = "en") -> str | None:
+    """One line saying how many runs the figures leave out and why, or None."""
+    out = left_out(rows, lang)
+    if not out:
+        return None
+    sep = text(lang, "common.list-sep")
+    return text(lang, "common.left-out", n=len(out),
+                runs=sep.join(text(lang, "common.left-out-run", run=ref, why=why) for ref, why in out))
 
 
 def pct(x, digits=2):

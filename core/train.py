@@ -16,11 +16,20 @@ from pathlib import Path
 from core import envinfo
 from core.config import validate
 from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, read_json, run_id,
-                          runs_dir)
+                          LOCK_NAME, run_lock, runs_dir)
 
 
 class RunBusy(RuntimeError):
-    """Another live process is writing this run."""
+    """Another live process is writing this run (it holds the run's lock)."""
+
+
+class RunUnreadable(RuntimeError):
+    """The run's folder holds damaged records; training would write over them."""
+
+
+# How long a trainer waits for a run's lock: a reader checking the status
+# holds it for an instant, a trainer for the whole run.
+LOCK_WAIT_S = 3.0
 
 
 class Interrupted(KeyboardInterrupt):
@@ -45,15 +54,33 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
     `train.continue_from` this experiment can go on from it."""
     validate(config)
     path = run_path(config, root)
+    from filelock import Timeout
+    lock = run_lock(path, timeout=LOCK_WAIT_S)
+    try:
+        lock.acquire()
+    except Timeout:
+        meta = Run(path).meta
+        raise RunBusy(f"{Run(path).ref} is being trained by another process "
+                      f"(pid {meta.get('pid', '?')} on {meta.get('host', '?')})") from None
+    try:
+        return _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_state)
+    finally:
+        lock.release()
+
+
+def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_state):
     run = Run(path)
-    if path.exists():
+    if run.has_records():
         status = run.status
-        if status == "running":
-            raise RunBusy(f"{run.ref} is being trained by pid {run.meta.get('pid')}")
+        if status == "unreadable" and not force:
+            raise RunUnreadable(f"{run.ref} cannot be resumed: {run.problem}. Nothing was changed; "
+                                "move the folder away, or pass --force to train it again from scratch")
         if status == "done" and not force:
             return run, "skipped"
-        if force:
-            shutil.rmtree(path)
+        if force:  # from scratch: everything but the lock we hold
+            for p in path.iterdir():
+                if p.name != LOCK_NAME:
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     path.mkdir(parents=True, exist_ok=True)
     stored = read_json(path / "config.json")
     if stored is None:
@@ -95,6 +122,8 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
 
     _SIGNALLED.clear()
     try:
+        if cancel_asked():  # pressed while the job was still starting: train nothing
+            raise Interrupted("cancelled before training began")
         summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch)
         if _SIGNALLED or cancel_asked():
             # The signal's exception was swallowed on its way up (seen under

@@ -1,13 +1,22 @@
 """python -m experiments {list,run,show,runs,report}: the one command line for training.
 
-Exit codes: 0 ok, 1 a run failed, 2 bad usage (unknown experiment, bad config,
-missing data), 130 interrupted.
+Exit codes:
+  0    every run asked for is done (trained now, or already done)
+  1    a run failed, or its folder holds damaged records (named on stderr);
+       the other runs still train
+  2    bad usage: unknown experiment, bad option or config value, missing data,
+       a report that cannot be written
+  3    a run is being trained by another process (it holds the run's lock):
+       nothing was trained for it; the other runs still train
+  130  interrupted (Ctrl-C, SIGTERM, the app's Cancel): rerun to resume
 """
 from __future__ import annotations
 
 import argparse
 import fnmatch
 import json
+import os
+import signal
 import sys
 
 from core.config import ConfigError, set_path, validate
@@ -38,10 +47,13 @@ def _configs_for(args) -> list[dict]:
     base = []
     if args.config:
         try:
-            with open(args.config, encoding="utf-8") as f:
-                base.append(json.load(f))
-        except (OSError, json.JSONDecodeError) as e:
+            with open(args.config, "rb") as f:
+                loaded = json.loads(f.read().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
             _die(f"cannot read config {args.config}: {e}")
+        if not isinstance(loaded, dict):
+            _die(f"config {args.config} must hold a JSON object, not {type(loaded).__name__}")
+        base.append(loaded)
     for pattern in args.names:
         names = fnmatch.filter(EXPERIMENTS, pattern) if any(c in pattern for c in "*?[") else [pattern]
         if not names:
@@ -53,6 +65,13 @@ def _configs_for(args) -> list[dict]:
                 _die(e.args[0])
     if not base:
         _die("name an experiment (see `python -m experiments list`) or pass --config FILE")
+    if args.epochs is not None and args.epochs < 1:
+        _die(f"--epochs {args.epochs}: the epoch budget must be at least 1")
+    if args.seeds < 1:
+        _die(f"--seeds {args.seeds}: give the number of seeds to run, at least 1")
+    bad = [s for s in args.seed or [] if s < 0]
+    if bad:
+        _die(f"--seed {bad[0]}: seeds are integers from 0")
     seeds = args.seed if args.seed else list(range(args.seeds))
     out = []
     for cfg in base:
@@ -62,7 +81,7 @@ def _configs_for(args) -> list[dict]:
                     raise ConfigError(f"--set {kv!r}: expected key=value")
                 key, value = kv.split("=", 1)
                 cfg = set_path(cfg, key, value)
-            if args.epochs:
+            if args.epochs is not None:
                 cfg = set_path(cfg, "train.epochs", str(args.epochs))
             for s in seeds:
                 out.append(validate({**cfg, "seed": s}))
@@ -79,15 +98,19 @@ def cmd_run(args):
     from core.caltech.data import ImageDataNotFound
     from core.captcha.data import CaptchaDataNotFound
     from core.mnist import MnistNotFound
-    from core.train import RunBusy, train_run
+    from core.train import RunBusy, RunUnreadable, train_run
     from experiments import EXPERIMENTS, get_config
     configs = _configs_for(args)
     # Keep the last training state of runs that a declared experiment goes on from.
     parents = {get_config(n)["train"].get("continue_from") for n in EXPERIMENTS}
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
-    failed = 0
+    failed = busy = 0
+    cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
     for cfg in configs:
         label = f"{cfg['experiment']}/{run_id(cfg)}"
+        if cancel_file and os.path.exists(cancel_file):  # the app's Cancel, between runs
+            print(f"== {label}: cancelled before it started", flush=True)
+            sys.exit(130)
         print(f"== {label}: {cfg.get('title', '')}", flush=True)
         try:
             run, outcome = train_run(cfg, args.runs_dir, args.data_dir, force=args.force,
@@ -98,7 +121,12 @@ def cmd_run(args):
         except (MnistNotFound, ImageDataNotFound, CaptchaDataNotFound) as e:
             _die(str(e))  # every later run would fail the same way
         except RunBusy as e:
-            print(f"== {label}: skipped, {e}", flush=True)
+            busy += 1
+            print(f"== {label}: BUSY: {e}; nothing trained for it", file=sys.stderr, flush=True)
+            continue
+        except RunUnreadable as e:
+            failed += 1
+            print(f"== {label}: FAILED: {e}", file=sys.stderr, flush=True)
             continue
         except Exception as e:  # recorded as failed in meta.json; go on with the rest
             failed += 1
@@ -115,6 +143,8 @@ def cmd_run(args):
                   f"in {s['epochs_run']} epochs, {s['train_seconds']:.0f}s", flush=True)
     if failed:
         sys.exit(1)
+    if busy:
+        sys.exit(3)
 
 
 def cmd_show(args):
@@ -125,6 +155,8 @@ def cmd_show(args):
     meta = run.meta
     print(f"run      {run.ref}")
     print(f"status   {run.status}")
+    if run.problem:
+        print(f"problem  {run.problem}")
     print(f"commit   {meta.get('git', {}).get('commit')}"
           f"{' (dirty)' if meta.get('git', {}).get('dirty') else ''}")
     print(f"device   {meta.get('device', {}).get('device')}")
@@ -145,6 +177,10 @@ def cmd_runs(args):
     runs = list_runs(args.runs_dir, args.experiment)
     print(f"{'run':44} {'status':11} {'epochs':>6} {'test acc':>8}")
     for r in runs:
+        problem = r.problem
+        if problem:  # its figures cannot be trusted: none shown, the reason instead
+            print(f"{r.ref:44} {'unreadable':11} {'':>6} {'':>8}  {problem}")
+            continue
         s = r.summary or {}
         acc = s.get("test", {}).get("accuracy")
         print(f"{r.ref:44} {r.status:11} {len(r.history):>6} "
@@ -189,6 +225,9 @@ def cmd_report(args):
     rows = [r for r in every if not args.group or r["group"] == args.group
             or (args.group == "c50-best" and r["experiment"] == "c50-baseline")]
     print(markdown_table(rows))
+    from core.results import left_out
+    for ref, why in left_out(rows):
+        print(f"\nleft out (unreadable): {ref}: {why}")
     if any(r["group"] == "c50" for r in rows) and args.group != "c50-best":
         from core.caltech.report import markdown_verdicts, study_time
         print()
@@ -252,7 +291,19 @@ def main(argv=None):
                     help="with --export: only these pages, e.g. overview,mnist (default: all)")
     rp.set_defaults(fn=cmd_report)
     args = p.parse_args(argv)
-    args.fn(args)
+    # SIGTERM (kill, the app's Cancel) while still importing, before a run
+    # installs its own handler: a clean exit 130, not a silent death.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+    try:
+        args.fn(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; rerun the same command to resume", file=sys.stderr, flush=True)
+        sys.exit(130)
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 if __name__ == "__main__":

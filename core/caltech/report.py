@@ -117,9 +117,10 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
 
 
 def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
-    from core.report import verdict_rule
+    from core.report import left_out_blocks, verdict_rule
     rows = technique_rows(technique, root, lang=lang)
-    blocks = [("h1", _name(lang, technique)), ("md", tx(lang, f"techniques.{technique}.text"))]
+    blocks = [("h1", _name(lang, technique)), ("md", tx(lang, f"techniques.{technique}.text")),
+              *left_out_blocks(lang, rows)]
     done = [r for r in rows if r["n_done"]]
     names = " ".join(r["declared"] for r in rows if r["origin"] == "study")
     if not done:
@@ -342,9 +343,10 @@ def markdown_ensembles(rows: list[dict], root=None) -> str:
 
 def best_blocks(lang: str = "en", root=None) -> list:
     """The best-combination page: what went in and why, against the +15-point goal."""
-    from core.report import _v, model_blocks, verdict_rule
+    from core.report import _v, left_out_blocks, model_blocks, verdict_rule
     blocks = [("h1", tx(lang, "best.title")), ("md", tx(lang, "best.text"))]
     study_rows = {r["experiment"]: r for r in experiment_rows(root, study.EXPERIMENTS)}
+    blocks += left_out_blocks(lang, list(study_rows.values()))
     base = study_rows["c50-baseline"]
     evidence = []
     for exp, used in BEST_INGREDIENTS:

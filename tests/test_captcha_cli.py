@@ -48,8 +48,11 @@ def test_evaluate_last_line_agrees_with_predict(labelled_folder, untrained_captc
                     "--model", str(untrained_captcha_model))
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout.strip().splitlines()[-1])
-    assert set(result) == {"n", "exact_match", "char_accuracy", "ms_per_image"}
+    assert set(result) == {"n", "exact_match", "char_accuracy", "ms_per_image", "unreadable_images",
+                           "unlabelled_images"}
     assert result["n"] == 12 and result["ms_per_image"] > 0
+    assert result["unreadable_images"] == result["unlabelled_images"] == 0
+    assert r.stdout.strip().splitlines() == [r.stdout.strip()]  # stdout holds the JSON line only
     pred = captcha_cli("predict", "--model", str(untrained_captcha_model),
                        *[str(images / f"{i}.jpg") for i in range(1, 13)])
     texts = [line.split("\t")[1] for line in pred.stdout.splitlines()]
@@ -69,10 +72,94 @@ def test_evaluate_refuses_a_bad_label_line(labelled_folder, untrained_captcha_mo
     assert r.returncode != 0 and "line 3" in r.stderr
 
 
+def run_main(args, capsys):
+    """The command line in this process (no TensorFlow start-up per call):
+    (exit code, stdout, stderr)."""
+    from core.captcha.__main__ import main
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+PLAIN = ("Traceback", "Error:", "Error(", "OSError", "ValueError", "UnicodeDecodeError", "errno", "Errno")
+
+
+def test_bad_model_or_labels_exit_2_with_a_plain_reason(labelled_folder, untrained_captcha_model, tmp_path,
+                                                       capsys):
+    """Exit 2 is "bad arguments / model / labels" (it was 1, the code for an
+    unreadable image, for every model error; a binary labels file gave a
+    traceback)."""
+    images, labels_file, _ = labelled_folder
+    img = images / "1.jpg"
+    model = untrained_captcha_model
+    (tmp_path / "notes.keras").write_text("not a model")
+    (tmp_path / "cut.keras").write_bytes(model.read_bytes()[:5000])
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "sepia").mkdir()
+    (tmp_path / "sepia" / "model.keras").write_bytes(model.read_bytes())
+    (tmp_path / "sepia" / "config.json").write_text(json.dumps({"data": {"preprocess": "sepia"}}))
+    (tmp_path / "labels.bin").write_bytes(img.read_bytes())  # a picture given as the labels
+    (tmp_path / "none.csv").write_bytes(b"\r\n")
+    (tmp_path / "13.csv").write_bytes(labels_file.read_bytes() + b"mm5f\r\n")
+    ev = ["evaluate", "--images", images, "--model", model, "--labels"]
+    cases = [
+        (["predict", "--model", tmp_path / "nope.keras", img], "no model at"),
+        (["predict", "--model", tmp_path / "notes.keras", img], "is not one, or is damaged"),
+        (["predict", "--model", tmp_path / "cut.keras", img], "is not one, or is damaged"),
+        (["predict", "--model", tmp_path / "folder.keras", img], "no model at"),
+        (["predict", "--model", tmp_path / "sepia" / "model.keras", img], "unknown preprocessing 'sepia'"),
+        (ev + [tmp_path / "labels.bin"], "line 1: not a text file of labels"),
+        (ev + [tmp_path / "nothing.csv"], "there is no such file"),
+        (ev + [tmp_path / "none.csv"], "holds no labels"),
+        (ev + [tmp_path / "13.csv"], "1 image(s) named by the labels are missing"),
+        (["evaluate", "--images", labels_file, "--labels", labels_file], "is not a folder"),
+    ]
+    for args, words in cases:
+        code, out, err = run_main(args, capsys)
+        assert code == 2, (args, code, err)
+        assert err.startswith("error: ") and words in err, (args, err)
+        assert not out and not any(w in err for w in PLAIN), (args, err)
+    code, _, err = run_main(["predict"], capsys)  # argparse's own refusal
+    assert code == 2 and "IMAGE" in err
+
+
+def test_evaluate_counts_unreadable_and_unlabelled_images(labelled_folder, untrained_captcha_model, capsys):
+    """An unreadable image counts as wrong and makes the exit code 1 (it was
+    0); images beyond the labels are said, not silently left out."""
+    images, labels_file, labels = labelled_folder
+    (images / "3.jpg").write_bytes(b"broken")
+    (images / "notes.txt").write_text("not an image, not counted")
+    labels_file.write_bytes("".join(f"{l}\n" for l in labels[:10]).encode())
+    code, out, err = run_main(["evaluate", "--images", images, "--labels", labels_file,
+                               "--model", untrained_captcha_model], capsys)
+    assert code == 1, err
+    assert len(out.splitlines()) == 1
+    result = json.loads(out)
+    assert result["n"] == 10 and result["unreadable_images"] == 1 and result["unlabelled_images"] == 2
+    assert result["exact_match"] <= 0.9 and result["char_accuracy"] <= 0.9
+    assert f"{images / '3.jpg'}: not a readable image" in err
+    assert "2 image(s) in" in err and "not scored" in err and "11.jpg, 12.jpg" in err
+    assert "1 unreadable image(s) counted as wrong" in err
+
+
+def test_an_unexpected_failure_exits_3_not_1(monkeypatch, capsys):
+    import core.captcha.__main__ as cli
+
+    def crash(args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(cli, "cmd_predict", crash)
+    assert cli.run(["predict", "x.jpg"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "unexpected failure in the reader" in err
+
+
 def test_missing_model_is_a_clear_error(labelled_folder, tmp_path):
     images, _, _ = labelled_folder
     r = captcha_cli("predict", "--model", str(tmp_path / "nope.keras"), str(images / "1.jpg"))
-    assert r.returncode != 0 and "no model at" in r.stderr
+    assert r.returncode == 2 and "no model at" in r.stderr  # the process's own exit code, not main()'s
 
 
 def test_committed_default_model_loads_safely_and_is_small():

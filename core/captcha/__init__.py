@@ -22,15 +22,23 @@ def normalise_label(text: str, where: str = "label") -> str:
         bad = [c for c in label if c not in INDEX]
         why = (f"has {len(label)} characters, expected {N_CHARS}" if len(label) != N_CHARS
                else f"character(s) {''.join(bad)!r} not in the alphabet {ALPHABET}")
-        raise LabelError(f"{where}: {text.strip()!r} {why}")
+        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+        raise LabelError(f"{where}: {shown!r} {why}")
     return label
 
 
 def read_labels(path) -> list[str]:
     """One label per line, line N labelling N.jpg; case-insensitive, CRLF or
-    LF. A bad line raises LabelError naming the file and line number."""
+    LF. A bad line raises LabelError naming the file and line number, and
+    so does a file that is not UTF-8 text (a picture or archive given by
+    mistake); OSError when the file cannot be read at all."""
     path = Path(path)
-    raw = path.read_bytes().decode("utf-8-sig")
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise LabelError(f"{path}, line {line}: not a text file of labels "
+                         f"(byte {e.start + 1} is not UTF-8 text)") from None
     lines = raw.splitlines()
     while lines and not lines[-1].strip():  # a trailing newline is not a label
         lines.pop()

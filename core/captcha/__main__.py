@@ -1,10 +1,14 @@
 """Command line for reading captchas (other tools parse its output: keep it exact).
 
     python -m core.captcha predict [--model PATH] IMAGE...
-        one line per image: path TAB four upper-case characters
+        one line per readable image on stdout: path TAB four upper-case
+        characters; one line per unreadable one on stderr: path, colon, why
     python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
         line N of FILE labels DIR/N.jpg; the last line is JSON
-        {"n", "exact_match", "char_accuracy", "ms_per_image"}
+        {"n", "exact_match", "char_accuracy", "ms_per_image",
+         "unreadable_images", "unlabelled_images"}: unreadable images count
+        as wrong, images in DIR beyond the labels are not scored (both are
+        also said on stderr)
     python -m core.captcha audit [--run DIR] [--split test|val|train] [--sheet OUT.png]
         a run's confident failures (suspect labels) and its accuracy on the
         labels as given and as audited (core/captcha/label_audit.csv)
@@ -12,8 +16,17 @@
         cleaner training/validation labels from an ensemble of runs, saved as
         core/captcha/relabel-NAME.csv for a data config to name
 
-Unreadable images are reported on stderr (and count as wrong in evaluate);
-exit codes: 0 ok, 1 some image unreadable, 2 bad arguments / model / labels.
+A batch never stops at a bad image: a missing path, a folder, a damaged,
+truncated or foreign file is named on stderr with the reason and the others
+are still read.
+
+Exit codes (every command):
+    0  done; predict and evaluate read every image
+    1  predict, evaluate: some image could not be read (each is named on
+       stderr; the others were read and reported)
+    2  bad arguments, model, labels or data folder: nothing was read, the
+       reason is on stderr as "error: ..." (bench: an unreadable image too)
+    3  an unexpected failure (a bug): a traceback on stderr
 """
 from __future__ import annotations
 
@@ -23,8 +36,29 @@ import json
 import os
 import sys
 import time
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's banner off stdout/stderr
+
+
+class Refusal(SystemExit):
+    """Exit code 2 with its reason (already printed on stderr as "error: ...")."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def fail(message: str):
+    """Bad arguments, model or labels: say why on stderr and exit 2."""
+    print(f"error: {message}", file=sys.stderr)
+    raise Refusal(f"error: {message}")
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def _recognizer(path):
@@ -32,7 +66,7 @@ def _recognizer(path):
     try:
         return Recognizer(path)
     except ModelNotFound as e:
-        sys.exit(f"error: {e}")
+        fail(str(e))
 
 
 def cmd_predict(args) -> int:
@@ -48,22 +82,46 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def _unlabelled(folder, labelled: set[str]) -> list[str]:
+    """Image files in the folder that no label line names, numbered ones first."""
+    names = [p.name for p in folder.iterdir()
+             if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.name not in labelled]
+    def numbered_first(name):
+        stem = name.split(".")[0]
+        return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
+    return sorted(names, key=numbered_first)
+
+
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
     from core.captcha import LabelError, N_CHARS, read_labels
+    from core.captcha.preprocess import describe_os_error
 
+    folder = Path(args.images)
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder (--images names the folder holding 1.jpg, 2.jpg, ...)")
     try:
         labels = read_labels(args.labels)
-    except (OSError, LabelError) as e:
-        sys.exit(f"error: {e}")
+    except LabelError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot read the labels file {args.labels}: {describe_os_error(e)}")
     if not labels:
-        sys.exit(f"error: {args.labels} holds no labels")
-    images = [Path(args.images) / f"{n}.jpg" for n in range(1, len(labels) + 1)]
-    missing = [str(p) for p in images if not p.is_file()]
+        fail(f"{args.labels} holds no labels")
+    images = [folder / f"{n}.jpg" for n in range(1, len(labels) + 1)]
+    missing = [str(p) for p in images if not os.path.lexists(p)]
     if missing:
-        sys.exit(f"error: {len(missing)} image(s) named by the labels are missing, "
-                 f"first {missing[0]}")
+        fail(f"{len(missing)} image(s) named by the labels are missing, first {missing[0]}")
+    try:
+        unlabelled = _unlabelled(folder, {p.name for p in images})
+    except OSError as e:
+        fail(f"cannot list {folder}: {describe_os_error(e)}")
+    if unlabelled:
+        shown = ", ".join(unlabelled[:3]) + (", ..." if len(unlabelled) > 3 else "")
+        print(f"note: {len(unlabelled)} image(s) in {folder} have no label and are not scored "
+              f"({args.labels} has {len(labels)} lines, for 1.jpg to {len(labels)}.jpg): {shown}",
+              file=sys.stderr)
     rec = _recognizer(args.model)
     t = time.perf_counter()
     readings = rec.read_many(images)
@@ -79,10 +137,11 @@ def cmd_evaluate(args) -> int:
         exact += right == N_CHARS
     n = len(labels)
     if unreadable:
-        print(f"{unreadable} unreadable image(s) counted as wrong")
+        print(f"{unreadable} unreadable image(s) counted as wrong", file=sys.stderr)
     print(json.dumps({"n": n, "exact_match": exact / n, "char_accuracy": chars / (N_CHARS * n),
-                      "ms_per_image": 1000 * seconds / n}))
-    return 0
+                      "ms_per_image": 1000 * seconds / n, "unreadable_images": unreadable,
+                      "unlabelled_images": len(unlabelled)}))
+    return 1 if unreadable else 0
 
 
 def cmd_robustness(args) -> int:
@@ -98,7 +157,7 @@ def cmd_robustness(args) -> int:
     try:
         _, _, test = split(list_items(args.data_dir))
     except CaptchaDataNotFound as e:
-        sys.exit(f"error: {e}")
+        fail(str(e))
     from core.captcha.audit import load_audit
     rec = _recognizer(args.model)
     rec.trim_borders = not args.no_trim
@@ -122,6 +181,9 @@ def cmd_bench(args) -> int:
     rec = _recognizer(args.model)
     fast = rec.fast_single()
     paths = args.images
+    bad = [(p, r) for p, r in zip(paths, rec.read_many(paths)) if isinstance(r, Exception)]
+    if bad:
+        fail(f"{bad[0][0]}: {bad[0][1]} (bench times readable captchas only)")
     blobs = [open(p, "rb").read() for p in paths]
     for b in blobs[:3]:
         rec.read(b)  # warm-up
@@ -167,10 +229,10 @@ def cmd_audit(args) -> int:
         try:
             preds = audit.predict_split(run, args.split, args.data_dir)
         except (CaptchaDataNotFound, FileNotFoundError, ModelNotFound) as e:
-            sys.exit(f"error: {e}")
+            fail(str(e))
         print(f"{args.split} readings: {preds}", file=sys.stderr)
     if not preds.is_file():
-        sys.exit(f"error: {preds} not found (a captcha run writes it when it is evaluated)")
+        fail(f"{preds} not found (a captcha run writes it when it is evaluated)")
     known = audit.load_audit()
     rows = audit.suspects(preds, args.min_confidence)
     w = csv.writer(sys.stdout)
@@ -199,16 +261,16 @@ def cmd_relabel(args) -> int:
     runs = [Path(r) for r in args.runs]
     for r in runs:
         if not (r / "model.keras").is_file() or not (r / "config.json").is_file():
-            sys.exit(f"error: {r} is not a finished captcha run (needs model.keras and config.json)")
+            fail(f"{r} is not a finished captcha run (needs model.keras and config.json)")
     data_cfg = _json.loads((runs[0] / "config.json").read_text())["data"]
     try:
         train, val, _ = split(list_items(args.data_dir), data_cfg.get("test_size", TEST_SIZE),
                               data_cfg.get("val_fraction", 0.2))
     except CaptchaDataNotFound as e:
-        sys.exit(f"error: {e}")
+        fail(str(e))
     out = relabel.path_of(args.name)
     if out.exists() and not args.force:
-        sys.exit(f"error: {out} exists; a list is immutable once a config names it (--force to overwrite)")
+        fail(f"{out} exists; a list is immutable once a config names it (--force to overwrite)")
     rows = relabel.propose(runs, train + val, args.threshold, load_audit(), reviewed())
     relabel.write(rows, out)
     counts = Counter((r["by"], r["action"]) for r in rows)
@@ -258,9 +320,25 @@ def main(argv=None) -> int:
     pl.add_argument("--force", action="store_true", help="overwrite an existing list")
     pl.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     args = p.parse_args(argv)
+    # PIL warns of oddities in files it still decodes (corrupt EXIF, a
+    # truncated TIFF tag); the reader's own words are on stderr already.
+    warnings.filterwarnings("ignore", module=r"PIL\.")
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
             "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel}[args.cmd](args)
 
 
+def run(argv=None) -> int:
+    """main() with the documented exit codes for everything: an exception
+    that escapes (a bug, not a bad image) exits 3, never 1."""
+    try:
+        return main(argv)
+    except Exception:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        print("error: an unexpected failure in the reader (a bug; the traceback above says where)",
+              file=sys.stderr)
+        return 3
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,21 @@ class Reading:
     text: str                 # four upper-case characters
     confidence: np.ndarray    # (4,) probability of each chosen character
     probs: np.ndarray         # (4, 19)
+
+
+def _first_line(e: Exception, limit: int = 200) -> str:
+    text = (str(e).strip().splitlines() or ["no detail given"])[0]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _why_not_loadable(path: Path, e: Exception) -> str:
+    """Why Keras could not load a file, in plain words: Keras says "File not
+    found" of any .keras file that is not a zip archive, so look first."""
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        return "a .keras model is a zip archive; this file is not one, or is damaged or cut short"
+    if isinstance(e, zipfile.BadZipFile) or "zip" in str(e).lower():
+        return "the file is damaged or cut short"
+    return _first_line(e)
 
 
 def _preprocessing_for(model, model_path: Path):
@@ -66,16 +82,23 @@ class Recognizer:
         try:
             self.model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
         except Exception as e:  # a corrupt or foreign file: say so, do not crash the caller
-            raise ModelNotFound(f"{self.path} is not a loadable Keras model ({type(e).__name__}: {e})") from e
-        outs = self.model.outputs
+            why = _why_not_loadable(self.path, e)
+            raise ModelNotFound(f"{self.path} is not a loadable Keras model ({why})") from e
+        outs = getattr(self.model, "outputs", None) or []  # a saved layer or odd object has none
         if len(outs) != N_CHARS or any(o.shape[-1] != len(ALPHABET) for o in outs):
             raise ModelNotFound(f"{self.path} is not a captcha model "
                                 f"(expected {N_CHARS} outputs of {len(ALPHABET)} classes)")
-        self.preprocess_name, self.preprocess_options = _preprocessing_for(self.model, self.path)
-        self.model_preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        try:
+            self.preprocess_name, self.preprocess_options = _preprocessing_for(self.model, self.path)
+            self.model_preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        except (ValueError, TypeError) as e:  # a run's config.json naming an unknown preprocessing
+            raise ModelNotFound(f"{self.path}: its preprocessing cannot be set up ({e})") from e
         self.trim_borders = trim_borders
         self.lite = self.lite_batch = None
-        self.read_arrays(np.zeros((1, *self.model.input_shape[1:]), "float32"))  # warm up
+        try:
+            self.read_arrays(np.zeros((1, *self.model.input_shape[1:]), "float32"))  # warm up
+        except Exception as e:  # noqa: BLE001 - loads, but cannot read a captcha-shaped input
+            raise ModelNotFound(f"{self.path} loads but cannot read a captcha ({_first_line(e)})") from e
 
     def fast_single(self) -> bool:
         """Prepare the TensorFlow Lite runners (core/captcha/fast.py): one
@@ -125,9 +148,13 @@ class Recognizer:
         few threads (PIL releases the GIL) and predicted in batches."""
         def prep(src):
             try:
-                return self.preprocess(load_image(src))
+                rgb = load_image(src)
             except CaptchaImageError as e:
                 return e
+            try:
+                return self.preprocess(rgb)
+            except Exception:  # noqa: BLE001 - one odd image never stops the batch
+                return CaptchaImageError("the image opened but could not be prepared for the model")
 
         def prep_batch(batch):
             return [prep(s) for s in batch]

@@ -12,7 +12,6 @@ import json
 
 import pandas as pd
 
-from core import charts
 from core.results import experiment_rows, left_out_note
 from core.text import MissingText, text
 from core.verdict import MIN_EFFECT, Z, claim_rows, compare
@@ -217,6 +216,7 @@ def forest_frame(lang: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def _forest(lang: str, df: pd.DataFrame):
+    from core import charts
     return charts.forest_plot(df, tx(lang, "overview.forest.axis"), tx(lang, "tables.our-verdict"),
                               verdict_labels(lang), lang=lang)
 
@@ -270,6 +270,7 @@ MNIST_GROUPS = ("mnist-seed", "mnist-control", "mnist-fair")  # sections, each t
 
 
 def mnist_blocks(lang: str = "en", root=None) -> list:
+    from core import charts
     from experiments import CLAIMS, EXPERIMENTS
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("mnist-")]
     study = [r for r in rows if r["origin"] == "study"]
@@ -369,6 +370,7 @@ def failures_table(lang: str, failures: pd.DataFrame) -> pd.DataFrame:
 
 
 def captcha_models_blocks(lang: str = "en", root=None) -> list:
+    from core import charts
     from pathlib import Path
 
     from core.captcha import ALPHABET

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import charts
 from core.results import experiment_rows
 from core.text import text
 from core.verdict import compare
@@ -71,6 +70,7 @@ def _name(lang: str, technique: str) -> str:
 def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
     """Test accuracy bars (mean ± std over seeds) of finished rows, the axis
     fitted to them (and to the goal line, if any)."""
+    from core import charts
     acc = pd.DataFrame([{
         "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
         "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
@@ -79,6 +79,7 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
 
 
 def _curves_chart(lang: str, done: list[dict]):
+    from core import charts
     return charts.curves_panel(charts.curves_frame(done), {
         "accuracy": tx(lang, "tables.curve-accuracy"),
         "val_accuracy": tx(lang, "tables.curve-val-accuracy"),

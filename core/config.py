@@ -70,6 +70,8 @@ SCHEMA = {
         "preprocess": _one_of("nopre", "dn2", "grey"),
         "preprocess_options": lambda v: isinstance(v, dict),
         "test_size": _pos_int,
+        # leave one source out: test on every captcha of this set, train on the others
+        "test_source": _opt(lambda v: isinstance(v, str) and v != ""),
         "train_limit": _opt(_pos_int),
         # a committed list of cleaner training/validation labels (core/captcha/relabel.py)
         "relabel": _opt(lambda v: isinstance(v, dict) and isinstance(v.get("name"), str)
@@ -129,6 +131,10 @@ def validate(config: dict) -> dict:
         raise ConfigError("data: give val_fraction or val_size, not both")
     if data["dataset"] == "thsr-captcha" and "preprocess" not in data:
         raise ConfigError("data.preprocess: required for thsr-captcha (nopre, dn2 or grey)")
+    if data.get("test_source") and data["dataset"] != "thsr-captcha":
+        raise ConfigError("data.test_source: only the captcha study has sources to leave out")
+    if data.get("test_source") and "test_size" in data:
+        raise ConfigError("data.test_source: the whole source is the test set; drop test_size")
     if data.get("relabel") and data["dataset"] != "thsr-captcha":
         raise ConfigError("data.relabel: only captcha labels have relabel lists")
     if config["train"].get("mix") and data["dataset"] != "caltech50":

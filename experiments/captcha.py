@@ -7,6 +7,8 @@ captcha-seed-*  the seed's two models with its protocol: Adam, batch 128,
                 start at 1e-3 and decay by 0.8. Model 2's log stops at epoch
                 64 restoring epoch 49 (patience 15); its four reductions by
                 epoch 63 and a fifth at 64 fit a patience of 3.
+captcha-xsrc-*  leave one source out: train on one captcha set, test on all
+                of the other (how the reader does on captchas of another crawl).
 captcha-fast    ours: `grey` 32x96 input, a small BatchNorm'd CNN with random
                 zoom/shift, batch 64; see core/captcha/models.py.
 All share one held-out test split of 3,000 real captchas (core/captcha/data.py).
@@ -124,6 +126,26 @@ _DEFS = {
         frame={"height": [-0.15, 0.3], "width": [-0.15, 0.15], "shift": 0.12, "white": 0.5}), "shift3"),
 }
 
+
+def _cross_source(test_source, title, notes):
+    """captcha-net-shift's network and training, its test set a whole source
+    it never saw: how it reads captchas from another crawl. No relabel list:
+    ours was made by models that had trained on both sources."""
+    config = _DEFS["captcha-net-shift"]()
+    config.update(title=title, notes=notes, group="captcha-xsrc")
+    config["data"]["test_source"] = test_source
+    return config
+
+
+_DEFS.update({
+    "captcha-xsrc-to-hand": lambda: _cross_source(
+        "handlabeled-5000", "Captcha, other source: trained on verified-11000, tested on all of handlabeled-5000",
+        "Leave one source out (core/captcha/data.py:source_split); recipe of captcha-net-shift."),
+    "captcha-xsrc-to-verified": lambda: _cross_source(
+        "verified-11000", "Captcha, other source: trained on handlabeled-5000, tested on all of verified-11000",
+        "Leave one source out, the other way: 5,000 captchas to train on, 11,000 to test."),
+})
+
 TITLES_ZH = {
     "captcha-seed-m1-50ep": "驗證碼 model 1（nopre），原報告流程，50 個 epoch",
     "captcha-seed-m1-100ep": "驗證碼 model 1（nopre），原報告流程，100 個 epoch",
@@ -133,6 +155,8 @@ TITLES_ZH = {
     "captcha-net-frame": "驗證碼（本專案第三版）：captcha-net 加上更寬的重新取景增強（裁切／補邊，白色或邊緣色）",
     "captcha-net-shift": "驗證碼（本專案第四版）：captcha-net-frame 加大平移（至 12 %）與寬度裁切（至 15 %）",
     "captcha-net-clean": "驗證碼（本專案第五版）：captcha-net-shift 改用清理過的訓練與驗證標籤",
+    "captcha-xsrc-to-hand": "驗證碼，其他來源：以 verified-11000 訓練，在整個 handlabeled-5000 上測試",
+    "captcha-xsrc-to-verified": "驗證碼，其他來源：以 handlabeled-5000 訓練，在整個 verified-11000 上測試",
 }
 
 

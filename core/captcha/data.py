@@ -102,6 +102,23 @@ def split(items: list[Item], test_size: int = TEST_SIZE, val_fraction: float = 0
     return train, val, test
 
 
+def source_split(items: list[Item], test_source: str, val_fraction: float = 0.2):
+    """Leave one source out: (train, val, test) with every captcha of the set
+    `test_source` in test, and training and validation from the other sets
+    only, in hashed order. A captcha whose bytes also appear in the test set
+    is left out of training, so no test image is ever trained on."""
+    sources = sorted({it.source for it in items})
+    if test_source not in sources:
+        raise CaptchaDataNotFound(f"no captcha set {test_source!r} to test on; found {', '.join(sources)}")
+    if len(sources) < 2:
+        raise CaptchaDataNotFound(f"{test_source!r} is the only captcha set: nothing is left to train on")
+    test = [it for it in items if it.source == test_source]
+    seen = {it.digest for it in test}
+    train, val, _ = split([it for it in items if it.source != test_source and it.digest not in seen],
+                          test_size=0, val_fraction=val_fraction)
+    return train, val, test
+
+
 def preprocess_items(items: list[Item], preprocess: str, options: dict | None = None) -> np.ndarray:
     """uint8 array (N, H, W, C) of preprocessed images, cached on disk by the
     images' contents and the preprocessing, so a second run skips decoding."""
@@ -139,7 +156,11 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
 def config_split(cfg: dict, data_dir=None) -> tuple[list[Item], list[Item], list[Item]]:
     """(train, val, test) items as the `data` section of a captcha config
     defines them: its split, and its relabel list applied to train and val."""
-    train, val, test = split(list_items(data_dir), cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
+    items = list_items(data_dir)
+    if cfg.get("test_source"):
+        train, val, test = source_split(items, cfg["test_source"], cfg.get("val_fraction", 0.2))
+    else:
+        train, val, test = split(items, cfg.get("test_size", TEST_SIZE), cfg.get("val_fraction", 0.2))
     if cfg.get("relabel"):
         train, val = relabelled(cfg["relabel"], train, val, test)
     return train, val, test

@@ -77,3 +77,37 @@ def test_real_split_holds_3000_and_no_training_image(real_captchas):
     fp = hashlib.sha1("".join(sorted(it.ref for it in test)).encode()).hexdigest()
     assert fp == "43855ce1b1406ee014cba78061ac66569d499c7f"
     assert (len(train), len(val)) == (10400, 2600)
+
+
+def test_leave_one_source_out_tests_on_the_whole_source_and_never_trains_on_it(tiny_captchas):
+    from core.captcha.data import CaptchaDataNotFound, config_split, list_items
+    # setB's first captcha copied into setA: the copy may not train a model tested on setB
+    root = tiny_captchas / "thsr-captcha"
+    (root / "setA" / "images" / "40.jpg").write_bytes((root / "setB" / "images" / "1.jpg").read_bytes())
+    train, val, test = config_split({"test_source": "setB", "val_fraction": 0.25}, tiny_captchas)
+    assert {it.source for it in test} == {"setB"} and len(test) == 30
+    assert {it.source for it in train + val} == {"setA"}
+    assert len(train) + len(val) == 39  # setA's 40 less the copy of a test image
+    assert not {it.digest for it in test} & {it.digest for it in train + val}
+    assert [it.ref for it in config_split({"test_source": "setB", "val_fraction": 0.25}, tiny_captchas)[0]] \
+        == [it.ref for it in train]  # deterministic
+    with pytest.raises(CaptchaDataNotFound, match="setC"):
+        config_split({"test_source": "setC"}, tiny_captchas)
+    assert len(list_items(tiny_captchas)) == 70
+
+
+@pytest.mark.parametrize("experiment, test_source, n_test, n_train_val", [
+    ("captcha-xsrc-to-hand", "handlabeled-5000", 5000, 11000),
+    ("captcha-xsrc-to-verified", "verified-11000", 11000, 5000),
+])
+def test_the_cross_source_experiments_build_with_their_stated_splits(real_captchas, experiment, test_source,
+                                                                     n_test, n_train_val):
+    from core.captcha.data import config_split
+    from experiments import get_config
+    cfg = get_config(experiment)
+    assert cfg["data"]["test_source"] == test_source and "relabel" not in cfg["data"]
+    train, val, test = config_split(cfg["data"], real_captchas)
+    assert {it.source for it in test} == {test_source} and len(test) == n_test
+    assert test_source not in {it.source for it in train + val}
+    assert len(train) + len(val) == n_train_val and len(val) == n_train_val // 5
+    assert not {it.digest for it in test} & {it.digest for it in train + val}

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.text import text
-from core.records import file_mtime, list_runs, read_history, runs_dir
+from core.records import file_mtime, holder, list_runs, read_history, runs_dir
 from experiments.caltech import TECHNIQUES
 
 
@@ -143,8 +143,9 @@ def _runs_frame(root: str, signature: tuple, language: str) -> pd.DataFrame:
         meta = r.meta
         rows.append({
             "run": r.ref, "experiment": r.experiment, "seed": r.config.get("seed"),
-            "origin": r.origin, "status": r.status,
+            "origin": r.origin, "status": (status := r.status),
             "problem": error and error.words(language),
+            "worker": holder(meta) if status == "running" else None,
             "epochs": None if error else len(r.history),
             "test accuracy": (s.get("test") or {}).get("accuracy"),
             "best val accuracy": (s.get("best") or {}).get("val_accuracy"),

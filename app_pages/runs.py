@@ -99,6 +99,8 @@ if broken:
     st.warning(T("runs.unreadable", n=broken, col=_label("problem")))
 else:
     view = view.drop(columns="problem")
+if view["worker"].isna().all():  # who holds a run, shown while one is training
+    view = view.drop(columns="worker")
 
 # Numbers stay numbers (the columns sort as numbers); only their display is
 # formatted: accuracies in %, like every other page, and "–" where absent.
@@ -107,6 +109,7 @@ styled = shown.rename(columns=_label).style.format({_label(c): f for c, f in {
     "test accuracy": _pct, "best val accuracy": _pct,
     "s / epoch": _or_dash(lambda v: f"{v:.1f}"), "seed": _or_dash(str), "epochs": _or_dash(str),
     "device": _or_dash(str), "commit": _or_dash(str), "problem": _or_dash(str),
+    "worker": _or_dash(str),
     "started": _or_dash(lambda d: d.strftime("%Y-%m-%d %H:%M")),
 }.items() if c in shown})
 st.dataframe(styled, hide_index=True, width="stretch")

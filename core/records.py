@@ -481,6 +481,11 @@ def _check_summary(s: dict | None) -> dict | None:
 _CHECKS = {"config.json": _check_config, "meta.json": _check_meta, "summary.json": _check_summary}
 
 
+def holder(meta: dict) -> str:
+    """Who trains a run: the executor's worker, else host and pid."""
+    return meta.get("worker") or f"{meta.get('host', '?')} pid {meta.get('pid', '?')}"
+
+
 def file_mtime(path: Path) -> float:
     """0 for a file gone since it was listed (a temporary file renamed over its record)."""
     try:

@@ -96,6 +96,8 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
         "started": meta.get("started", _now()), "ended": None,
         "git": envinfo.git_state(), "versions": envinfo.versions(),
         "device": envinfo.device(), "seed": config["seed"],
+        # the executor's worker (core/executor.py) training it, if any
+        "worker": os.environ.get("CNNLAB_WORKER") or None,
     })
     # Where training really picks up: Keras's own backup, not history.csv,
     # which can hold epochs whose state was never saved (or was lost with

@@ -20,7 +20,7 @@ import signal
 import sys
 
 from core.config import ConfigError, set_path, validate
-from core.records import find_run, list_runs, run_id, runs_dir
+from core.records import find_run, holder, list_runs, run_id, runs_dir
 
 
 def _die(msg: str, code: int = 2):
@@ -65,6 +65,10 @@ def _configs_for(args) -> list[dict]:
                 _die(e.args[0])
     if not base:
         _die("name an experiment (see `python -m experiments list`) or pass --config FILE")
+    if getattr(args, "workers", 1) < 1:
+        _die(f"--workers {args.workers}: at least one worker")
+    if getattr(args, "address", None) and args.executor != "dask":
+        _die("--address goes with --executor dask")
     if args.epochs is not None and args.epochs < 1:
         _die(f"--epochs {args.epochs}: the epoch budget must be at least 1")
     if args.seeds < 1:
@@ -95,55 +99,60 @@ def _configs_for(args) -> list[dict]:
 
 
 def cmd_run(args):
-    from core.caltech.data import ImageDataNotFound
-    from core.captcha.data import CaptchaDataNotFound
-    from core.mnist import MnistNotFound
-    from core.train import RunBusy, RunUnreadable, train_run
+    from core.executor import run_dask, train_one
     from experiments import EXPERIMENTS, get_config
     configs = _configs_for(args)
     # Keep the last training state of runs that a declared experiment goes on from.
     parents = {get_config(n)["train"].get("continue_from") for n in EXPERIMENTS}
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
-    failed = busy = 0
-    cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
-    for cfg in configs:
-        label = f"{cfg['experiment']}/{run_id(cfg)}"
-        if cancel_file and os.path.exists(cancel_file):  # the app's Cancel, between runs
-            print(f"== {label}: cancelled before it started", flush=True)
-            sys.exit(130)
-        print(f"== {label}: {cfg.get('title', '')}", flush=True)
-        try:
-            run, outcome = train_run(cfg, args.runs_dir, args.data_dir, force=args.force,
-                                     verbose=verbose, keep_state=cfg["experiment"] in parents)
-        except KeyboardInterrupt:
-            print(f"\n== {label}: interrupted; rerun the same command to resume", flush=True)
-            sys.exit(130)
-        except (MnistNotFound, ImageDataNotFound, CaptchaDataNotFound) as e:
-            _die(str(e))  # every later run would fail the same way
-        except RunBusy as e:
-            busy += 1
-            print(f"== {label}: BUSY: {e}; nothing trained for it", file=sys.stderr, flush=True)
-            continue
-        except RunUnreadable as e:
-            failed += 1
-            print(f"== {label}: FAILED: {e}", file=sys.stderr, flush=True)
-            continue
-        except Exception as e:  # recorded as failed in meta.json; go on with the rest
-            failed += 1
-            print(f"== {label}: FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
-            continue
-        if outcome == "skipped":
-            print(f"== {label}: already done, skipped (use --force to retrain)", flush=True)
+    counts = {"failed": 0, "busy": 0}
+
+    def report(o) -> None:
+        """One line for how a run ended; stops the command where every later run would fail too."""
+        where = f" on {o.worker}" if o.worker else ""
+        if o.kind == "no-data":
+            _die(o.message)
+        if o.kind in ("busy", "failed"):
+            counts[o.kind] += 1
+            word = "BUSY" if o.kind == "busy" else "FAILED"
+            tail = "; nothing trained for it" if o.kind == "busy" else ""
+            print(f"== {o.label}: {word}: {o.message}{tail}", file=sys.stderr, flush=True)
+        elif o.kind == "skipped":
+            print(f"== {o.label}: already done, skipped (use --force to retrain)", flush=True)
         else:
-            s = run.summary
+            s = o.summary
             if s.get("continued_from"):
                 c = s["continued_from"]
-                print(f"== {label}: went on from {c['run']} after its {c['epochs']} epochs", flush=True)
-            print(f"== {label}: done, test accuracy {s['test']['accuracy']:.4f} "
+                print(f"== {o.label}: went on from {c['run']} after its {c['epochs']} epochs", flush=True)
+            print(f"== {o.label}: done{where}, test accuracy {s['test']['accuracy']:.4f} "
                   f"in {s['epochs_run']} epochs, {s['train_seconds']:.0f}s", flush=True)
-    if failed:
+
+    if args.executor == "dask":
+        try:
+            for outcome in run_dask(configs, args.runs_dir, args.data_dir, args.force, parents,
+                                    address=args.address, workers=args.workers):
+                report(outcome)
+        except KeyboardInterrupt:
+            print("\n== interrupted: the cluster's runs stop where they are; rerun the same command "
+                  "to resume them", flush=True)
+            sys.exit(130)
+    else:
+        cancel_file = os.environ.get("CNNLAB_CANCEL_FILE")
+        for cfg in configs:
+            label = f"{cfg['experiment']}/{run_id(cfg)}"
+            if cancel_file and os.path.exists(cancel_file):  # the app's Cancel, between runs
+                print(f"== {label}: cancelled before it started", flush=True)
+                sys.exit(130)
+            print(f"== {label}: {cfg.get('title', '')}", flush=True)
+            try:
+                report(train_one(cfg, args.runs_dir, args.data_dir, force=args.force, verbose=verbose,
+                                 keep_state=cfg["experiment"] in parents))
+            except KeyboardInterrupt:
+                print(f"\n== {label}: interrupted; rerun the same command to resume", flush=True)
+                sys.exit(130)
+    if counts["failed"]:
         sys.exit(1)
-    if busy:
+    if counts["busy"]:
         sys.exit(3)
 
 
@@ -183,8 +192,10 @@ def cmd_runs(args):
             continue
         s = r.summary or {}
         acc = s.get("test", {}).get("accuracy")
-        print(f"{r.ref:44} {r.status:11} {len(r.history):>6} "
-              f"{'' if acc is None else f'{acc:.4f}':>8}")
+        status = r.status
+        held = f"  held by {holder(r.meta)}" if status == "running" else ""
+        print(f"{r.ref:44} {status:11} {len(r.history):>6} "
+              f"{'' if acc is None else f'{acc:.4f}':>8}{held}")
 
 
 def cmd_report(args):
@@ -273,6 +284,14 @@ def main(argv=None):
                    help="run every experiment's seed 0, then every seed 1, ... (long studies)")
     r.add_argument("--verbose", type=int, choices=(0, 1, 2),
                    help="Keras verbosity (default: progress bar on a terminal)")
+    r.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local: one run after another here (default); dask: each run a task of a "
+                        "Dask cluster (README: 'Spread a study over machines')")
+    r.add_argument("--address", help="with --executor dask: the scheduler to join (tcp://host:8786); "
+                                     "default: start a local cluster here")
+    r.add_argument("--workers", type=int, default=1,
+                   help="with --executor dask and no --address: worker processes of the local cluster "
+                        "(default 1: TensorFlow already uses every core)")
     r.set_defaults(fn=cmd_run)
     s = sub.add_parser("show", help="a run's config and summary")
     s.add_argument("run", help="experiment/run-id, or a unique prefix")

@@ -113,6 +113,18 @@ def run_dask(configs: list[dict], runs_dir, data_dir, force: bool, keep_state: s
             cluster.close()
 
 
+def makespan(seconds: list[float], machines: int, overhead: float = 0.0) -> float:
+    """Wall time of runs of these durations on `machines` equal machines, each
+    taking the longest run left when it frees up (what a scheduler with a
+    queue does when runs are handed out longest first), plus `overhead`
+    seconds per run."""
+    import heapq
+    free = [0.0] * machines
+    for s in sorted(seconds, reverse=True):
+        heapq.heappush(free, heapq.heappop(free) + s + overhead)
+    return max(free)
+
+
 def worker_name() -> str | None:
     """The executor's worker training in this process, if any (meta.json's `worker`)."""
     return os.environ.get(WORKER_ENV) or None

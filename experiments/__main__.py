@@ -1,4 +1,4 @@
-"""python -m experiments {list,run,show,runs,report}: the one command line for training.
+"""python -m experiments {list,run,show,runs,report,plan}: the one command line for training.
 
 Exit codes:
   0    every run asked for is done (trained now, or already done)
@@ -156,6 +156,43 @@ def cmd_run(args):
         sys.exit(3)
 
 
+def cmd_plan(args):
+    """What the runs of these experiments take on N machines like the ones
+    that trained them, from their recorded training and evaluation times."""
+    from core.executor import makespan
+    from core.results import experiment_rows
+    from core.records import Run
+    from pathlib import Path
+    rows = [r for r in experiment_rows(args.runs_dir)
+            if any(fnmatch.fnmatch(r["experiment"], p) for p in args.names)
+            and (not args.group or r["group"] == args.group) and r["run_paths"]]
+    seconds = []
+    for r in rows:
+        for p in r["run_paths"]:
+            run = Run(Path(p))
+            s = run.summary or {}
+            train = s.get("train_seconds") or sum(h.get("seconds") or 0 for h in run.history)
+            seconds.append(train + (s.get("eval_seconds") or 0))
+    if not seconds or not sum(seconds):
+        _die(f"no finished runs of {' '.join(args.names)} with recorded times to plan from")
+    try:
+        machines = [int(m) for m in args.machines.split(",")]
+    except ValueError:
+        _die(f"--machines {args.machines!r}: give numbers, e.g. 1,2,4,8")
+    if any(m < 1 for m in machines):
+        _die("--machines: at least one machine")
+    def span(t):
+        return f"{t / 3600:.2f} h" if t >= 3600 else f"{t / 60:.1f} min"
+
+    print(f"{len(seconds)} finished runs of {len(rows)} experiments: {span(sum(seconds))} of training "
+          f"one after another, the longest run {span(max(seconds))}; {args.overhead:g} s added per run")
+    print(f"{'machines':>8} {'wall time':>10} {'speed-up':>8}")
+    one = makespan(seconds, 1, args.overhead)
+    for m in machines:
+        t = makespan(seconds, m, args.overhead)
+        print(f"{m:>8} {span(t):>10} {one / t:>8.2f}")
+
+
 def cmd_show(args):
     run = find_run(args.run, args.runs_dir)
     if run is None:
@@ -293,6 +330,13 @@ def main(argv=None):
                    help="with --executor dask and no --address: worker processes of the local cluster "
                         "(default 1: TensorFlow already uses every core)")
     r.set_defaults(fn=cmd_run)
+    pl = sub.add_parser("plan", help="what these experiments' runs take on N machines, from their recorded times")
+    pl.add_argument("names", nargs="+", help="experiment names or globs ('c50-*')")
+    pl.add_argument("--group", help="only experiments of this group, e.g. c50 (the 78-run study)")
+    pl.add_argument("--machines", default="1,2,4,8,16", help="machine counts (default 1,2,4,8,16)")
+    pl.add_argument("--overhead", type=float, default=0.0,
+                    help="seconds each run costs on top of its training (cluster hand-out, imports)")
+    pl.set_defaults(fn=cmd_plan)
     s = sub.add_parser("show", help="a run's config and summary")
     s.add_argument("run", help="experiment/run-id, or a unique prefix")
     s.add_argument("--history", action="store_true", help="also print every epoch")

@@ -61,3 +61,26 @@ def test_a_run_whose_worker_is_killed_is_resumed_by_another_and_ends_done(cli_en
     assert [r["epoch"] for r in run.history] == list(range(1, 26))
     sessions = run.meta["sessions"]
     assert len(sessions) == 2 and sessions[1]["resumed_from_epoch"] >= 2, sessions
+
+
+def test_makespan_hands_the_longest_run_out_first():
+    from core.executor import makespan
+    assert makespan([10, 5, 5], 1) == 20
+    assert makespan([10, 5, 5], 2) == 10 and makespan([10, 5, 5], 2, overhead=1) == 12
+    assert makespan([3, 3, 2, 2, 2], 2) == 7  # 3+2+2 / 3+2: longest first is near, not always at, the best (6)
+    assert makespan([7], 8) == 7  # never faster than the longest run
+
+
+def test_plan_reads_the_recorded_times(tmp_path, capsys):
+    from experiments.__main__ import main
+    from test_app import fake_run
+    for seed in range(3):
+        fake_run(tmp_path, "mnist-fair-cnn2", seed, 0.99, epochs=3)  # 3 epochs x 2 s each
+    main(["--runs-dir", str(tmp_path), "plan", "mnist-fair-*", "--machines", "1,3"])
+    out = capsys.readouterr().out
+    assert "3 finished runs of 1 experiments: 0.3 min of training" in out  # 3 runs x 3 epochs x 2 s
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert rows == {"1": ["0.3", "min", "1.00"], "3": ["0.1", "min", "3.00"]}
+    with pytest.raises(SystemExit) as stop:
+        main(["--runs-dir", str(tmp_path), "plan", "nothing-*"])
+    assert stop.value.code == 2

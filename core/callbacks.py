@@ -6,10 +6,24 @@ so that at the end of an epoch the history row and callback state are on disk
 *before* Keras's backup says the epoch is finished. A process killed anywhere
 in between resumes from the backup's epoch and the history is cut back to it:
 an epoch can be redone, never duplicated or lost.
+
+Keras writes its backup in place, not atomically. With double_checkpoint, at
+the end of epoch N it (1) copies latest.weights.h5 to latest.weights.h5.bkp,
+(2) copies training_metadata.json to training_metadata.json.bkp, (3) rewrites
+latest.weights.h5, (4) truncates and rewrites training_metadata.json. A kill
+in (3) or (4), or between them, leaves a checkpoint whose weights and epoch
+disagree, which Keras would resume from silently (or fail on for ever, for an
+empty metadata file). check_backup() runs before fit and settles the folder.
 """
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
+import os
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -18,11 +32,272 @@ import numpy as np
 
 from core.records import atomic_write_json, read_history, read_json, write_history
 
+WEIGHTS, META = "latest.weights.h5", "training_metadata.json"
+PREV_WEIGHTS, PREV_META = WEIGHTS + ".bkp", META + ".bkp"
+STATE = "state.json"
+
+
+def _kind(value) -> str:
+    return {list: "a list", str: "a string", bool: "true/false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _load_json(path: Path):
+    """(value, None), or (None, what is wrong with the file) for a file that is
+    missing, empty, cut short, binary or otherwise not JSON."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None, "was missing"
+    except OSError as e:
+        return None, f"could not be read ({e.strerror or e})"
+    if not raw.strip():
+        return None, "was empty"
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, "held binary data, not JSON"
+    except ValueError:
+        return None, "was cut short (not valid JSON)"
+
+
+def _read_epoch(path: Path):
+    """(epoch, None) from a Keras training_metadata file, or (None, why not)."""
+    doc, why = _load_json(path)
+    if why:
+        return None, why
+    if not isinstance(doc, dict):
+        return None, f"held {_kind(doc)}, not a JSON object"
+    epoch = doc.get("epoch")
+    if type(epoch) is not int or epoch < 1:
+        return None, f"had no epoch number (epoch: {json.dumps(epoch)})"
+    return epoch, None
+
+
+def _weights_problem(path: Path) -> str | None:
+    """None for a whole HDF5 weights file, else what is wrong with it. Every
+    dataset is read, so a file cut short anywhere is caught."""
+    path = Path(path)
+    if not path.exists():
+        return "was missing"
+    if path.stat().st_size == 0:
+        return "was empty"
+    try:
+        import h5py
+        found = []
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                obj[()]
+                found.append(name)
+
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except Exception:  # h5py raises OSError, KeyError, RuntimeError... on a torn file
+        return "was not a whole weights file (cut short or damaged)"
+    return None if found else "held no weights"
+
 
 def backup_epoch(backup_dir: Path) -> int:
-    """Epochs finished according to BackupAndRestore's own metadata (0 if none)."""
-    meta = read_json(Path(backup_dir) / "training_metadata.json", {}) or {}
-    return int(meta.get("epoch", 0))
+    """Epochs finished according to BackupAndRestore's own metadata (0 if none,
+    or if the metadata is not readable: check_backup() says what to do then)."""
+    epoch, _ = _read_epoch(Path(backup_dir) / META)
+    return epoch or 0
+
+
+def _state_entry(state, epoch: int, backup_dir: Path) -> str | None:
+    """None if state.json can restore the callbacks at `epoch`, else why not."""
+    if not isinstance(state, dict):
+        return f"backup/{STATE} held {_kind(state)}, not a JSON object"
+    by_epoch = state.get("by_epoch")
+    entry = by_epoch.get(str(epoch)) if isinstance(by_epoch, dict) else None
+    if not isinstance(entry, dict) or not {"best", "best_epoch", "best_file"} <= set(entry):
+        return f"backup/{STATE} had no callback state for epoch {epoch}"
+    best = entry["best_file"]
+    if best is not None:
+        if not isinstance(best, str) or "/" in best or "\\" in best:
+            return f"backup/{STATE} named no usable best-weights file for epoch {epoch}"
+        why = _weights_problem(Path(backup_dir) / best)
+        if why:
+            return f"backup/{best} {why}"
+    return None
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def _copy_atomic(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.restore.tmp")
+    shutil.copyfile(src, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, dst)
+
+
+def _leftovers(d: Path) -> list[Path]:
+    """Temporary files of writes cut short before their rename (atomic_write_*'s
+    `.name.XXXX.tmp`, TrainingState's `.best-eN.tmp.weights.h5`)."""
+    return sorted({*d.glob(".*.tmp"), *d.glob(".*.tmp.weights.h5")})
+
+
+def _history_rows(history_path: Path) -> list[dict] | None:
+    """history.csv's rows as written (strings), each with its epoch as an int
+    under "epoch"; None when the file cannot be read as CSV text. Read here, not
+    with read_history, so that a damaged history is repaired rather than
+    refused, and the rows kept are written back unchanged."""
+    try:
+        text = Path(history_path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "\x00" in text:
+        return None
+    rows = []
+    try:
+        for r in csv.DictReader(io.StringIO(text, newline="")):
+            try:
+                epoch = int(r.get("epoch") or "")
+            except ValueError:
+                continue
+            rows.append({k: v for k, v in r.items() if k is not None} | {"epoch": epoch})
+    except csv.Error:
+        return None
+    return rows
+
+
+def check_backup(backup_dir: Path, history_path: Path | None = None) -> tuple[int, str | None]:
+    """Settle a resume backup before fit: returns (epoch to resume from, note).
+
+    A checkpoint is used only when its metadata, its weights, state.json's
+    callback state for its epoch (and the best weights that names) are all
+    whole and history.csv holds each of its epochs. The newest checkpoint
+    Keras keeps is tried first, then the previous one (double_checkpoint),
+    which is then copied over the newest so that Keras resumes from it. With
+    neither whole the backup is deleted and training starts over. Either way
+    history.csv is cut back to exactly one row for each epoch resumed from.
+
+    `note` is None when nothing was wrong; otherwise it says what was found
+    and done (also printed on stderr) for meta.json's session entry."""
+    d = Path(backup_dir)
+    history_path = Path(history_path) if history_path else d.parent / "history.csv"
+    if not d.is_dir():
+        return 0, None
+    notes = []
+    for f in _leftovers(d):
+        f.unlink(missing_ok=True)
+        notes.append(f"removed backup/{f.name} (a write cut short before its rename)")
+
+    files = {n: d / n for n in (WEIGHTS, META, PREV_WEIGHTS, PREV_META)}
+    state, state_why = _load_json(d / STATE)
+    if state_why:
+        state = None
+    if not any(p.exists() for p in files.values()):
+        # No checkpoint: killed before Keras's first backup (state.json may
+        # hold epoch 1 already), or the folder half deleted. Start clean, so
+        # that no stale callback state outlives it.
+        by_epoch = state.get("by_epoch") if isinstance(state, dict) else None
+        stale = isinstance(state, dict) and (state.get("finished") or (
+            isinstance(by_epoch, dict) and set(by_epoch) - {"1"}))
+        shutil.rmtree(d, ignore_errors=True)
+        if stale:
+            notes.append(f"backup/{STATE} held callback state but there was no checkpoint")
+            return _start_over(d, history_path, notes)
+        return 0, _report(d, "; ".join(notes) or None)
+
+    def checkpoint(weights, meta):
+        epoch, why = _read_epoch(files[meta])
+        if why:
+            return None, f"backup/{meta} {why}"
+        why = _weights_problem(files[weights])
+        if why:
+            return None, f"backup/{weights} {why}"
+        return epoch, None
+
+    latest, latest_why = checkpoint(WEIGHTS, META)
+    prev, prev_why = (checkpoint(PREV_WEIGHTS, PREV_META)
+                      if files[PREV_WEIGHTS].exists() or files[PREV_META].exists()
+                      else (None, "there was no previous checkpoint"))
+    if latest is not None and latest == prev and not _same_bytes(files[WEIGHTS], files[PREV_WEIGHTS]):
+        # Between steps (3) and (4): the copies say the same epoch, so the
+        # weights must be the same file; new weights mean the epoch's metadata
+        # was never written.
+        latest, latest_why = None, (f"backup/{WEIGHTS} was newer than {META} "
+                                    "(a kill between writing the two)")
+
+    rows = _history_rows(history_path)
+    have = {r["epoch"] for r in rows or []}
+    problems = []
+    for epoch, why, is_prev in ((latest, latest_why, False), (prev, prev_why, True)):
+        if epoch is None:
+            problems.append(why)
+            continue
+        why = f"backup/{STATE} {state_why}" if state_why else _state_entry(state, epoch, d)
+        if not why and not set(range(1, epoch + 1)) <= have:
+            why = ("history.csv could not be read" if rows is None
+                   else f"history.csv lacked some of the {epoch} epochs backed up")
+        if why:
+            problems.append(why)
+            continue
+        if is_prev:
+            _copy_atomic(files[PREV_WEIGHTS], files[WEIGHTS])
+            _copy_atomic(files[PREV_META], files[META])
+            notes += problems + [f"resumed from the previous checkpoint (epoch {epoch})"]
+        _settle_state(d, state, epoch)
+        dups = _cut_history(history_path, rows, epoch)
+        if dups:
+            notes.append(f"history.csv held epoch{'s' if len(dups) > 1 else ''} "
+                         f"{', '.join(map(str, dups))} twice: kept one row each")
+        return epoch, _report(d, "; ".join(notes) or None)
+    # Nothing whole to resume from. Say first why the newest checkpoint failed.
+    return _start_over(d, history_path, notes + list(dict.fromkeys(problems)))
+
+
+def _settle_state(d: Path, state: dict, epoch: int) -> None:
+    """Forget callback state from epochs after `epoch` (to be trained again),
+    and that training had finished if it finished later than `epoch`."""
+    by_epoch = state["by_epoch"]
+    later = [k for k in by_epoch if not k.isdigit() or int(k) > epoch]
+    if later:
+        doc = dict(state, by_epoch={k: v for k, v in by_epoch.items() if k not in later})
+        doc.pop("finished", None)
+        doc.pop("final_best_file", None)
+        atomic_write_json(d / STATE, doc)
+
+
+def _cut_history(path: Path, rows: list[dict], epoch: int) -> list[int]:
+    """Keep one row per epoch 1..epoch (the last written: a retrained epoch's
+    row follows the one it replaces); returns the epochs that had two."""
+    by_epoch: dict[int, dict] = {}
+    dups = []
+    for r in rows:
+        if 1 <= r["epoch"] <= epoch:
+            if r["epoch"] in by_epoch:
+                dups.append(r["epoch"])
+            by_epoch[r["epoch"]] = r
+    kept = [by_epoch[e] for e in range(1, epoch + 1)]
+    if dups or len(kept) != len(rows):
+        write_history(path, kept)
+    return sorted(set(dups))
+
+
+def _start_over(d: Path, history_path: Path, notes: list[str]) -> tuple[int, str]:
+    shutil.rmtree(d, ignore_errors=True)
+    if history_path.exists():
+        write_history(history_path, [])
+    return 0, _report(d, "; ".join(notes) + ": restarted from epoch 0")
+
+
+def _report(d: Path, note: str | None) -> str | None:
+    if note:
+        print(f"{d.parent.parent.name}/{d.parent.name}: {note}", file=sys.stderr)
+    return note
 
 
 def _lr(model) -> float:
@@ -94,10 +369,15 @@ class TrainingState(keras.callbacks.Callback):
     def state_path(self):
         return self.dir / "state.json"
 
+    def _doc(self) -> dict:
+        doc = read_json(self.state_path, {})
+        return doc if isinstance(doc, dict) else {}
+
     def on_train_begin(self, logs=None):
+        # check_backup() has made sure this entry is whole when done > 0.
         done = backup_epoch(self.dir)
-        by_epoch = (read_json(self.state_path, {}) or {}).get("by_epoch", {})
-        state = by_epoch.get(str(done))
+        by_epoch = self._doc().get("by_epoch")
+        state = by_epoch.get(str(done)) if isinstance(by_epoch, dict) else None
         if not state:
             return
         for name, cb in self.stateful.items():
@@ -112,14 +392,21 @@ class TrainingState(keras.callbacks.Callback):
         if self.keep_best and current is not None and float(current) < self.best:
             self.best, self.best_epoch = float(current), epoch + 1
             name = f"best-e{epoch + 1}.weights.h5"
-            self.model.save_weights(self.dir / name)
+            # Beside, then renamed: a kill mid-write never leaves a torn best file
+            # under the name state.json may come to point at.
+            tmp = self.dir / f".best-e{epoch + 1}.tmp.weights.h5"
+            self.model.save_weights(tmp)
+            os.replace(tmp, self.dir / name)
             self.best_file = name
         state = {"best": _plain(self.best), "best_epoch": self.best_epoch, "best_file": self.best_file}
         for name, cb in self.stateful.items():
             state[name] = {a: (_plain(getattr(cb, a)) if a in ("best",) else getattr(cb, a))
                            for a in _STATE_ATTRS[type(cb)] if hasattr(cb, a)}
-        doc = read_json(self.state_path, {}) or {}
-        by_epoch = doc.get("by_epoch", {})
+        doc = self._doc()
+        by_epoch = doc.get("by_epoch")
+        # Entries past this epoch are from a timeline abandoned by a resume.
+        by_epoch = {k: v for k, v in by_epoch.items() if k.isdigit() and int(k) <= epoch
+                    } if isinstance(by_epoch, dict) else {}
         by_epoch[str(epoch + 1)] = state
         # Keep the two newest: the backup may still be one epoch behind us.
         keep = sorted(by_epoch, key=int)[-2:]
@@ -134,7 +421,7 @@ class TrainingState(keras.callbacks.Callback):
         # Reached only when fit() ends normally (all epochs or early stop),
         # never on Ctrl-C: a rerun then evaluates instead of training on.
         self.finished = True
-        doc = read_json(self.state_path, {}) or {}
+        doc = self._doc()
         doc["finished"] = True
         doc["final_best_file"] = self.best_file
         atomic_write_json(self.state_path, doc)

@@ -221,7 +221,7 @@ def _raise_interrupted(signum, frame):
 def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     import keras
 
-    from core.callbacks import EpochHistory, TrainingState
+    from core.callbacks import EpochHistory, TrainingState, check_backup
     from core.data import load_splits
     from core.models import build_model
 
@@ -269,6 +269,12 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         y_train, y_val = data["y_train"], data["y_val"]
 
     backup = path / "backup"
+    # A torn backup falls back to Keras's previous checkpoint or starts over.
+    resumed, note = check_backup(backup)
+    if note:
+        m = read_json(path / "meta.json", {}) or {}
+        m.setdefault("sessions", [{}])[-1].update(resumed_from_epoch=resumed, resume_note=note)
+        atomic_write_json(path / "meta.json", m)
     stateful = {}
     es_cfg, rl_cfg = tcfg.get("early_stopping"), tcfg.get("reduce_lr")
     if es_cfg:

@@ -111,3 +111,132 @@ def test_no_real_captcha_loses_a_pixel_to_the_trim(real_captchas):
     _, _, test = split(list_items(real_captchas))
     trimmed = [it.ref for it in test if any(trim_border(load_image(it.path))[1])]
     assert trimmed == []
+
+
+# --- the arc's inversion (issue 24) -----------------------------------------
+
+def _old_grey(rgb, height=32, width=96):
+    """grey() as it was before undo_arc: committed runs were trained on it."""
+    im = Image.fromarray(rgb).convert("L").resize((width, height), Image.BILINEAR)
+    return (np.asarray(im).astype("float32") / 255.0)[..., None]
+
+
+def test_undo_arc_off_leaves_every_preprocessing_bit_identical():
+    from core.captcha.preprocess import get_preprocessor, grey
+    rng = np.random.default_rng(11)
+    images = [make_captcha(rng)[0] for _ in range(4)] + [make_captcha(rng, arc="invert")[0] for _ in range(4)]
+    for img in images:
+        for opts in ({}, {"height": 40, "width": 112}, {"height": 32, "width": 96}):
+            want = _old_grey(img, **opts)
+            for got in (grey(img, **opts), grey(img, **opts, undo_arc=False),
+                        get_preprocessor("grey", **opts)(img), get_preprocessor("grey", **opts, undo_arc=False)(img)):
+                assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert not np.array_equal(grey(img, 40, 112, undo_arc=True), _old_grey(img, 40, 112))
+
+
+def test_default_generator_output_is_unchanged():
+    # conftest's generated sets and several tests are built from these images
+    # (Pillow's own font draws the glyphs: a Pillow upgrade may redraw them)
+    import hashlib
+    images, labels = make_dataset(6, seed=5)
+    digest = hashlib.sha256(b"".join(i.tobytes() + str(i.shape).encode() for i in images) + "".join(labels).encode())
+    assert digest.hexdigest()[:16] == "44053719eee43a47"
+
+
+def test_undo_arc_options_are_checked():
+    from core.captcha.preprocess import get_preprocessor
+    with pytest.raises(ValueError, match="true or false"):
+        get_preprocessor("grey", undo_arc="yes")
+    with pytest.raises(ValueError, match="undo_arc"):
+        get_preprocessor("grey", height=40, undo=True)
+
+
+def test_undo_arc_gives_back_the_strokes_a_generated_arc_inverted():
+    """The generator knows the clean captcha and the band its arc inverted:
+    the undo must find that band and give its pixels back."""
+    from core.captcha.preprocess import undo_arc
+    from core.captcha.synth import make_inverted
+    band_px = restored = stroke_px = stroke_back = wrong_outside = 0
+    per_image = []
+    for seed in range(40):
+        c = make_inverted(np.random.default_rng(seed))
+        out = undo_arc(c.image[..., 0])
+        b = c.band
+        ok = out[b] == c.clean[b]
+        strokes = c.clean[b] < 128          # the strokes' pixels the arc had turned light
+        band_px += b.sum(); restored += ok.sum()
+        stroke_px += strokes.sum(); stroke_back += ok[strokes].sum()
+        wrong_outside += (out[~b] != c.clean[~b]).sum()
+        per_image.append(ok.mean())
+    share, strokes_share, outside = restored / band_px, stroke_back / stroke_px, wrong_outside / band_px
+    print(f"\nundo_arc on 40 generated captchas: {share:.1%} of {band_px} band pixels restored exactly "
+          f"({strokes_share:.1%} of {stroke_px} stroke pixels under the arc), pixels wrongly inverted outside "
+          f"the band: {outside:.1%} of the band's size; worst image {min(per_image):.1%}")
+    assert share >= 0.95 and strokes_share >= 0.95 and outside <= 0.03
+    assert np.median(per_image) >= 0.97
+
+
+def test_inverted_generator_matches_the_real_captchas_measurements():
+    from core.captcha.synth import make_inverted
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        c = make_inverted(rng)
+        g = c.image[..., 0]
+        h, w = g.shape
+        assert 101 <= w <= 158 and 44 <= h <= 48
+        v = np.unique(g)
+        assert ((v >= 6) & (v <= 85) | (v >= 170) & (v <= 249)).all()  # the real grey levels, nothing between
+        assert np.array_equal(np.where(c.band, 255 - c.clean, c.clean), g)  # the arc inverts, exactly
+        rows = c.band.sum(0)
+        assert set(np.unique(rows)) <= {4, 5, 6} and np.median(rows) == 5  # 5 rows, as measured
+        y = np.polyval(c.coef, [0, w - 1])
+        assert 0.35 * h <= y[0] <= 0.61 * h and 0.10 * h <= y[1] <= 0.21 * h
+
+
+@pytest.mark.parametrize("size", [(101, 44), (158, 48), (140, 48), (120, 46)])
+def test_generator_scales_and_frames_to_other_crawls_sizes(size):
+    from core.captcha.synth import make_inverted
+    rng = np.random.default_rng(size[0])
+    img, label, _ = make_captcha(rng, arc="invert", scale=size)
+    assert img.shape == (size[1], size[0], 3) and len(label) == 4
+    c = make_inverted(rng, scale=size, frame=3)
+    assert c.image.shape == (size[1] + 6, size[0] + 6, 3) and c.band.shape == c.clean.shape == c.image.shape[:2]
+    assert (c.image[:3] == 255).all() and not c.band[:3].any()
+    images, _ = make_dataset(3, seed=1, arc="invert", scale=size)
+    assert {im.shape for im in images} == {(size[1], size[0], 3)}
+    with pytest.raises(ValueError):
+        make_captcha(rng, scale=size)  # the painted arc keeps its old sizes
+
+
+def test_on_real_captchas_the_arc_inverts_and_undo_arc_removes_it(real_captchas):
+    """The measurement behind undo_arc, on the first 100 captchas of each set:
+    a band fitted to the margins alone is light where it crosses a stroke and
+    dark on the background; every grey level is dark (6-85) or light
+    (170-249); after the undo the band's edges no longer stand out."""
+    from core.captcha.preprocess import evidence_shares, fit_arc_band, inversion_evidence
+    totals, levels, edges_before, edges_after = {}, np.zeros(256, int), [], []
+    for source in ("handlabeled-5000", "verified-11000"):
+        for i in range(1, 101):
+            g = np.asarray(Image.fromarray(load_image(real_captchas / "thsr-captcha" / source / "images"
+                                                      / f"{i}.jpg")).convert("L"))
+            levels += np.bincount(g.ravel(), minlength=256)
+            for k, v in inversion_evidence(g).items():
+                totals[k] = totals.get(k, 0) + v
+            fit = fit_arc_band(g)
+            assert fit is not None and fit.thickness == 5
+            out = np.where(fit.mask(g.shape), 255 - g, g)
+            x = np.arange(g.shape[1])
+            for img, into in ((g, edges_before), (out, edges_after)):
+                dark = img < 128
+                inside, outside = fit.top, fit.top - 1
+                ok = outside >= 0
+                into.append(np.mean(dark[inside[ok], x[ok]] == dark[outside[ok], x[ok]]))
+    shares = evidence_shares(totals)
+    print(f"\n200 real captchas: band over strokes {shares['stroke_light']:.1%} light ({totals['stroke']} px), "
+          f"over background {shares['background_dark']:.1%} dark ({totals['background']} px); top edge agrees "
+          f"with the row above it in {np.mean(edges_before):.1%} of columns before the undo, "
+          f"{np.mean(edges_after):.1%} after")
+    assert shares["stroke_light"] > 0.8 and shares["background_dark"] > 0.8
+    assert levels[86:170].sum() == 0 and levels[:6].sum() == 0 and levels[250:].sum() == 0
+    assert np.mean(edges_before) < 0.2 and np.mean(edges_after) > 0.8
+

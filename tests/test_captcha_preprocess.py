@@ -240,3 +240,29 @@ def test_on_real_captchas_the_arc_inverts_and_undo_arc_removes_it(real_captchas)
     assert levels[86:170].sum() == 0 and levels[:6].sum() == 0 and levels[250:].sum() == 0
     assert np.mean(edges_before) < 0.2 and np.mean(edges_after) > 0.8
 
+
+
+def test_preprocessing_page_shows_the_arc_undone_step_by_step(monkeypatch, tmp_path):
+    """With no real data the page shows a generated captcha whose arc
+    inverts; its undo section draws the curve, band, restored strokes and
+    before/after, and follows its sliders."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import REPO
+    monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/captcha_preprocess.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("inverts what lies under it" in s.value for s in at.subheader)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("In this captcha") for c in captions)
+    fit = next(c for c in captions if "margin columns; band 5 rows thick" in c)
+    assert "pixels inverted back" in fit and not at.warning
+    at.slider(key="undo-left").set_value(0.3)
+    at.slider(key="undo-right").set_value(0.3)
+    at.slider(key="undo-reach").set_value(0)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "margin columns" in next(c.value for c in at.caption if "band 5 rows thick" in c.value)

@@ -31,6 +31,12 @@ def _learning_rate(v):
     return _num(v) and 0 < v <= 10
 
 
+def _task_name(v):
+    """the data.dataset of a registered task (core/task.py)"""
+    from core.task import TASKS
+    return v in TASKS
+
+
 def _opt(check):
     return lambda v: v is None or check(v)
 
@@ -58,7 +64,7 @@ SCHEMA = {
     "origin": _one_of("study", "app"),
     "seed": _nonneg_int,
     "data": {
-        "dataset": _one_of("mnist", "thsr-captcha", "caltech50"),
+        "dataset": _task_name,
         "pool": _one_of("train55k", "train60k"),
         "pool_size": _opt(_pos_int),
         "subset": _one_of("random", "first"),
@@ -145,10 +151,11 @@ def validate(config: dict) -> dict:
         cb = config["train"].get(name)
         if cb:
             _check(cb, _CALLBACK, f"train.{name}.")
-    from core.models import REGISTRY
-    if config["model"]["name"] not in REGISTRY:
+    from core.models import known_models
+    known = known_models()
+    if config["model"]["name"] not in known:
         raise ConfigError(f"model.name: unknown model {config['model']['name']!r}; "
-                          f"known: {', '.join(sorted(REGISTRY))}")
+                          f"known: {', '.join(sorted(known))}")
     return config
 
 

@@ -32,9 +32,14 @@ def _stored() -> dict:
 
 def build(name: str, kwargs: dict | None = None, size: int | None = None) -> list[dict]:
     """The table from the model itself (imports Keras)."""
+    import keras
+
     from core.models import build_model, summary_rows
     kwargs = dict(kwargs or {})
     if size is None:
+        # Layer names Keras makes up (input_layer_6) count the models built
+        # before in this process: start each table from a fresh count.
+        keras.utils.clear_session()
         return summary_rows(build_model(name, **kwargs))
     from core.caltech.models import summary_at
     kwargs.pop("input_shape", None)

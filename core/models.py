@@ -12,6 +12,10 @@ import keras
 from keras import layers
 
 REGISTRY: dict[str, Callable[..., keras.Model]] = {}
+# Modules whose builders register themselves when imported: the studies' own
+# (kept in their packages), and any a user adds with register_family. They
+# import this module, not the other way round: known_models() imports them.
+FAMILIES = ["core.captcha.models", "core.caltech.models"]
 
 
 class UnknownModel(KeyError):
@@ -25,10 +29,25 @@ def register(name: str):
     return wrap
 
 
+def register_family(module: str) -> None:
+    """A module of model builders (each under @register) to look in by name."""
+    if module not in FAMILIES:
+        FAMILIES.append(module)
+
+
+def known_models() -> dict[str, Callable[..., keras.Model]]:
+    """Every registered builder, each family's module imported once."""
+    import importlib
+    for module in FAMILIES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
 def build_model(name: str, **kwargs) -> keras.Model:
-    if name not in REGISTRY:
-        raise UnknownModel(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    return REGISTRY[name](**kwargs)
+    known = known_models()
+    if name not in known:
+        raise UnknownModel(f"unknown model {name!r}; known: {', '.join(sorted(known))}")
+    return known[name](**kwargs)
 
 
 def summary_rows(model: keras.Model) -> list[dict]:
@@ -172,6 +191,3 @@ def tiny_test_net(input_shape=(28, 28, 1), classes=10):
     return keras.Model(inputs, outputs, name="tiny_test_net")
 
 
-# Other families register themselves on import (kept in their own packages).
-from core.captcha import models as _captcha_models  # noqa: E402,F401
-from core.caltech import models as _caltech_models  # noqa: E402,F401,I001

@@ -222,8 +222,8 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     import keras
 
     from core.callbacks import EpochHistory, TrainingState, check_backup
-    from core.data import load_splits
     from core.models import build_model
+    from core.task import get_task
 
     t_start = time.perf_counter()
     seed = config["seed"]
@@ -234,39 +234,11 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         policy = "mixed_float16"  # only worth it (and only fast) on a GPU
     keras.mixed_precision.set_global_policy(policy)
 
-    dataset = config["data"]["dataset"]
-    captcha = dataset == "thsr-captcha"
-    images = dataset == "caltech50"
-    kwargs = dict(config["model"].get("kwargs", {}))
-    if captcha:
-        from core.captcha import task
-        from core.captcha.data import load_splits as load_captcha
-        data = load_captcha(config["data"], seed, data_dir)
-    elif images:
-        from core.caltech import data as c50
-        data = c50.load_splits(config["data"], seed, data_dir)
-        # A user's own folder may hold another number of classes.
-        kwargs["classes"] = len(data["classes"])
-        size = config["data"].get("image_size", 64)
-        kwargs.setdefault("input_shape", (size, size, 3))
-    else:
-        data = load_splits(config["data"], seed, data_dir)
-    model = build_model(config["model"]["name"], **kwargs)
+    task = get_task(config["data"]["dataset"])
+    data = task.load(config, data_dir)
+    model = build_model(config["model"]["name"], **task.model_kwargs(config, data))
     opt = make_optimizer(tcfg, len(data["y_train"]))
-    fit_kwargs = {}
-    soft_targets = images and bool(tcfg.get("mix") or tcfg.get("label_smoothing"))
-    if captcha:
-        task.compile_model(model, opt, tcfg.get("label_smoothing", 0.0))
-        y_train, y_val = task.targets(data["y_train"]), task.targets(data["y_val"])
-        if tcfg.get("balance_heads"):
-            fit_kwargs["sample_weight"] = task.balanced_sample_weight(data["y_train"])
-    else:
-        # Soft targets (mixed pairs, smoothed labels) need one-hot labels; the
-        # image pipeline makes them, so y stays the integer labels here.
-        loss = (keras.losses.CategoricalCrossentropy(label_smoothing=tcfg.get("label_smoothing", 0.0))
-                if soft_targets else "sparse_categorical_crossentropy")
-        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
-        y_train, y_val = data["y_train"], data["y_val"]
+    task.compile(model, opt, config, data)
 
     backup = path / "backup"
     # A torn backup falls back to Keras's previous checkpoint or starts over.
@@ -285,10 +257,9 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         stateful["reduce_lr"] = keras.callbacks.ReduceLROnPlateau(**rl_cfg, verbose=1)
     restore_best = tcfg.get("restore_best", bool(es_cfg))
     state = TrainingState(backup, stateful, keep_best=restore_best)
-    callbacks = [EpochHistory(path / "history.csv", backup, on_epoch), *stateful.values(), state]
-    if captcha:  # first, so its figures reach the history row and the callbacks
-        callbacks.insert(0, task.WordAccuracy(data["x_val"], data["y_val"],
-                                              task.audited_labels(data.get("val_items"), data["y_val"])))
+    # The task's first, so what it adds to an epoch's logs reaches the history and the callbacks.
+    callbacks = [*task.callbacks(config, data), EpochHistory(path / "history.csv", backup, on_epoch),
+                 *stateful.values(), state]
     if tcfg.get("tensorboard"):
         callbacks.append(keras.callbacks.TensorBoard(str(path / "tb")))
     callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True,
@@ -301,32 +272,13 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         state.set_model(model)
         state.best_file = already.get("final_best_file")
         state.best_epoch = int(state.best_file.split("-e")[1].split(".")[0]) if state.best_file else 0
-    elif images:
-        # tf.data with an explicit shuffle buffer (an experiment of its own).
-        one_hot = kwargs["classes"] if soft_targets else None
-        train_ds = c50.make_dataset(data["x_train"], y_train, tcfg["batch_size"],
-                                    config["data"].get("shuffle_buffer"), seed, training=True,
-                                    n_classes=one_hot, mix=tcfg.get("mix"))
-        val_ds = c50.make_dataset(data["x_val"], y_val, 256, None, seed, training=False,
-                                  n_classes=one_hot)
-        weights = c50.class_weights(data["y_train"], tcfg.get("class_weight"), kwargs["classes"])
-        model.fit(train_ds, epochs=tcfg["epochs"], validation_data=val_ds, class_weight=weights,
-                  callbacks=callbacks, verbose=verbose)
     else:
-        model.fit(data["x_train"], y_train, batch_size=tcfg["batch_size"],
-                  epochs=tcfg["epochs"], validation_data=(data["x_val"], y_val),
-                  shuffle=True, callbacks=callbacks, verbose=verbose, **fit_kwargs)
+        args, fit_kwargs = task.fit_inputs(config, data)
+        model.fit(*args, epochs=tcfg["epochs"], callbacks=callbacks, verbose=verbose, **fit_kwargs)
     restored = state.restore_best()
 
     t_eval = time.perf_counter()
-    if captcha:
-        test = task.evaluate(model, data, path, config["data"])
-    elif images:
-        from core.caltech.evaluate import evaluate as evaluate_images
-        test = evaluate_images(model, data, path)
-    else:
-        test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
-                              return_dict=True)
+    test = task.evaluate(model, data, path, config)
     eval_seconds = time.perf_counter() - t_eval
 
     from core.records import read_history

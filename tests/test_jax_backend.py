@@ -20,7 +20,7 @@ import numpy as np
 import keras
 assert keras.backend.backend() == "jax", keras.backend.backend()
 import core.caltech.models, core.captcha.models  # register their families
-from core.models import REGISTRY
+from core.models import known_models
 
 # One of each family: their layers, the augmentation layers and the
 # four-head captcha output. Forward passes only: XLA takes about a minute on
@@ -34,7 +34,7 @@ out = {"models": {}}
 tmp = Path(tempfile.mkdtemp())
 rng = np.random.default_rng(0)
 for name, kwargs in CASES.items():
-    model = REGISTRY[name](**kwargs)
+    model = known_models()[name](**kwargs)
     x = rng.uniform(0, 1, (4, *model.input_shape[1:])).astype("float32")
     model.save(tmp / f"{name}.keras")
     again = keras.saving.load_model(tmp / f"{name}.keras", safe_mode=True)

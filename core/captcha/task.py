@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from core.captcha import N_CHARS, decode
+from core.task import Task
 
 HEADS = [f"fc13_W{i + 1}" for i in range(N_CHARS)]
 
@@ -174,3 +175,29 @@ def balanced_sample_weight(y: np.ndarray) -> dict:
         w = len(y) / (len(ALPHABET) * np.maximum(counts, 1))
         out[h] = w[y[:, i]].astype("float32")
     return out
+
+
+class CaptchaTask(Task):
+    """The captcha study as core/task.py's Task: four heads, targets by name,
+    word accuracy each epoch, per-head sample weights when asked."""
+
+    def load(self, config, data_dir=None):
+        from core.captcha.data import load_splits
+        return load_splits(config["data"], config["seed"], data_dir)
+
+    def compile(self, model, optimizer, config, data):
+        compile_model(model, optimizer, config["train"].get("label_smoothing", 0.0))
+
+    def callbacks(self, config, data):
+        return [WordAccuracy(data["x_val"], data["y_val"], audited_labels(data.get("val_items"), data["y_val"]))]
+
+    def fit_inputs(self, config, data):
+        tcfg = config["train"]
+        kwargs = {"batch_size": tcfg["batch_size"], "shuffle": True,
+                  "validation_data": (data["x_val"], targets(data["y_val"]))}
+        if tcfg.get("balance_heads"):
+            kwargs["sample_weight"] = balanced_sample_weight(data["y_train"])
+        return (data["x_train"], targets(data["y_train"])), kwargs
+
+    def evaluate(self, model, data, path, config):
+        return evaluate(model, data, path, config["data"])

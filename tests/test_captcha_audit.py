@@ -86,3 +86,40 @@ def test_views_score_against_the_audited_labels(tmp_path):
     assert list(pred["truth"]) == ["ZH2Y", "ACFH"]
     assert list(views.failures(pred)["image"]) == ["x/1"]
     assert views.confusions(pred).to_dict("records") == [{"true": "H", "predicted": "K", "count": 1}]
+
+
+def test_the_blind_audit_is_500_random_test_captchas_read_blind():
+    import csv
+    from core.captcha import ALPHABET
+    from core.captcha.audit import BLIND_AUDIT, blind_summary
+    with open(BLIND_AUDIT, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 500 and len({r["image"] for r in rows}) == 500
+    assert sorted(int(r["shown_as"]) for r in rows) == list(range(1, 501))
+    assert all(r["blind"] == "yes" for r in rows)
+    for r in rows:
+        assert len(r["blind_reading"]) == 4 and set(r["blind_reading"]) <= set(ALPHABET), r
+        assert r["verdict"] in ("agree", "label wrong", "reader wrong", "ambiguous"), r
+        if r["verdict"] == "agree":
+            assert r["blind_reading"] == r["label"] == r["audited"]
+        elif r["verdict"] == "reader wrong":
+            assert r["audited"] == r["label"] != r["blind_reading"]
+        elif r["verdict"] == "label wrong":
+            assert r["audited"] != r["label"] and len(r["audited"]) == 4
+    s = blind_summary()
+    assert (s["n"], s["label_wrong"], s["ambiguous"]) == (500, 23, 2)
+    assert s["noise_low"] < s["noise"] == 0.046 < s["noise_high"]
+
+
+def test_the_blind_audit_sample_is_the_seeded_draw_from_the_test_split(real_captchas):
+    import csv
+
+    import numpy as np
+
+    from core.captcha.audit import BLIND_AUDIT
+    from core.captcha.data import list_items, split
+    _, _, test = split(list_items(real_captchas))
+    pick = np.random.default_rng(20261201).choice(len(test), size=500, replace=False)
+    with open(BLIND_AUDIT, newline="") as f:
+        refs = {r["image"]: r["label"] for r in csv.DictReader(f)}
+    assert refs == {test[i].ref: test[i].label for i in pick}

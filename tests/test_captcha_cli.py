@@ -212,10 +212,15 @@ def test_training_through_experiments_cli(tiny_captchas, tmp_path):
     labels = {f"{s}/{i}": l for s in ("setA", "setB")
               for i, l in enumerate(read_labels(tiny_captchas / "thsr-captcha" / s / "labels.csv"), 1)}
     assert all(labels[p["image"]] == p["label"] for p in preds)
-    # the run's model reads captchas through the CLI, preprocessing from its config
+    # training wrote the light reader's export, checked on the whole test split
+    record = json.loads((run / "onnx.json").read_text())
+    assert record["passed"] and record["n"] == 15 and record["data"] == "the run's test split", record
+    assert record["max_abs_diff"] <= 1e-4 and record["agreement"] == 1.0 and (run / "model.onnx").is_file()
+    # the run's model reads captchas through the CLI, preprocessing from its
+    # config, through that export (no note that Keras had to be used)
     img = tiny_captchas / "thsr-captcha" / "setA" / "images" / "1.jpg"
     p = captcha_cli("predict", "--model", str(run / "model.keras"), str(img))
-    assert p.returncode == 0 and p.stdout.startswith(f"{img}\t")
+    assert p.returncode == 0 and p.stdout.startswith(f"{img}\t") and not p.stderr, p.stderr
 
 
 def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, tmp_path):

@@ -2,7 +2,9 @@
 
     python -m core.captcha predict [--model PATH] IMAGE...
         one line per readable image on stdout: path TAB four upper-case
-        characters; one line per unreadable one on stderr: path, colon, why
+        characters; one line per unreadable one on stderr: path, colon, why.
+        IMAGE "-" reads paths from standard input, one a line, and answers
+        each line at once (stdout flushed), so a script starts the reader once
     python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
         line N of FILE labels DIR/N.jpg; the last line is JSON
         {"n", "exact_match", "char_accuracy", "ms_per_image",
@@ -15,6 +17,18 @@
     python -m core.captcha relabel --runs RUN... --name NAME
         cleaner training/validation labels from an ensemble of runs, saved as
         core/captcha/relabel-NAME.csv for a data config to name
+    python -m core.captcha export-onnx [--model PATH]
+        the model's ONNX export beside it (model.onnx) for the light reader,
+        checked against Keras on its run's test split (onnx.json); the last
+        line is that check as JSON
+    python -m core.captcha bench [--model PATH] [--cold N] [--against CMD] IMAGE...
+        the light reader's cold start (fresh processes: wall time, peak
+        memory), ms per upload warm, images/s batched; JSON
+
+predict and evaluate read through onnxruntime (core/captcha/light.py), with
+neither TensorFlow nor Keras imported, whenever the model is an .onnx file
+or a .keras file with its ONNX export beside it; another .keras file is read
+through Keras (seconds to start; a note on stderr says how to export it).
 
 A batch never stops at a bad image: a missing path, a folder, a damaged,
 truncated or foreign file is named on stderr with the reason and the others
@@ -23,7 +37,9 @@ are still read.
 Exit codes (every command):
     0  done; predict and evaluate read every image
     1  predict, evaluate: some image could not be read (each is named on
-       stderr; the others were read and reported)
+       stderr; the others were read and reported); export-onnx: the export
+       does not read like the Keras model (recorded in onnx.json, so the
+       readers keep to Keras for it)
     2  bad arguments, model, labels or data folder: nothing was read, the
        reason is on stderr as "error: ..." (bench: an unreadable image too)
     3  an unexpected failure (a bug): a traceback on stderr
@@ -31,7 +47,6 @@ Exit codes (every command):
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -39,6 +54,12 @@ import time
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's banner off stdout/stderr
+
+# Commands that read through the light reader, which never multiplies
+# matrices in numpy: numpy's OpenBLAS would start a worker thread per core
+# on import (`import numpy` took 0.13 s of CPU with them, 0.10 s without, on
+# our 2 cores). A cold `predict` does not import numpy at all.
+LIGHT_COMMANDS = {"predict", "evaluate"}
 
 
 class Refusal(SystemExit):
@@ -61,23 +82,82 @@ def fail(message: str):
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
 
-def _recognizer(path):
-    from core.captcha.recognizer import ModelNotFound, Recognizer
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+def _recognizer(path, light: bool = True):
+    """The model's reader: the light ONNX one when the model has an export
+    (light=False: always Keras, for the commands that need the model itself)."""
+    from core.captcha.recognizer import ModelNotFound, Recognizer, open_reader
     try:
-        return Recognizer(path)
+        return open_reader(path, note=_note) if light else Recognizer(path)
     except ModelNotFound as e:
         fail(str(e))
 
 
-def cmd_predict(args) -> int:
+def _stdin_paths():
+    """Paths from standard input, one a line, each as soon as its line ends
+    (bytes decoded as the command line's own arguments are); blank lines
+    are skipped."""
+    stream = sys.stdin.buffer
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        line = line[:-1] if line.endswith(b"\n") else line
+        line = line[:-1] if line.endswith(b"\r") else line
+        if line.strip():
+            yield os.fsdecode(line)
+
+
+# Up to this many image arguments are read one by one by the cold reader
+# (Pillow and onnxruntime's C library, no numpy: light.ColdReader); more are
+# worth numpy's import for the batched, threaded reader.
+COLD_MAX_IMAGES = 100
+
+
+def _predict_reader(args):
+    """A function path -> text or the CaptchaImageError, for predict."""
+    if "-" in args.images or len(args.images) <= COLD_MAX_IMAGES:
+        from core.captcha.light import ColdReader
+        cold = ColdReader.open(args.model)
+        if cold is not None:
+            return cold.read_text, None
     rec = _recognizer(args.model)
+    return (lambda path: _text(rec.read_many([path])[0])), rec
+
+
+def _text(reading):
+    return reading if isinstance(reading, Exception) else reading.text
+
+
+def cmd_predict(args) -> int:
+    read_one, rec = _predict_reader(args)
     failed = 0
-    for path, reading in zip(args.images, rec.read_many(args.images)):
+
+    def answer(path, reading, flush):
+        nonlocal failed
         if isinstance(reading, Exception):
             failed += 1
-            print(f"{path}: {reading}", file=sys.stderr)
+            print(f"{path}: {reading}", file=sys.stderr, flush=flush)
         else:
-            print(f"{path}\t{reading.text}", flush=False)
+            print(f"{path}\t{reading}", flush=flush)
+
+    batch = []
+    for item in args.images + [None]:
+        if item == "-" or item is None:
+            if batch:
+                readings = [_text(r) for r in rec.read_many(batch)] if rec else [read_one(p) for p in batch]
+                for path, reading in zip(batch, readings):
+                    answer(path, reading, False)
+                sys.stdout.flush()
+                batch = []
+            if item == "-":
+                for path in _stdin_paths():  # answered one by one, at once
+                    answer(path, read_one(path), True)
+        else:
+            batch.append(item)
     sys.stdout.flush()
     return 1 if failed else 0
 
@@ -159,7 +239,7 @@ def cmd_robustness(args) -> int:
     except CaptchaDataNotFound as e:
         fail(str(e))
     from core.captcha.audit import load_audit
-    rec = _recognizer(args.model)
+    rec = _recognizer(args.model, light=False)
     rec.trim_borders = not args.no_trim
     rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, audit=load_audit())
     for r in rows:
@@ -173,13 +253,73 @@ def cmd_robustness(args) -> int:
     return 0
 
 
+# Runs one command in a fresh process and reports its wall time and peak
+# memory. The measured process is forked from this small launcher, not from
+# the benchmark: Linux counts the memory a process had before exec in its
+# peak, so a child of a 400 MB benchmark would show 400 MB whatever it did.
+_LAUNCHER = """
+import json, os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    try:
+        os.execvp(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"wall_s": time.perf_counter() - t, "peak_mib": usage.ru_maxrss / 1024,
+                  "cpu_s": usage.ru_utime + usage.ru_stime, "code": os.waitstatus_to_exitcode(status)}))
+"""
+
+
+def _cold_runs(cmds: dict, repeat: int) -> dict:
+    """Each command run `repeat` times from a fresh process, interleaved (so
+    a machine's changing load falls on all alike): wall seconds of each run,
+    their median, the median CPU seconds and the largest peak memory (MiB,
+    the kernel's maximum resident size)."""
+    import statistics
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(_repo_root()), os.environ.get("PYTHONPATH")) if p)}
+    # As a user runs it: Python's bytecode cached after the first run (that
+    # run is not counted), even where this shell asks Python not to write it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    runs = {k: [] for k in cmds}
+    for i in range(repeat + 1):
+        for k, cmd in cmds.items():
+            r = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], cwd=_repo_root(), env=env,
+                               capture_output=True, text=True)
+            if i:
+                runs[k].append(json.loads(r.stdout))
+    return {k: {"wall_s": [round(r["wall_s"], 4) for r in v],
+                "wall_s_median": round(statistics.median(r["wall_s"] for r in v), 4),
+                "cpu_s_median": round(statistics.median(r["cpu_s"] for r in v), 4),
+                "peak_mib": round(max(r["peak_mib"] for r in v), 1),
+                "ok": all(r["code"] == 0 for r in v)} for k, v in runs.items()}
+
+
+def _repo_root():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2]
+
+
 def cmd_bench(args) -> int:
-    """Speed of the two uses: one upload at a time (file bytes -> characters,
-    median over N) and many files batched (images per second, end to end)."""
+    """Speed of the three uses: a fresh process reading one captcha (cold
+    start: wall time and peak memory of `predict`, optionally against
+    another reader's command), one upload at a time in a running process
+    (file bytes -> characters, median over N) and many files batched (images
+    per second, end to end)."""
+    import shlex
     import statistics
 
     rec = _recognizer(args.model)
-    fast = rec.fast_single()
+    rec.fast_single()
+    if hasattr(rec, "warm_up"):
+        rec.warm_up()
     paths = args.images
     bad = [(p, r) for p, r in zip(paths, rec.read_many(paths)) if isinstance(r, Exception)]
     if bad:
@@ -199,7 +339,24 @@ def cmd_bench(args) -> int:
     result = {"n": len(paths), "single_ms_median": statistics.median(single),
               "single_ms_p90": sorted(single)[int(0.9 * (len(single) - 1))],
               "batched_images_per_second": len(paths) / batched,
-              "threads": os.cpu_count(), "single_runner": "tflite" if fast else "keras"}
+              "threads": os.cpu_count(), "single_runner": rec.runner}
+    if args.cold:
+        model = ["--model", str(args.model)] if args.model else []
+        cmds = {"ours": [sys.executable, "-m", "core.captcha", "predict", *model, paths[0]],
+                "imports_only": [sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]}
+        if args.against:
+            cmds["against"] = [*shlex.split(args.against), paths[0]]
+        cold = _cold_runs(cmds, args.cold)
+        ours = cold["ours"]
+        result.update(cold_start_s_median=ours["wall_s_median"], cold_start_s=ours["wall_s"],
+                      cold_cpu_s_median=ours["cpu_s_median"], cold_peak_mib=ours["peak_mib"], cold_ok=ours["ok"],
+                      imports_only_s_median=cold["imports_only"]["wall_s_median"],
+                      imports_only_peak_mib=cold["imports_only"]["peak_mib"])
+        if args.against:
+            a = cold["against"]
+            result.update(against=args.against, against_s_median=a["wall_s_median"], against_s=a["wall_s"],
+                          against_cpu_s_median=a["cpu_s_median"], against_peak_mib=a["peak_mib"],
+                          against_ok=a["ok"], cold_ratio=round(ours["wall_s_median"] / a["wall_s_median"], 3))
     print(json.dumps(result))
     if args.out:
         from datetime import datetime, timezone
@@ -213,10 +370,32 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_export_onnx(args) -> int:
+    """The model's ONNX export for the light reader, checked against Keras."""
+    from pathlib import Path
+
+    from core.captcha.onnx_export import export_file
+    from core.captcha.recognizer import DEFAULT_MODEL, ModelNotFound
+    model = Path(args.model) if args.model else DEFAULT_MODEL
+    if model.suffix != ".keras":
+        fail(f"{model}: export-onnx exports a .keras model (the ONNX file is written beside it)")
+    try:
+        record = export_file(model, args.out, args.data_dir)
+    except ModelNotFound as e:
+        fail(str(e))
+    print(json.dumps(record))
+    if not record["passed"]:
+        print(f"{model}: the export does not read like the Keras model ({record.get('why')}); "
+              "the readers keep to Keras for it", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_audit(args) -> int:
     """Suspect test labels of a run (confident failures), its accuracy on the
     labels as given and on the committed audited labels, and optionally a
     contact sheet to decide new suspects by eye."""
+    import csv
     from pathlib import Path
 
     from core.captcha import audit
@@ -284,12 +463,13 @@ def main(argv=None) -> int:
                                 description="Read THSR booking captchas (4 characters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("predict", help="print PATH<TAB>CHARS for each image")
-    pp.add_argument("--model", help="a .keras captcha model (default: the committed one)")
-    pp.add_argument("images", nargs="+", metavar="IMAGE")
+    pp.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
+    pp.add_argument("images", nargs="+", metavar="IMAGE",
+                    help="image files; - reads paths from standard input, one a line, each answered at once")
     pe = sub.add_parser("evaluate", help="accuracy and speed on a labelled folder")
     pe.add_argument("--images", required=True, metavar="DIR", help="folder of 1.jpg, 2.jpg, ...")
     pe.add_argument("--labels", required=True, metavar="FILE", help="line N = label of N.jpg")
-    pe.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pe.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
     pr = sub.add_parser("robustness", help="accuracy on cropped / padded / scaled test copies")
     pr.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
@@ -297,8 +477,13 @@ def main(argv=None) -> int:
     pr.add_argument("--out", help="where to save the JSON (default: beside the model)")
     pr.add_argument("--no-trim", action="store_true",
                     help="the model alone: do not take plain margins off first (as the recognizer does)")
-    pb = sub.add_parser("bench", help="ms per single upload and images/s batched")
-    pb.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    pb = sub.add_parser("bench", help="cold start, ms per single upload and images/s batched")
+    pb.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
+    pb.add_argument("--cold", type=int, default=5, metavar="N",
+                    help="fresh processes reading the first image, for the cold start (0: none)")
+    pb.add_argument("--against", metavar="CMD",
+                    help="another reader's command (the image path is appended), run interleaved "
+                         "with ours for the cold start, e.g. \"/tmp/dd/bin/python /tmp/dd_read.py\"")
     pb.add_argument("--repeat", type=int, default=1, help="passes over the images for the single timing")
     pb.add_argument("--out", help="also save the figures (with machine, commit and a note) as JSON")
     pb.add_argument("--note", help="what else ran on the machine, saved with --out")
@@ -319,12 +504,19 @@ def main(argv=None) -> int:
                     help="relabel when every character's ensemble probability reaches this, else drop")
     pl.add_argument("--force", action="store_true", help="overwrite an existing list")
     pl.add_argument("--data-dir", help="data directory holding thsr-captcha/")
+    px = sub.add_parser("export-onnx", help="write a .keras model's ONNX export for the light reader")
+    px.add_argument("--model", help="a .keras captcha model (default: the committed one)")
+    px.add_argument("--out", help="where to write it (default: model.onnx beside the model)")
+    px.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for the check)")
     args = p.parse_args(argv)
+    if args.cmd in LIGHT_COMMANDS and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # PIL warns of oddities in files it still decodes (corrupt EXIF, a
     # truncated TIFF tag); the reader's own words are on stderr already.
     warnings.filterwarnings("ignore", module=r"PIL\.")
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
-            "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel}[args.cmd](args)
+            "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel,
+            "export-onnx": cmd_export_onnx}[args.cmd](args)
 
 
 def run(argv=None) -> int:

@@ -8,28 +8,23 @@ is one, otherwise from the registered model's name (captcha_seed1 -> nopre,
 """
 from __future__ import annotations
 
-import json
 import os
 import time
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.captcha import ALPHABET, N_CHARS, decode
+from core.captcha.light import ModelNotFound, _first_line  # noqa: F401 (ModelNotFound lives on here)
 from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
-from core.records import REPO_ROOT
 
 # The committed default model: a run of our own pipeline (see README), seed 0
-# of our best captcha experiment by rule, so no test figure picked it.
-DEFAULT_RUN = "captcha-net-clean/s0-5d52a22d"
-DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
-
-
-class ModelNotFound(FileNotFoundError):
-    pass
+# of our best captcha experiment by rule, so no test figure picked it. Its
+# ONNX export (model.onnx, checked against it: onnx.json) sits beside it.
+# Defined in light.py (the cold path finds it without numpy); the readers
+# here look it up in this module, so a test may replace it here.
+from core.captcha.light import DEFAULT_MODEL, DEFAULT_RUN, REPO_ROOT  # noqa: E402,F401
 
 
 @dataclass
@@ -39,14 +34,11 @@ class Reading:
     probs: np.ndarray         # (4, 19)
 
 
-def _first_line(e: Exception, limit: int = 200) -> str:
-    text = (str(e).strip().splitlines() or ["no detail given"])[0]
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _why_not_loadable(path: Path, e: Exception) -> str:
     """Why Keras could not load a file, in plain words: Keras says "File not
     found" of any .keras file that is not a zip archive, so look first."""
+    import zipfile
+
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
         return "a .keras model is a zip archive; this file is not one, or is damaged or cut short"
     if isinstance(e, zipfile.BadZipFile) or "zip" in str(e).lower():
@@ -55,6 +47,8 @@ def _why_not_loadable(path: Path, e: Exception) -> str:
 
 
 def _preprocessing_for(model, model_path: Path):
+    import json
+
     from core.captcha.models import PREPROCESSING
 
     cfg_file = model_path.parent / "config.json"
@@ -69,16 +63,106 @@ def _preprocessing_for(model, model_path: Path):
     return name, ({"height": h, "width": w} if name == "grey" else {})
 
 
-class Recognizer:
-    def __init__(self, model_path=None, trim_borders: bool = True):
-        import keras
+class Reader:
+    """What every reader shares: trimming, preprocessing, single and batched
+    reading. A subclass sets path, preprocess_name, preprocess_options,
+    model_preprocess and trim_borders, and gives `_probs`: preprocessed batch
+    -> (N, 4, 19) probabilities."""
 
-        import core.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
+    runner = "?"
+
+    def _probs(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def fast_single(self) -> bool:
+        """Prepare the fastest runner for single uploads; True when there is one."""
+        return False
+
+    def trimmed(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """The upload without a plain added margin (a no-op on every real
+        captcha, see trim_border) and the (top, bottom, left, right) pixels
+        taken off; untouched when trim_borders is off."""
+        return trim_border(rgb) if self.trim_borders else (rgb, (0, 0, 0, 0))
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """What the model reads: the trimmed upload through the model's own
+        preprocessing, the one it was trained with."""
+        return self.model_preprocess(self.trimmed(rgb)[0])
+
+    def read_arrays(self, x: np.ndarray) -> list[Reading]:
+        """Preprocessed batch -> readings."""
+        probs = self._probs(x)
+        idx = probs.argmax(-1)
+        conf = probs.max(-1)
+        return [Reading(decode(i), c, p) for i, c, p in zip(idx, conf, probs)]
+
+    def read(self, source) -> Reading:
+        """One image (path, bytes or file object). Raises CaptchaImageError."""
+        return self.read_arrays(self.preprocess(load_image(source))[None])[0]
+
+    def _prepared(self, src):
+        """The model's input for one image, or the CaptchaImageError saying why not."""
+        try:
+            rgb = load_image(src)
+        except CaptchaImageError as e:
+            return e
+        try:
+            return self.preprocess(rgb)
+        except Exception:  # noqa: BLE001 - one odd image never stops the batch
+            return CaptchaImageError("the image opened but could not be prepared for the model")
+
+    def _read_prepared(self, arrays: list) -> list:
+        good = [a for a in arrays if not isinstance(a, Exception)]
+        readings = iter(self.read_arrays(np.stack(good)) if good else [])
+        return [a if isinstance(a, Exception) else next(readings) for a in arrays]
+
+    def read_many(self, sources, batch_size: int = 256, workers: int = 2):
+        """Readings (or the CaptchaImageError) for many images, decoded on a
+        few threads (PIL releases the GIL) and predicted in batches. A few
+        images are read on this thread alone: starting threads would cost
+        more than it saves (the command line's one-image start)."""
+        sources = list(sources)
+        if len(sources) <= 4:
+            return self._read_prepared([self._prepared(s) for s in sources])
+        from concurrent.futures import ThreadPoolExecutor
+
+        def prep_batch(batch):
+            return [self._prepared(s) for s in batch]
+
+        out = []
+        batches = [sources[i:i + batch_size] for i in range(0, len(sources), batch_size)]
+        # Split each batch over the workers and keep the next batch decoding
+        # while the model reads the current one (both release the GIL).
+        chunk = max(1, -(-batch_size // workers))
+        with ThreadPoolExecutor(workers + 1) as pool:
+            def submit(batch):
+                return [pool.submit(prep_batch, batch[i:i + chunk]) for i in range(0, len(batch), chunk)]
+
+            pending = submit(batches[0]) if batches else None
+            for k in range(len(batches)):
+                arrays = [a for f in pending for a in f.result()]
+                pending = submit(batches[k + 1]) if k + 1 < len(batches) else None
+                out.extend(self._read_prepared(arrays))
+        return out
+
+
+class Recognizer(Reader):
+    """The reader through Keras (TensorFlow or JAX): any .keras captcha model,
+    also one without an ONNX export. Importing Keras costs seconds and
+    hundreds of MB; `open_reader` gives the light ONNX reader instead when
+    the model has one."""
+
+    runner = "keras"
+
+    def __init__(self, model_path=None, trim_borders: bool = True):
         self.path = Path(model_path) if model_path else DEFAULT_MODEL
         if not self.path.is_file():
             hint = ("the default model is committed with the repository; is the checkout complete?"
                     if model_path is None else "give the path of a .keras file")
             raise ModelNotFound(f"no model at {self.path} ({hint})")
+        import keras
+
+        import core.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
         try:
             self.model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
         except Exception as e:  # a corrupt or foreign file: say so, do not crash the caller
@@ -103,80 +187,146 @@ class Recognizer:
     def fast_single(self) -> bool:
         """Prepare the TensorFlow Lite runners (core/captcha/fast.py): one
         thread for single uploads, all cores for batches; a one-off conversion
-        of a few seconds per model file, cached on disk. The app and the
-        benchmark call it when they load a model; without it everything runs
-        through Keras."""
+        of a few seconds per model file, cached on disk. Without it everything
+        runs through Keras."""
         if self.lite is None:
             from core.captcha.fast import LiteRunner
             self.lite = LiteRunner.create(self.model, self.path) or False
             self.lite_batch = self.lite and self.lite.with_threads(os.cpu_count() or 1)
+            if self.lite:
+                self.runner = "tflite"
         return bool(self.lite)
 
-    def trimmed(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-        """The upload without a plain added margin (a no-op on every real
-        captcha, see trim_border) and the (top, bottom, left, right) pixels
-        taken off; untouched when trim_borders is off."""
-        return trim_border(rgb) if self.trim_borders else (rgb, (0, 0, 0, 0))
-
-    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
-        """What the model reads: the trimmed upload through the model's own
-        preprocessing, the one it was trained with."""
-        return self.model_preprocess(self.trimmed(rgb)[0])
-
-    def read_arrays(self, x: np.ndarray) -> list[Reading]:
-        """Preprocessed batch -> readings: through TensorFlow Lite when
-        fast_single() prepared it (one image: ~3x less time per upload;
-        batches: ~2.5x faster), else predict_on_batch, which runs the
-        compiled graph without Model.predict's per-call set-up."""
+    def _probs(self, x: np.ndarray) -> np.ndarray:
+        """Through TensorFlow Lite when fast_single() prepared it (one image:
+        ~3x less time per upload; batches: ~2.5x faster), else
+        predict_on_batch, which runs the compiled graph without
+        Model.predict's per-call set-up."""
         if self.lite:
             probs = self.lite(x) if len(x) == 1 else (self.lite_batch or self.lite)(x)
         else:
             probs = self.model.predict_on_batch(x)
         if isinstance(probs, dict):
             probs = [probs[k] for k in sorted(probs)]
-        probs = np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)
-        idx = probs.argmax(-1)
-        conf = probs.max(-1)
-        return [Reading(decode(i), c, p) for i, c, p in zip(idx, conf, probs)]
+        return np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)
 
-    def read(self, source) -> Reading:
-        """One image (path, bytes or file object). Raises CaptchaImageError."""
-        return self.read_arrays(self.preprocess(load_image(source))[None])[0]
 
-    def read_many(self, sources, batch_size: int = 256, workers: int = 2):
-        """Readings (or the CaptchaImageError) for many images, decoded on a
-        few threads (PIL releases the GIL) and predicted in batches."""
-        def prep(src):
-            try:
-                rgb = load_image(src)
-            except CaptchaImageError as e:
-                return e
-            try:
-                return self.preprocess(rgb)
-            except Exception:  # noqa: BLE001 - one odd image never stops the batch
-                return CaptchaImageError("the image opened but could not be prepared for the model")
+class OnnxReader(Reader):
+    """A captcha model's ONNX export (core/captcha/light.py), read by
+    onnxruntime: no TensorFlow, no Keras, the preprocessing named in the
+    file's own metadata. Runs through onnxruntime's C API (light.CSession)
+    where it is available, else its Python binding; either way one session on
+    `threads` CPU threads serves every caller, from any thread at once. One
+    thread is the fastest for a single upload; read_many keeps both cores
+    busy by decoding the next batch while the model reads this one."""
 
-        def prep_batch(batch):
-            return [prep(s) for s in batch]
+    runner = "onnxruntime"
 
-        out = []
-        sources = list(sources)
-        batches = [sources[i:i + batch_size] for i in range(0, len(sources), batch_size)]
-        # Split each batch over the workers and keep the next batch decoding
-        # while the model reads the current one (both release the GIL).
-        chunk = max(1, -(-batch_size // workers))
-        with ThreadPoolExecutor(workers + 1) as pool:
-            def submit(batch):
-                return [pool.submit(prep_batch, batch[i:i + chunk]) for i in range(0, len(batch), chunk)]
+    def __init__(self, model_path, trim_borders: bool = True, threads: int = 1, csession=None, data=None,
+                 binding: bool = False):
+        from core.captcha import light
 
-            pending = submit(batches[0]) if batches else None
-            for k in range(len(batches)):
-                arrays = [a for f in pending for a in f.result()]
-                pending = submit(batches[k + 1]) if k + 1 < len(batches) else None
-                good = [a for a in arrays if not isinstance(a, Exception)]
-                readings = iter(self.read_arrays(np.stack(good)) if good else [])
-                out.extend(a if isinstance(a, Exception) else next(readings) for a in arrays)
-        return out
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise ModelNotFound(f"no model at {self.path} (give the path of a .onnx or .keras file)")
+        try:
+            data = data if data is not None else self.path.read_bytes()
+            props = light.onnx_metadata(data)
+        except OSError as e:
+            raise ModelNotFound(f"{self.path} cannot be read ({_first_line(e)})") from e
+        except ValueError as e:
+            raise ModelNotFound(f"{self.path} is not a loadable ONNX model (the file is not an ONNX "
+                                "model, or is damaged or cut short)") from e
+        self.meta = light.check_metadata(props.get(light.META_KEY), self.path)
+        self.input, self.outputs = self.meta["input"], list(self.meta["outputs"])
+        self.threads = threads
+        self.csession = csession
+        self.session = None
+        try:
+            if self.csession is None and not binding:  # binding=True: the Python binding (tests)
+                self.csession = light.c_session(data, threads)
+            if self.csession is None:
+                self.session = self._binding_session(threads)
+        except light.OrtError as e:
+            raise ModelNotFound(f"{self.path} is not a loadable ONNX model ({light.plain_ort_error(e)})") from e
+        if self.csession:
+            self.runner = "onnxruntime (C API)"
+        self.preprocess_name = self.meta["preprocess"]
+        self.preprocess_options = dict(self.meta.get("preprocess_options") or {})
+        try:
+            self.model_preprocess = get_preprocessor(self.preprocess_name, **self.preprocess_options)
+        except (ValueError, TypeError) as e:
+            raise ModelNotFound(f"{self.path}: its preprocessing cannot be set up ({e})") from e
+        self.trim_borders = trim_borders
+
+    def _binding_session(self, threads: int):
+        """The same model through onnxruntime's Python binding."""
+        from core.captcha import light
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise ModelNotFound(f"{self.path}: onnxruntime is not installed, so an ONNX model cannot "
+                                "be read here (pip install -r requirements-reader.txt)") from e
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3  # its warnings are for developers, not for our stderr
+        try:
+            session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - a damaged or foreign file
+            raise ModelNotFound(f"{self.path} is not a loadable ONNX model ({light.plain_ort_error(e)})") from e
+        names = {o.name for o in session.get_outputs()}
+        if not set(self.outputs) <= names or self.input not in {i.name for i in session.get_inputs()}:
+            raise ModelNotFound(f"{self.path}: its metadata names inputs and outputs the graph does not have")
+        self.runner = "onnxruntime (Python binding)"
+        return session
+
+    def fast_single(self) -> bool:
+        return True  # already the fastest runner for one upload
+
+    def warm_up(self) -> None:
+        """One zero image through the session (its first run plans memory)."""
+        self._probs(np.zeros((1, *self.meta["input_shape"]), "float32"))
+
+    def _probs(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if self.csession is not None:
+            heads = [np.frombuffer(b, np.float32).reshape(len(x), -1)
+                     for b in self.csession.run(self.input, self.outputs, x.ctypes.data, x.shape)]
+        else:
+            heads = self.session.run(self.outputs, {self.input: x})
+        return np.stack(heads, axis=1)  # (N, 4, 19)
+
+
+def onnx_beside(model_path) -> Path:
+    """Where a .keras model's ONNX export lives: model.onnx beside model.keras."""
+    return Path(model_path).with_suffix(".onnx")
+
+
+def open_reader(model_path=None, trim_borders: bool = True, note=None, threads: int = 1) -> Reader:
+    """The lightest reader for a model: an .onnx file, or a .keras file with
+    a current ONNX export beside it, is read by onnxruntime (no TensorFlow,
+    no Keras: OnnxReader); any other .keras file through Keras. If the
+    export beside a .keras file cannot be read, Keras reads the model.
+    `note(text)` is told why Keras had to be used and how to make the
+    export. Raises ModelNotFound with the reason in words."""
+    from core.captcha.light import onnx_for
+
+    path = Path(model_path) if model_path else DEFAULT_MODEL
+    onnx, why = onnx_for(path)
+    if path.suffix == ".onnx":
+        return OnnxReader(path, trim_borders=trim_borders, threads=threads)
+    if onnx is not None:
+        try:
+            return OnnxReader(onnx, trim_borders=trim_borders, threads=threads)
+        except ModelNotFound as e:
+            why = f"its ONNX export cannot be read ({e})"
+    rec = Recognizer(path if model_path else None, trim_borders=trim_borders)
+    if note and why:
+        note(f"{path} is read through Keras, which takes seconds to start: {why}; "
+             f"`python -m core.captcha export-onnx --model {path}` writes the export "
+             "that the light reader uses")
+    return rec
 
 
 def timed(fn, *args, **kwargs):

@@ -148,6 +148,10 @@ def evaluate(model, data: dict, path: Path, data_cfg: dict | None = None) -> dic
     if data_cfg and items[0] is not None:
         out.update(time_single_images(model, items, data_cfg))
     write_predictions(path / "predictions.csv", items, y, pred, conf)
+    # The light reader's file (model.onnx, checked against this model on the
+    # whole test split: onnx.json); a failure is recorded, never the run's.
+    from core.captcha.onnx_export import export_run
+    export_run(model, data["x_test"], path, data_cfg)
     return out
 
 

@@ -185,17 +185,24 @@ def captcha_models() -> dict:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _recognizer(path: str, mtime: float):
-    from core.captcha.recognizer import Recognizer
-    rec = Recognizer(path)
+def _recognizer(path: str, mtimes: tuple):
+    """The model's reader, shared by every session: the light ONNX reader when
+    the model has its export beside it (no TensorFlow: the first upload costs
+    milliseconds), else Keras with its fast runner prepared once."""
+    from core.captcha.recognizer import open_reader
+    rec = open_reader(path)
     rec.fast_single()  # uploads are read one at a time: prepare the fast runner once
+    if hasattr(rec, "warm_up"):
+        rec.warm_up()
     return rec
 
 
 def recognizer(path: str):
     from pathlib import Path
     p = Path(path)
-    return _recognizer(path, p.stat().st_mtime if p.exists() else 0.0)
+    # the export beside it counts too: a new model.onnx is a new reader
+    mtimes = tuple(q.stat().st_mtime if q.exists() else 0.0 for q in (p, p.with_suffix(".onnx")))
+    return _recognizer(path, mtimes)
 
 
 @st.cache_data(show_spinner=False)

@@ -75,6 +75,10 @@ except Exception as e:  # a missing or foreign model file: say so, keep the page
     st.stop()
 options = ", ".join(f"{k}={v}" for k, v in (rec.preprocess_options or {}).items())
 st.caption(T("captcha_demo.preprocessing", name=rec.preprocess_name, options=f" (`{options}`)" if options else ""))
+if rec.runner.startswith("onnxruntime"):
+    st.caption(T("captcha_demo.runner_onnx", file=rec.path.name))
+else:
+    st.caption(T("captcha_demo.runner_keras", file=rec.path))
 
 upload_mb = st.get_option("server.maxUploadSize")
 limit = T("captcha_demo.limit", upload_mb=upload_mb, reader_mb=MAX_BYTES // MB)

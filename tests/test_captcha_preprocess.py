@@ -281,3 +281,12 @@ def test_undo_arc_holds_on_other_crawls_sizes_and_frames(kw):
         back += ((out[c.band] < 128) == (c.clean[c.band] < 128)).sum()
         total += c.band.sum()
     assert back / total >= 0.95, f"{kw}: {back / total:.1%}"
+
+
+def test_undo_arc_never_fails_on_a_real_captcha_whose_margin_gives_too_few_points(real_captchas):
+    # verified-11000/3289: a parabola fits its margins, a line through the
+    # kept left-margin points does not (too few): the fit gives up, not raises.
+    from core.captcha.preprocess import get_preprocessor, load_image
+    path = real_captchas / "thsr-captcha" / "verified-11000" / "images" / "3289.jpg"
+    out = get_preprocessor("grey", height=40, width=112, undo_arc=True)(load_image(path))
+    assert out.shape == (40, 112, 1)

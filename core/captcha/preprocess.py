@@ -458,6 +458,8 @@ def fit_arc_band(g: np.ndarray, p: ArcParams | None = None) -> ArcFit | None:
     cols = np.arange(w)
     if xs.max() < w / 2:  # one margin only (a glyph fills the other): follow the arc from it
         coef, _ = _robust_polyfit(xs, ys, 1, tol=1.5)
+        if coef is None:  # too few margin columns left to follow (verified-11000/3289): no arc found
+            return None
         for end in range(int(xs.max()) + 1 + TRACK_STEP, w + TRACK_STEP, TRACK_STEP):
             coef = _refit(dark, coef, xs, ys, t, p, min(end, w), passes=1)
     coef = _refit(dark, coef, xs, ys, t, p, w, passes=2)  # the middle's clear columns pin the curve down

@@ -256,3 +256,36 @@ def test_a_cold_predict_costs_less_than_importing_numpy_pillow_and_onnxruntime(t
         ours.append(cpu_seconds([sys.executable, "-m", "core.captcha", "predict", str(img)]))
         imports.append(cpu_seconds([sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]))
     assert statistics.median(ours) <= 1.2 * statistics.median(imports), (ours, imports)
+
+
+APP_PROBE = """
+import io, json, sys
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+from core.captcha.synth import make_captcha
+buf = io.BytesIO()
+Image.fromarray(make_captcha(np.random.default_rng(0))[0]).save(buf, "PNG")
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.run()
+at.switch_page("app_pages/captcha_demo.py")
+at.run()
+at.file_uploader[0].set_value([("a.png", buf.getvalue(), "image/png")])
+at.run()
+print("RESULT " + json.dumps({
+    "chars": [h.value for h in at.subheader if len(h.value) == 1],
+    "captions": [c.value for c in at.caption], "errors": [e.message for e in at.exception],
+    "loaded": [m for m in ("tensorflow", "keras", "jax") if m in sys.modules]}))
+"""
+
+
+def test_the_demo_page_reads_an_upload_without_tensorflow(tmp_path):
+    env = {**ENV, "CNNLAB_DATA_DIR": str(tmp_path / "no-data")}
+    r = subprocess.run([sys.executable, "-c", APP_PROBE, str(REPO / "streamlit_app.py")], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    line = next((l for l in r.stdout.splitlines() if l.startswith("RESULT ")), None)
+    assert line, r.stderr[-3000:]
+    out = json.loads(line[7:])
+    assert not out["errors"] and len(out["chars"]) == 4, out
+    assert any("ONNX Runtime" in c for c in out["captions"]), out["captions"]
+    assert out["loaded"] == [], out["loaded"]

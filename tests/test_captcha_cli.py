@@ -239,7 +239,7 @@ def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, t
     alone = json.loads((untrained_captcha_model.parent / "robustness-model-only.json").read_text())
     assert alone["trim_borders"] is False and alone["rows"][0]["n"] == 5
     images = sorted((tiny_captchas / "thsr-captcha" / "setA" / "images").glob("*.jpg"))[:5]
-    b = captcha_cli("bench", "--model", str(untrained_captcha_model), *map(str, images))
+    b = captcha_cli("bench", "--cold", "0", "--model", str(untrained_captcha_model), *map(str, images))
     assert b.returncode == 0, b.stderr
     res = json.loads(b.stdout.strip().splitlines()[-1])
     assert res["n"] == 5 and res["single_ms_median"] > 0 and res["batched_images_per_second"] > 0

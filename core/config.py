@@ -116,6 +116,8 @@ SCHEMA = {
         # An experiment whose run (same seed and protocol, smaller budget)
         # this one may go on from instead of retraining its first epochs.
         "continue_from": _opt(lambda v: isinstance(v, str) and v != ""),
+        # spread each batch over this many devices ("all": every GPU, else every CPU device)
+        "devices": _opt(lambda v: v == "all" or _pos_int(v)),
     },
 }
 REQUIRED = {"experiment", "seed", "data", "model", "train",

@@ -140,6 +140,8 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
     finally:
         if prev is not None:
             signal.signal(signal.SIGTERM, prev)
+        from core.devices import release
+        release()
     continued = read_json(path / "meta.json", {}).get("continued_from")
     if continued:
         summary["continued_from"] = continued
@@ -222,6 +224,7 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     import keras
 
     from core.callbacks import EpochHistory, TrainingState, check_backup
+    from core.devices import spread
     from core.models import build_model
     from core.task import get_task
 
@@ -236,9 +239,13 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
 
     task = get_task(config["data"]["dataset"])
     data = task.load(config, data_dir)
-    model = build_model(config["model"]["name"], **task.model_kwargs(config, data))
-    opt = make_optimizer(tcfg, len(data["y_train"]))
-    task.compile(model, opt, config, data)
+    # train.devices: each batch spread over several devices (core/devices.py);
+    # the model and its optimizer are made inside the backend's scope for it.
+    scope, devices = spread(tcfg.get("devices"))
+    with scope:
+        model = build_model(config["model"]["name"], **task.model_kwargs(config, data))
+        opt = make_optimizer(tcfg, len(data["y_train"]))
+        task.compile(model, opt, config, data)
 
     backup = path / "backup"
     # A torn backup falls back to Keras's previous checkpoint or starts over.
@@ -304,6 +311,7 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
         "wall_seconds_this_session": round(time.perf_counter() - t_start, 2),
         "model_file": "model.keras" if model_bytes else None,
         "precision_policy": keras.mixed_precision.global_policy().name,
+        "devices": devices or None,  # the devices each batch was spread over (train.devices)
     }
 
 

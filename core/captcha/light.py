@@ -2,11 +2,11 @@
 no TensorFlow and no Keras (issue 24). This module itself imports neither
 numpy nor onnxruntime's Python package.
 
-`python -m core.captcha predict one.jpg` through Keras took ~6 s and ~750 MiB
-from a cold process, nearly all of it importing TensorFlow and loading the
-model. numpy + Pillow + `import onnxruntime` alone take ~0.18 s on our 2-core
-machine (numpy ~0.1 s, onnxruntime's Python binding ~0.04 s), more than half
-of what ddddocr needs to read a captcha. So a cold `predict` reads an
+`python -m core.captcha predict one.jpg` through Keras takes 6.5-7.3 s and
+713 MiB from a cold process, nearly all of it importing TensorFlow and
+loading the model. `import numpy, PIL.Image, onnxruntime` alone takes
+0.13-0.25 s on our 2-core machine (numpy ~0.1 s of CPU, onnxruntime's Python
+binding ~0.04 s), about half of what ddddocr needs to read a captcha. So a cold `predict` reads an
 ordinary captcha with Pillow alone and runs the model through onnxruntime's
 own C library (`libonnxruntime`, shipped in the same wheel) by ctypes:
 `ColdReader`. Anything out of the ordinary (a margin to trim, an unusual
@@ -184,8 +184,10 @@ FLOAT = 1  # ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
 
 def _library() -> str | None:
     """onnxruntime's C library inside the installed onnxruntime package
-    (found without importing the package, which would load numpy)."""
-    if os.environ.get("CNNLAB_ORT_CAPI", "1") == "0":  # tests: force the Python binding
+    (found without importing the package, which would load numpy).
+    CNNLAB_ORT_CAPI=0 turns the C API off: onnxruntime's Python binding
+    reads the model instead (numpy and ~0.1 s more at a cold start)."""
+    if os.environ.get("CNNLAB_ORT_CAPI", "1") == "0":
         return None
     import importlib.util
     try:

@@ -1,10 +1,16 @@
 """Load a captcha model once and read captchas with it: the path shared by the
 command line and the demo page.
 
-A model file knows its layers but not how its input was prepared, so the
-preprocessing is taken from the run's config.json beside the model when there
-is one, otherwise from the registered model's name (captcha_seed1 -> nopre,
-...), with the input size read from the model itself.
+`open_reader(path)` gives the lightest reader for a model: `OnnxReader` for
+an .onnx file or a .keras file with its current ONNX export beside it
+(onnxruntime; no TensorFlow, no Keras; the preprocessing from the export's
+own metadata), else `Recognizer` (Keras). A cold `predict` goes lighter
+still (core/captcha/light.py: ColdReader).
+
+A Keras model file knows its layers but not how its input was prepared, so
+the preprocessing is taken from the run's config.json beside the model when
+there is one, otherwise from the registered model's name (captcha_seed1 ->
+nopre, ...), with the input size read from the model itself.
 """
 from __future__ import annotations
 

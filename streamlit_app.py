@@ -6,6 +6,8 @@ deep link as the first request after the server starts opened the bare page
 file, without this script's sidebar, and then showed "Page not found"."""
 import streamlit as st
 
+from core.report import local
+from experiments import GROUPS
 from experiments.caltech import TECHNIQUES
 from app_pages._common import LANGUAGES, T, init_language, lang
 
@@ -41,8 +43,14 @@ nav = st.navigation({
         st.Page("app_pages/captcha_preprocess.py", title=T("nav.captcha-preprocess"), icon=":material/cleaning_services:",
                 url_path="captcha-preprocessing"),
         st.Page("app_pages/captcha_models.py", title=T("nav.captcha-models"), icon=":material/insights:", url_path="captcha-models")],
+    # Studies a user declared (experiments.declare, loaded from $CNNLAB_PLUGINS): a page each.
+    **({T("nav.yours"): [st.Page("app_pages/group.py", title=local(lang(), spec["title"]),
+                                 icon=":material/science:", url_path=g) for g, spec in GROUPS.items()]}
+       if GROUPS else {}),
     T("nav.runs-section"): [
         st.Page("app_pages/runs.py", title=T("nav.runs"), icon=":material/folder_copy:", url_path="runs"),
         st.Page("app_pages/data.py", title=T("nav.data"), icon=":material/folder_open:", url_path="data")],
 }, expanded=True)  # every page one click away, none behind "View more"
+if nav.url_path in GROUPS:  # app_pages/group.py serves every declared study: say which
+    st.session_state["group:open"] = nav.url_path
 nav.run()

@@ -46,7 +46,7 @@ def runs_signature() -> tuple:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _blocks(page: str, language: str, root: str, signature: tuple) -> list:
     from core import report
-    return dict(report.PAGES)[page](language, root)
+    return report.page_function(page)(language, root)
 
 
 def page_blocks(page: str) -> list:

@@ -6,48 +6,12 @@ The final softmax is pinned to float32 so mixed precision stays stable.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import keras
 from keras import layers
 
-REGISTRY: dict[str, Callable[..., keras.Model]] = {}
-# Modules whose builders register themselves when imported: the studies' own
-# (kept in their packages), and any a user adds with register_family. They
-# import this module, not the other way round: known_models() imports them.
-FAMILIES = ["core.captcha.models", "core.caltech.models"]
-
-
-class UnknownModel(KeyError):
-    pass
-
-
-def register(name: str):
-    def wrap(fn):
-        REGISTRY[name] = fn
-        return fn
-    return wrap
-
-
-def register_family(module: str) -> None:
-    """A module of model builders (each under @register) to look in by name."""
-    if module not in FAMILIES:
-        FAMILIES.append(module)
-
-
-def known_models() -> dict[str, Callable[..., keras.Model]]:
-    """Every registered builder, each family's module imported once."""
-    import importlib
-    for module in FAMILIES:
-        importlib.import_module(module)
-    return REGISTRY
-
-
-def build_model(name: str, **kwargs) -> keras.Model:
-    known = known_models()
-    if name not in known:
-        raise UnknownModel(f"unknown model {name!r}; known: {', '.join(sorted(known))}")
-    return known[name](**kwargs)
+# The registry itself is Keras-free (core/registry.py); these names stay here
+# for the code that has always imported them from core.models.
+from core.registry import REGISTRY, UnknownModel, build_model, known_models, register, register_family  # noqa: E402,F401
 
 
 def summary_rows(model: keras.Model) -> list[dict]:

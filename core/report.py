@@ -495,6 +495,64 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     return blocks
 
 
+def group_blocks(group: str, lang: str = "en", root=None) -> list:
+    """The page of a study declared with experiments.declare(): every
+    experiment's accuracy over its seeds, each against the declared baseline
+    with our verdict rule, and the training curves. Built from the runs alone,
+    so a new study needs no page file."""
+    from core import charts
+    from core.caltech.report import _curves_chart
+    from experiments import GROUPS
+    spec = GROUPS[group]
+    rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"] == group]
+    blocks = [("h1", local(lang, spec["title"]))]
+    if spec.get("text"):
+        blocks.append(("md", local(lang, spec["text"])))
+    blocks += left_out_blocks(lang, rows)
+    done = [r for r in rows if r["n_done"]]
+    names = " ".join(spec["experiments"])
+    if not done:
+        return blocks + [("md", tx(lang, "groups.no-runs", names=names, group=group))]
+    base = next((r for r in rows if r["experiment"] == spec["baseline"]), None)
+    table = []
+    for r in rows:
+        c = compare(r, base) if base is not None and r is not base else None
+        table.append({
+            tx(lang, "tables.experiment"): r["experiment"],
+            tx(lang, "tables.what"): r["title_zh" if lang == "zh" else "title"],
+            tx(lang, "tables.seeds"): r["n_done"],
+            tx(lang, "tables.test-acc"):
+                None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+            tx(lang, "tables.delta"): None if c is None or c["diff"] is None else round(100 * c["diff"], 2),
+            tx(lang, "tables.se"): None if c is None or c["se"] is None else round(100 * c["se"], 2),
+            tx(lang, "tables.our-verdict"): (tx(lang, "groups.baseline") if r is base else
+                                             None if c is None else _v(lang, c["verdict"])),
+            tx(lang, "tables.s-epoch"): None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
+        })
+    acc = pd.DataFrame([{
+        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
+        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
+        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
+    return blocks + [
+        ("h2", tx(lang, "groups.results")),
+        ("md", tx(lang, "groups.results-text", baseline=spec["baseline"])),
+        ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
+        ("table", pd.DataFrame(table)),
+        ("md", verdict_rule(lang)),
+        ("h2", tx(lang, "groups.curves")),
+        ("row", _curves_chart(lang, done)),
+    ]
+
+
+def page_function(key: str):
+    """The blocks function of a report page: a built-in page's, or for
+    "group:<name>" the page of a study declared with experiments.declare()."""
+    if key.startswith("group:"):
+        import functools
+        return functools.partial(group_blocks, key.removeprefix("group:"))
+    return dict(PAGES)[key]
+
+
 def _technique_pages():
     from core.caltech.report import page_functions
     return tuple(page_functions())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import sys
 import tempfile
 import struct
 from pathlib import Path
@@ -182,3 +183,20 @@ def page_tables(at) -> list:
             walk(child)
     walk(at.main)
     return out
+
+
+@pytest.fixture
+def own_study(monkeypatch):
+    """examples/folder_task.py loaded as a user's plugin (CNNLAB_PLUGINS), and
+    forgotten afterwards so no other test sees its experiments or its page."""
+    import experiments
+    from core.registry import REGISTRY
+    from core.task import TASKS
+    saved = (dict(experiments.EXPERIMENTS), dict(experiments.GROUPS), dict(TASKS), dict(REGISTRY))
+    monkeypatch.setenv(experiments.PLUGINS_ENV, "examples.folder_task")
+    experiments.load_plugins()
+    yield experiments.GROUPS
+    for live, old in zip((experiments.EXPERIMENTS, experiments.GROUPS, TASKS, REGISTRY), saved):
+        live.clear()
+        live.update(old)
+    sys.modules.pop("examples.folder_task", None)

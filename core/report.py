@@ -360,6 +360,60 @@ def _audit_blocks(lang: str, done: list[dict]) -> list:
     return [("md", tx(lang, "captcha_models.audit.text", corrected=corrected)), ("table", pd.DataFrame(out))]
 
 
+def _blind_audit_blocks(lang: str) -> list:
+    """Label noise measured without a model's lean (core/captcha/audit.py:BLIND_AUDIT)."""
+    from core.captcha import audit
+    from core.captcha.recognizer import DEFAULT_RUN
+    from core.records import REPO_ROOT
+    if not audit.BLIND_AUDIT.is_file():
+        return []
+    b = audit.blind_summary(predictions_csv=REPO_ROOT / "runs" / DEFAULT_RUN / "predictions.csv")
+    pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
+    return [("h3", tx(lang, "captcha_models.blind.title")),
+            ("md", tx(lang, "captcha_models.blind.text", n=b["n"], wrong=b["label_wrong"], noise=pct(b["noise"]),
+                      low=pct(b["noise_low"]), high=pct(b["noise_high"]), ambiguous=b["ambiguous"],
+                      given=f"{100 * b.get('model_exact_as_given', 0):.1f}",
+                      audited=f"{100 * b.get('model_exact_audited', 0):.1f}", run=DEFAULT_RUN))]
+
+
+def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
+    """Leave one source out: each run's test set is a whole captcha set it never saw."""
+    from pathlib import Path
+
+    from core.captcha import audit
+    from experiments import EXPERIMENTS
+    if not rows:
+        return []
+    known, looked_at = audit.load_audit(), audit.reviewed()
+    table = []
+    for r in rows:
+        cfg = EXPERIMENTS[r["declared"]](False)
+        accs = [audit.accuracy(Path(p) / "predictions.csv", known, looked_at) for p in r["run_paths"]
+                if (Path(p) / "predictions.csv").is_file()]
+        mean = (lambda k: round(100 * sum(a[k] for a in accs) / len(accs), 2)) if accs else (lambda k: None)
+        table.append({
+            tx(lang, "tables.experiment"): r["experiment"],
+            tx(lang, "captcha_models.xsrc.tested-on"): f"{cfg['data']['test_source']} ({_n_test(r):,})",
+            tx(lang, "captcha_models.xsrc.undo"): tx(lang, "captcha_models.xsrc.yes")
+            if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
+            tx(lang, "tables.seeds"): r["n_done"],
+            tx(lang, "captcha_models.audit.given"): mean("exact_match"),
+            tx(lang, "captcha_models.audit.audited"): mean("exact_match_audited"),
+            tx(lang, "captcha_models.audit.char"): mean("char_accuracy_audited"),
+            tx(lang, "captcha_models.audit.by-eye"):
+                f"{sum(a['failures_reviewed'] for a in accs)} / {sum(a['failures'] for a in accs)}" if accs else None,
+        })
+    return [("h3", tx(lang, "captcha_models.xsrc.title")), ("md", tx(lang, "captcha_models.xsrc.text")),
+            ("table", pd.DataFrame(table))]
+
+
+def _n_test(row: dict) -> int:
+    from pathlib import Path
+
+    from core.records import Run
+    return (Run(Path(row["run_paths"][0])).summary or {}).get("n_test", 0)
+
+
 FAILURE_COLUMNS = ("image", "label", "truth", "prediction", "wrong positions", "confidence_min", "run")
 
 
@@ -378,9 +432,11 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from core.records import Run
     from experiments import EXPERIMENTS
 
-    rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
+    every = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
     blocks = [("h1", tx(lang, "captcha_models.title")), ("md", tx(lang, "captcha_models.intro")),
-              *left_out_blocks(lang, rows)]
+              *left_out_blocks(lang, every)]
+    # Runs tested on another source have another test set: a section of their own.
+    rows = [r for r in every if r["group"] != "captcha-xsrc"]
     done = [r for r in rows if r["n_done"]]
     if not done:
         blocks.append(("md", tx(lang, "captcha_models.no-runs")))
@@ -429,6 +485,8 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
             ("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),
             ("table", pd.DataFrame(table)),
             *_audit_blocks(lang, done),
+            *_blind_audit_blocks(lang),
+            *_cross_source_blocks(lang, [r for r in every if r["group"] == "captcha-xsrc" and r["n_done"]]),
             ("md", tx(lang, "captcha_models.times")),
         ]
         bench = []

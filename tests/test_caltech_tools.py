@@ -297,6 +297,7 @@ def test_class_weight_panel_app(tmp_path):
             write_run(path, classes, counts, labels.tolist(), preds.tolist())
             (path / "config.json").write_text(json.dumps({"experiment": exp, "seed": seed}))
             (path / "meta.json").write_text(json.dumps({"status": "done"}))
+            (path / "history.csv").write_text("epoch,loss\n1,1.0\n")  # a finished run has its history
             (path / "summary.json").write_text("{}")
     at = _run("class_weight_panel", str(root))
     assert len(at.get("vega_lite_chart")) == 2

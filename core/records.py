@@ -363,9 +363,10 @@ class Run:
 
     def _record(self, name: str, default):
         try:
-            return _CHECKS[name](load_json_record(self.path / name, None)) or default
+            value = _CHECKS[name](load_json_record(self.path / name, None))
         except RecordError:
             return default
+        return default if value is None else value  # {} is a record (an empty one), not a missing file
 
     @property
     def problem(self) -> str | None:

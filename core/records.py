@@ -406,20 +406,25 @@ class Run:
     @property
     def status(self) -> str:
         """The status a reader should show, proved from disk. `unreadable`
-        when a record file is damaged (see `problem`). A run whose process
-        died without saying so (kill -9, power cut) still reads 'running' on
-        disk: if its pid is gone on this host it is reported as interrupted,
-        never done. A run is done only when meta says so *and* its summary
-        exists."""
+        when a record file is damaged (see `problem`). `running` while a live
+        process holds the run's lock; a run whose process died without saying
+        so (kill -9, power cut) still reads 'running' on disk, and is reported
+        interrupted when, on its own machine, no one holds its lock (or, for
+        runs from before locks, its pid is gone), never done. A run is done
+        only when meta says so *and* its summary exists."""
         if self.problem:
             return UNREADABLE
         meta = self.meta
         status = meta.get("status", "interrupted")
         if status == "running":
             held = lock_held(self.path)
-            if held is not None:
-                return "running" if held else "interrupted"
+            if held:
+                return "running"
+            # A free lock proves a dead trainer only on its own machine: another
+            # machine's lock may not reach us through a shared file system.
             same_host = meta.get("host") == socket.gethostname()
+            if same_host and held is False:
+                return "interrupted"
             pid = meta.get("pid")
             if same_host and isinstance(pid, int) and not _pid_alive(pid):
                 return "interrupted"

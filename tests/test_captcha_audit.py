@@ -44,8 +44,8 @@ def test_committed_audit_is_well_formed():
         assert r["audited"] == audit.AMBIGUOUS or (len(r["audited"]) == 4 and set(r["audited"]) <= set(ALPHABET))
         assert r["note"]
     ambiguous = {r["image"] for r in rows if r["audited"] == audit.AMBIGUOUS}
-    assert ambiguous and not ambiguous & set(audit.load_audit()), "ambiguous images keep their label"
-    assert audit.reviewed() == {r["image"] for r in rows}
+    assert ambiguous and not ambiguous & set(audit.load_audit(audit.LABEL_AUDIT)), "ambiguous images keep their label"
+    assert audit.reviewed(audit.LABEL_AUDIT) == {r["image"] for r in rows}
 
 
 def test_audited_images_are_held_out_and_their_given_labels_match_the_sets(real_captchas):
@@ -123,3 +123,14 @@ def test_the_blind_audit_sample_is_the_seeded_draw_from_the_test_split(real_capt
     with open(BLIND_AUDIT, newline="") as f:
         refs = {r["image"]: r["label"] for r in csv.DictReader(f)}
     assert refs == {test[i].ref: test[i].label for i in pick}
+
+
+def test_the_cross_source_verdicts_are_apart_and_never_repeat_an_image():
+    import csv
+    with open(audit.XSRC_AUDIT, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    images = [r["image"] for r in rows]
+    assert len(images) == len(set(images)) and not set(images) & audit.reviewed(audit.LABEL_AUDIT)
+    assert all(r["image"].startswith("handlabeled-5000/") and len(r["label"]) == 4 for r in rows)
+    assert all(len(r["audited"]) == 4 or r["audited"] == audit.AMBIGUOUS for r in rows)
+    assert audit.reviewed() == audit.reviewed(audit.LABEL_AUDIT) | set(images)

@@ -3,6 +3,7 @@ code block is examples/folder_task.py, its commands train the study on a
 generated folder of images, and the app gives the study its own page."""
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -42,7 +43,9 @@ def test_the_walk_through_trains_the_study_and_the_app_gives_it_a_page(shapes_en
     for line in lines:
         if not line.startswith("python -m experiments"):
             continue  # the export above, and streamlit (checked below through AppTest)
-        out = subprocess.run(line, shell=True, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        # `python` as the README says it, the interpreter running the tests
+        args = [sys.executable, *shlex.split(line)[1:]]
+        out = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, (line, out.stderr[-3000:])
         outputs[line] = out.stdout
     listing = next(v for k, v in outputs.items() if k.endswith(" list"))

@@ -12,71 +12,16 @@ import json
 
 import pandas as pd
 
-from core.results import experiment_rows, left_out_note
-from core.text import MissingText, text
-from core.verdict import MIN_EFFECT, Z, claim_rows, compare
+from core.results import experiment_rows
+from core.verdict import Z, claim_rows, compare
 
 
-def tx(lang: str, key: str, **values) -> str:
-    """The text `key` (file.entry) of content/<lang>/, placeholders filled."""
-    return text(lang, key, **values)
-
-
-def local(lang: str, texts: dict):
-    """A declaration's own {language: text} (a claim, a seed's verdict), English where it has no `lang`."""
-    return texts.get(lang, texts["en"]) if isinstance(texts, dict) else texts
-
-
-def lookup(lang: str, key: str, default: str) -> str:
-    """The content text `key`, or `default` (a value from a record) where no file translates it."""
-    try:
-        return text(lang, key)
-    except MissingText:
-        return default
-
-
-def slug(words: str) -> str:
-    """A content key for a value that records hold as words ("pad 6 px white" -> "pad-6-px-white")."""
-    import re
-    return re.sub(r"[^\w]+", "-", words).strip("-")
-
-
-VERDICTS = ("up", "down", "unchanged", "not enough runs", "holds", "reversed", "no measurable difference")
-
-
-def _v(lang, word):
-    """A verdict word of core.verdict in `lang` (content/<lang>/verdicts.md)."""
-    return lookup(lang, f"verdicts.{slug(word)}", word) if isinstance(word, str) else word
-
-
-def verdict_labels(lang: str) -> dict[str, str]:
-    """The forest plots' legend: each verdict's words, "holds" as a full phrase."""
-    return {**{w: _v(lang, w) for w in VERDICTS}, "holds": tx(lang, "verdicts.holds-legend")}
-
-
-def model_summary(name: str, **kwargs) -> pd.DataFrame:
-    """Layer table generated from the model itself (never typed in), read
-    from core/model_tables.json so that a page needs no Keras."""
-    from core import model_tables
-    return pd.DataFrame(model_tables.table(name, kwargs))
-
-
-def model_blocks(lang: str, df: pd.DataFrame, model: str, experiment: str | None = None) -> list:
-    """A layer table under its heading ("<model> — N parameters"), its columns in `lang`."""
-    params = f"{int(df['params'].sum()):,}"
-    heading = (tx(lang, "tables.model-heading", model=model, params=params) if experiment is None else
-               tx(lang, "tables.model-heading-of", experiment=experiment, model=model, params=params))
-    return [("h3", heading), ("table", df.rename(columns={c: lookup(lang, f"tables.{c}", c) for c in df.columns}))]
-
-
-def left_out_blocks(lang: str, rows: list[dict]) -> list:
-    """A warning line naming the runs this page's figures leave out as unreadable, if any."""
-    note = left_out_note(rows, lang)
-    return [("md", note)] if note else []
-
-
-def verdict_rule(lang: str) -> str:
-    return tx(lang, "verdicts.rule", z=f"{Z:g}", min_effect=f"{100 * MIN_EFFECT:g}")
+# The words and small blocks every page shares live in core/blocks.py, which
+# both this module and core/caltech/report.py import (neither imports the
+# other's helpers); they are re-exported here for the callers that always
+# took them from core.report.
+from core.blocks import (VERDICTS, _v, left_out_blocks, local, lookup, model_blocks,  # noqa: F401
+                         model_summary, slug, tx, verdict_labels, verdict_rule)
 
 
 def claims_table(lang: str, claims: list[dict], rows: list[dict]) -> pd.DataFrame:
@@ -93,32 +38,6 @@ def claims_table(lang: str, claims: list[dict], rows: list[dict]) -> pd.DataFram
             tx(lang, "tables.ahead"): c["variant"],
             tx(lang, "tables.behind"): c["baseline"],
             "page": c["page"],
-        })
-    return pd.DataFrame(out)
-
-
-def techniques_table(lang: str, rows: list[dict]) -> pd.DataFrame:
-    """Seed 000's conclusions table, redone: variant vs baseline, up / unchanged / down."""
-    from experiments import caltech as study
-    by_name = {r["experiment"]: r for r in rows}
-    base = by_name.get("c50-baseline")
-    out = []
-    for claim in study.CLAIMS:
-        r = by_name.get(claim["id"])
-        if r is None or base is None:
-            continue
-        c = compare(r, base)
-        en, zh = study.TECHNIQUES[claim["technique"]][:2]
-        sv = claim["seed_verdict"]
-        out.append({
-            tx(lang, "tables.technique"): local(lang, {"en": en, "zh": zh}),
-            tx(lang, "tables.variant"): claim["claim"][lang].split("：" if lang == "zh" else ": ", 1)[-1],
-            tx(lang, "tables.seeds"): f"{c['n_variant']} / {c['n_baseline']}",
-            tx(lang, "tables.delta"): None if c["diff"] is None else round(100 * c["diff"], 2),
-            tx(lang, "tables.se"): None if c["se"] is None else round(100 * c["se"], 2),
-            tx(lang, "tables.our-verdict"): _v(lang, c["verdict"]),
-            tx(lang, "tables.seed-verdict"): local(lang, sv) if sv else None,
-            "page": claim["page"],
         })
     return pd.DataFrame(out)
 
@@ -222,7 +141,7 @@ def _forest(lang: str, df: pd.DataFrame):
 
 
 def overview_blocks(lang: str = "en", root=None) -> list:
-    from core.caltech.report import best_summary
+    from core.caltech.report import best_summary, techniques_table
     from experiments import CLAIMS
     rows = experiment_rows(root)
     forest = forest_frame(lang, rows)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.blocks import _v, local
 from core.results import experiment_rows
 from core.text import text
 from core.verdict import compare
@@ -56,8 +57,7 @@ def _delta_cells(c: dict | None) -> tuple:
 
 
 def tx(lang: str, key: str, **values) -> str:
-    """The text `key` (file.entry) of content/<lang>/, placeholders filled (core.report.tx; core.report
-    imports this module, so its helpers are imported where they are used)."""
+    """The text `key` (file.entry) of content/<lang>/, placeholders filled (as core.blocks.tx)."""
     return text(lang, key, **values)
 
 
@@ -88,7 +88,6 @@ def _curves_chart(lang: str, done: list[dict]):
 
 
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
-    from core.report import _v, local
     base = next((r for r in rows if r["experiment"] == "c50-baseline"), None)
     out = []
     for r in rows:
@@ -118,7 +117,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
 
 
 def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
-    from core.report import left_out_blocks, verdict_rule
+    from core.blocks import left_out_blocks, verdict_rule
     rows = technique_rows(technique, root, lang=lang)
     blocks = [("h1", _name(lang, technique)), ("md", tx(lang, f"techniques.{technique}.text")),
               *left_out_blocks(lang, rows)]
@@ -158,7 +157,7 @@ def _disagreement(lang: str, technique: str, rows: list[dict]) -> list:
             differ.append(r["experiment"])
     if not differ:
         return []
-    from core.report import lookup
+    from core.blocks import lookup
     why = lookup(lang, f"techniques.{technique}.why", "")
     values = {"experiments": ", ".join(differ), "generic": tx(lang, "techniques.why-generic")}
     return [("md", tx(lang, "techniques.differ-why", **values, why=why) if why else
@@ -166,7 +165,7 @@ def _disagreement(lang: str, technique: str, rows: list[dict]) -> list:
 
 
 def _model_blocks(lang: str, technique: str) -> list:
-    from core.report import model_blocks
+    from core.blocks import model_blocks
     names = ["c50-baseline", *study.variants_of(technique)]
     counts = []
     for n in names:
@@ -191,9 +190,34 @@ def _model_blocks(lang: str, technique: str) -> list:
     return blocks
 
 
+def techniques_table(lang: str, rows: list[dict]) -> pd.DataFrame:
+    """Seed 000's conclusions table, redone: variant vs baseline, up / unchanged / down."""
+    from experiments import caltech as study
+    by_name = {r["experiment"]: r for r in rows}
+    base = by_name.get("c50-baseline")
+    out = []
+    for claim in study.CLAIMS:
+        r = by_name.get(claim["id"])
+        if r is None or base is None:
+            continue
+        c = compare(r, base)
+        en, zh = study.TECHNIQUES[claim["technique"]][:2]
+        sv = claim["seed_verdict"]
+        out.append({
+            tx(lang, "tables.technique"): local(lang, {"en": en, "zh": zh}),
+            tx(lang, "tables.variant"): claim["claim"][lang].split("：" if lang == "zh" else ": ", 1)[-1],
+            tx(lang, "tables.seeds"): f"{c['n_variant']} / {c['n_baseline']}",
+            tx(lang, "tables.delta"): None if c["diff"] is None else round(100 * c["diff"], 2),
+            tx(lang, "tables.se"): None if c["se"] is None else round(100 * c["se"], 2),
+            tx(lang, "tables.our-verdict"): _v(lang, c["verdict"]),
+            tx(lang, "tables.seed-verdict"): local(lang, sv) if sv else None,
+            "page": claim["page"],
+        })
+    return pd.DataFrame(out)
+
+
 def markdown_verdicts(rows: list[dict]) -> str:
     """The README's verdict table: every variant against the baseline."""
-    from core.report import techniques_table
     table = techniques_table("en", rows).drop(columns=["page"])
     return "" if table.empty else _markdown(table)
 
@@ -344,7 +368,7 @@ def markdown_ensembles(rows: list[dict], root=None) -> str:
 
 def best_blocks(lang: str = "en", root=None) -> list:
     """The best-combination page: what went in and why, against the +15-point goal."""
-    from core.report import _v, left_out_blocks, model_blocks, verdict_rule
+    from core.blocks import left_out_blocks, model_blocks, verdict_rule
     blocks = [("h1", tx(lang, "best.title")), ("md", tx(lang, "best.text"))]
     study_rows = {r["experiment"]: r for r in experiment_rows(root, study.EXPERIMENTS)}
     blocks += left_out_blocks(lang, list(study_rows.values()))

@@ -89,7 +89,7 @@ def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame
     import json
     import statistics
 
-    from core.report import lookup, slug, tx
+    from core.blocks import lookup, slug, tx
 
     cells: dict = {}
     order: list = []

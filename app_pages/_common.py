@@ -138,12 +138,12 @@ def render(blocks: list) -> None:
 def _runs_frame(root: str, signature: tuple, language: str) -> pd.DataFrame:
     rows = []
     for r in list_runs(root):
-        error = r.record_error()
+        status, error = r.check()
         s = {} if error else r.summary or {}  # a damaged run's figures are not shown
         meta = r.meta
         rows.append({
             "run": r.ref, "experiment": r.experiment, "seed": r.config.get("seed"),
-            "origin": r.origin, "status": (status := r.status),
+            "origin": r.origin, "status": status,
             "problem": error and error.words(language),
             "worker": holder(meta) if status == "running" else None,
             "epochs": None if error else len(r.history),

@@ -376,9 +376,14 @@ class Run:
         return None if error is None else str(error)
 
     def record_error(self) -> RecordError | None:
-        """The first damage found, or None. A run is readable when every
-        record file present is the record it claims to be, and a finished
-        run has its history, one row per epoch trained."""
+        """The first damage found, or None (see _scan)."""
+        return self._scan()[0]
+
+    def _scan(self) -> tuple[RecordError | None, dict, dict | None]:
+        """One read of the record files: (the first damage found or None,
+        meta, summary). A run is readable when every record file present is
+        the record it claims to be, and a finished run has its history, one
+        row per epoch trained."""
         try:
             config = load_json_record(self.path / "config.json", None)
             if config is None and self.has_records():
@@ -400,8 +405,14 @@ class Run:
                 if isinstance(trained, int) and trained != len(history):
                     raise RecordError("history-count", rows=len(history), n=trained)
         except RecordError as e:
-            return e
-        return None
+            return e, {}, None
+        return None, meta or {}, summary
+
+    def check(self) -> tuple[str, RecordError | None]:
+        """(status, damage or None) from one read of the record files: what
+        a listing wants of each run."""
+        error, meta, _ = self._scan()
+        return (UNREADABLE, error) if error else (_live_status(self.path, meta), None)
 
     @property
     def status(self) -> str:
@@ -411,26 +422,9 @@ class Run:
         so (kill -9, power cut) still reads 'running' on disk, and is reported
         interrupted when, on its own machine, no one holds its lock (or, for
         runs from before locks, its pid is gone), never done. A run is done
-        only when meta says so *and* its summary exists."""
-        if self.problem:
-            return UNREADABLE
-        meta = self.meta
-        status = meta.get("status", "interrupted")
-        if status == "running":
-            held = lock_held(self.path)
-            if held:
-                return "running"
-            # A free lock proves a dead trainer only on its own machine: another
-            # machine's lock may not reach us through a shared file system.
-            same_host = meta.get("host") == socket.gethostname()
-            if same_host and held is False:
-                return "interrupted"
-            pid = meta.get("pid")
-            if same_host and isinstance(pid, int) and not _pid_alive(pid):
-                return "interrupted"
-        if status == "done" and self.summary is None:
-            return "interrupted"
-        return status
+        only when meta says so, and then its summary exists (else it is
+        unreadable)."""
+        return self.check()[0]
 
     @property
     def origin(self) -> str:
@@ -449,6 +443,26 @@ class Run:
         and the resume backup are not records."""
         times = [file_mtime(p) for pattern in ("*.json", "*.csv", "*.npz") for p in self.path.glob(pattern)]
         return max(times, default=0.0)
+
+
+def _live_status(path: Path, meta: dict) -> str:
+    """A readable run's status: meta's, unless it says running and no live
+    trainer holds the run (Run.status says how that is proved)."""
+    status = meta.get("status", "interrupted")
+    if status != "running":
+        return status
+    held = lock_held(path)
+    if held:
+        return "running"
+    # A free lock proves a dead trainer only on its own machine: another
+    # machine's lock may not reach us through a shared file system.
+    same_host = meta.get("host") == socket.gethostname()
+    if same_host and held is False:
+        return "interrupted"
+    pid = meta.get("pid")
+    if same_host and isinstance(pid, int) and not _pid_alive(pid):
+        return "interrupted"
+    return "running"
 
 
 def _check_config(c: dict | None) -> dict | None:

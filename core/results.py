@@ -23,7 +23,8 @@ def _mean_std(values):
 
 def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict:
     # Read each record once: Run's properties go to disk on every access.
-    done_runs = [r for r in runs if r.status == "done"]
+    checked = [(r, *r.check()) for r in runs]
+    done_runs = [r for r, status, _ in checked if status == "done"]
     done = [(r.summary, r.meta, r.config) for r in done_runs]
     accs = [s["test"]["accuracy"] for s, _, _ in done]
     secs = [s["seconds_per_epoch_median"] for s, _, _ in done if s.get("seconds_per_epoch_median")]
@@ -49,7 +50,7 @@ def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict
         "run_paths": [str(r.path) for r in done_runs],
         # Runs left out of every figure because a record file is damaged.
         # (run, content key, values): the reason in any language (RecordError.words).
-        "unreadable": [(r.ref, e.key, e.values) for r in runs if (e := r.record_error())],
+        "unreadable": [(r.ref, e.key, e.values) for r, _, e in checked if e],
     }
 
 

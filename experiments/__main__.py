@@ -200,9 +200,10 @@ def cmd_show(args):
              "(give experiment/run-id; `python -m experiments runs` lists them)")
     meta = run.meta
     print(f"run      {run.ref}")
-    print(f"status   {run.status}")
-    if run.problem:
-        print(f"problem  {run.problem}")
+    status, error = run.check()
+    print(f"status   {status}")
+    if error:
+        print(f"problem  {error}")
     print(f"commit   {meta.get('git', {}).get('commit')}"
           f"{' (dirty)' if meta.get('git', {}).get('dirty') else ''}")
     print(f"device   {meta.get('device', {}).get('device')}")
@@ -223,13 +224,12 @@ def cmd_runs(args):
     runs = list_runs(args.runs_dir, args.experiment)
     print(f"{'run':44} {'status':11} {'epochs':>6} {'test acc':>8}")
     for r in runs:
-        problem = r.problem
-        if problem:  # its figures cannot be trusted: none shown, the reason instead
-            print(f"{r.ref:44} {'unreadable':11} {'':>6} {'':>8}  {problem}")
+        status, error = r.check()
+        if error:  # its figures cannot be trusted: none shown, the reason instead
+            print(f"{r.ref:44} {status:11} {'':>6} {'':>8}  {error}")
             continue
         s = r.summary or {}
         acc = s.get("test", {}).get("accuracy")
-        status = r.status
         held = f"  held by {holder(r.meta)}" if status == "running" else ""
         print(f"{r.ref:44} {status:11} {len(r.history):>6} "
               f"{'' if acc is None else f'{acc:.4f}':>8}{held}")

@@ -19,7 +19,6 @@ runs page show who holds a running run.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -128,7 +127,3 @@ def makespan(seconds: list[float], machines: int, overhead: float = 0.0) -> floa
 def worker_name() -> str | None:
     """The executor's worker training in this process, if any (meta.json's `worker`)."""
     return os.environ.get(WORKER_ENV) or None
-
-
-if __name__ == "__main__":  # pragma: no cover - not a command
-    sys.exit("use python -m experiments run ... --executor dask")

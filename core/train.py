@@ -15,7 +15,8 @@ from pathlib import Path
 
 from core import envinfo
 from core.config import validate
-from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, read_json, run_id,
+from core.executor import worker_name
+from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, holder, read_json, run_id,
                           LOCK_NAME, run_lock, runs_dir)
 
 
@@ -59,9 +60,8 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
     try:
         lock.acquire()
     except Timeout:
-        meta = Run(path).meta
-        raise RunBusy(f"{Run(path).ref} is being trained by another process "
-                      f"(pid {meta.get('pid', '?')} on {meta.get('host', '?')})") from None
+        run = Run(path)
+        raise RunBusy(f"{run.ref} is being trained by another process ({holder(run.meta)})") from None
     try:
         return _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_state)
     finally:
@@ -71,9 +71,9 @@ def train_run(config: dict, root=None, data_dir=None, force=False, verbose=1,
 def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_state):
     run = Run(path)
     if run.has_records():
-        status = run.status
-        if status == "unreadable" and not force:
-            raise RunUnreadable(f"{run.ref} cannot be resumed: {run.problem}. Nothing was changed; "
+        status, error = run.check()
+        if error and not force:
+            raise RunUnreadable(f"{run.ref} cannot be resumed: {error}. Nothing was changed; "
                                 "move the folder away, or pass --force to train it again from scratch")
         if status == "done" and not force:
             return run, "skipped"
@@ -97,7 +97,7 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
         "git": envinfo.git_state(), "versions": envinfo.versions(),
         "device": envinfo.device(), "seed": config["seed"],
         # the executor's worker (core/executor.py) training it, if any
-        "worker": os.environ.get("CNNLAB_WORKER") or None,
+        "worker": worker_name(),
     })
     # Where training really picks up: Keras's own backup, not history.csv,
     # which can hold epochs whose state was never saved (or was lost with

@@ -438,6 +438,18 @@ def _running_median(v: np.ndarray, k: int) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(pad, k), axis=1).round().astype(int)
 
 
+def _margin_fit(g: np.ndarray, p: ArcParams):
+    """The curve through the side margins' single dark runs, where only the
+    arc is drawn: (dark mask, left and right margin widths, the runs'
+    (columns, centres, lengths), the fitted coefficients or None, the runs kept)."""
+    h, w = g.shape
+    dark = g < p.threshold
+    left, right = max(2, int(w * p.margin_left)), max(2, int(w * p.margin_right))
+    runs = _single_runs(_majority3(dark), np.r_[np.arange(left), np.arange(w - right, w)])
+    coef, keep = _robust_polyfit(runs[0], runs[1], p.degree, tol=1.5)
+    return dark, left, right, runs, coef, keep
+
+
 def fit_arc_band(g: np.ndarray, p: ArcParams | None = None) -> ArcFit | None:
     """The arc's band in a greyscale captcha (uint8 H x W), or None when the
     margins show no arc. A parabola is fitted to the single dark runs of the
@@ -447,10 +459,7 @@ def fit_arc_band(g: np.ndarray, p: ArcParams | None = None) -> ArcFit | None:
     placed by _band_edges and smoothed along the curve by a running median."""
     p = p or ArcParams()
     h, w = g.shape
-    dark = g < p.threshold
-    left, right = max(2, int(w * p.margin_left)), max(2, int(w * p.margin_right))
-    xs, ys, lengths = _single_runs(_majority3(dark), np.r_[np.arange(left), np.arange(w - right, w)])
-    coef, keep = _robust_polyfit(xs, ys, p.degree, tol=1.5)
+    dark, _, _, (xs, ys, lengths), coef, keep = _margin_fit(g, p)
     if coef is None:
         return None
     t = int(np.median(lengths[keep]))
@@ -511,10 +520,7 @@ def inversion_evidence(g: np.ndarray, p: ArcParams | None = None, rows: int = 5)
     in those four rows), and how many of each are dark."""
     p = p or ArcParams()
     h, w = g.shape
-    dark = g < p.threshold
-    left, right = max(2, int(w * p.margin_left)), max(2, int(w * p.margin_right))
-    xs, ys, _ = _single_runs(_majority3(dark), np.r_[np.arange(left), np.arange(w - right, w)])
-    coef, _ = _robust_polyfit(xs, ys, p.degree, tol=1.5)
+    dark, left, right, _, coef, _ = _margin_fit(g, p)
     out = {"stroke": 0, "stroke_dark": 0, "stroke_grey": 0.0, "background": 0, "background_dark": 0,
            "background_grey": 0.0}
     if coef is None:

@@ -44,14 +44,28 @@ def claims_table(lang: str, claims: list[dict], rows: list[dict]) -> pd.DataFram
 
 # --- pages ---------------------------------------------------------------------
 
-def _audited(paths: list[str]) -> list[dict]:
-    """core.captcha.audit.accuracy of each run that stored its test predictions."""
+def _audited(paths: list[str], audit_files: tuple | None = None) -> list[dict]:
+    """core.captcha.audit.accuracy of each run that stored its test predictions;
+    `audit_files` (load_audit(), reviewed()) when the caller has them already."""
     from pathlib import Path
 
     from core.captcha import audit
-    known, looked_at = audit.load_audit(), audit.reviewed()
+    known, looked_at = audit_files or (audit.load_audit(), audit.reviewed())
     return [audit.accuracy(Path(p) / "predictions.csv", known, looked_at) for p in paths
             if (Path(p) / "predictions.csv").is_file()]
+
+
+def _audit_cells(lang: str, accs: list[dict]) -> dict:
+    """The audit columns of a row: image accuracy on the labels as given and
+    audited, character accuracy audited (means over the runs), failures read."""
+    def mean(k):
+        return round(100 * sum(a[k] for a in accs) / len(accs), 2) if accs else None
+    return {tx(lang, "captcha_models.audit.given"): mean("exact_match"),
+            tx(lang, "captcha_models.audit.audited"): mean("exact_match_audited"),
+            tx(lang, "captcha_models.audit.char"): mean("char_accuracy_audited"),
+            tx(lang, "captcha_models.audit.by-eye"):
+                f"{sum(a['failures_reviewed'] for a in accs)} / {sum(a['failures'] for a in accs)}"
+                if accs else None}
 
 
 def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
@@ -257,23 +271,14 @@ def _summary_mean(paths, *keys):
 def _audit_blocks(lang: str, done: list[dict]) -> list:
     """Accuracy on the audited test labels, beside (never instead of) the given
     ones, with how many of each model's failures a person has looked at."""
-    from pathlib import Path
-
     from core.captcha import audit
-    known, looked_at = audit.load_audit(), audit.reviewed()
+    files = audit.load_audit(), audit.reviewed()
     out, corrected = [], 0
     for r in done:
-        accs = [audit.accuracy(Path(p) / "predictions.csv", known, looked_at) for p in r["run_paths"]
-                if (Path(p) / "predictions.csv").is_file()]
+        accs = _audited(r["run_paths"], files)
         if accs:
             corrected = max(corrected, *(a["labels_corrected"] for a in accs))
-            mean = lambda k: round(100 * sum(a[k] for a in accs) / len(accs), 2)  # noqa: E731
-            out.append({tx(lang, "tables.experiment"): r["experiment"],
-                        tx(lang, "captcha_models.audit.given"): mean("exact_match"),
-                        tx(lang, "captcha_models.audit.audited"): mean("exact_match_audited"),
-                        tx(lang, "captcha_models.audit.char"): mean("char_accuracy_audited"),
-                        tx(lang, "captcha_models.audit.by-eye"):
-                            f"{sum(a['failures_reviewed'] for a in accs)} / {sum(a['failures'] for a in accs)}"})
+            out.append({tx(lang, "tables.experiment"): r["experiment"], **_audit_cells(lang, accs)})
     if not out or not corrected:
         return []
     return [("md", tx(lang, "captcha_models.audit.text", corrected=corrected)), ("table", pd.DataFrame(out))]
@@ -297,30 +302,21 @@ def _blind_audit_blocks(lang: str) -> list:
 
 def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
     """Leave one source out: each run's test set is a whole captcha set it never saw."""
-    from pathlib import Path
-
     from core.captcha import audit
     from experiments import EXPERIMENTS
     if not rows:
         return []
-    known, looked_at = audit.load_audit(), audit.reviewed()
+    files = audit.load_audit(), audit.reviewed()
     table = []
     for r in rows:
         cfg = EXPERIMENTS[r["declared"]](False)
-        accs = [audit.accuracy(Path(p) / "predictions.csv", known, looked_at) for p in r["run_paths"]
-                if (Path(p) / "predictions.csv").is_file()]
-        mean = (lambda k: round(100 * sum(a[k] for a in accs) / len(accs), 2)) if accs else (lambda k: None)
         table.append({
             tx(lang, "tables.experiment"): r["experiment"],
             tx(lang, "captcha_models.xsrc.tested-on"): f"{cfg['data']['test_source']} ({_n_test(r):,})",
             tx(lang, "captcha_models.xsrc.undo"): tx(lang, "captcha_models.xsrc.yes")
             if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
             tx(lang, "tables.seeds"): r["n_done"],
-            tx(lang, "captcha_models.audit.given"): mean("exact_match"),
-            tx(lang, "captcha_models.audit.audited"): mean("exact_match_audited"),
-            tx(lang, "captcha_models.audit.char"): mean("char_accuracy_audited"),
-            tx(lang, "captcha_models.audit.by-eye"):
-                f"{sum(a['failures_reviewed'] for a in accs)} / {sum(a['failures'] for a in accs)}" if accs else None,
+            **_audit_cells(lang, _audited(r["run_paths"], files)),
         })
     return [("h3", tx(lang, "captcha_models.xsrc.title")), ("md", tx(lang, "captcha_models.xsrc.text")),
             ("table", pd.DataFrame(table))]
@@ -477,8 +473,7 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
     experiment's accuracy over its seeds, each against the declared baseline
     with our verdict rule, and the training curves. Built from the runs alone,
     so a new study needs no page file."""
-    from core import charts
-    from core.caltech.report import _curves_chart
+    from core.caltech.report import _accuracy_chart, _curves_chart
     from experiments import GROUPS
     spec = GROUPS[group]
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"] == group]
@@ -506,14 +501,10 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
                                              None if c is None else _v(lang, c["verdict"])),
             tx(lang, "tables.s-epoch"): None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
         })
-    acc = pd.DataFrame([{
-        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
-        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
     return blocks + [
         ("h2", tx(lang, "groups.results")),
         ("md", tx(lang, "groups.results-text", baseline=spec["baseline"])),
-        ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
+        ("chart", _accuracy_chart(lang, done)),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
         ("h2", tx(lang, "groups.curves")),

@@ -30,6 +30,7 @@ from conftest import REPO, make_digits, write_idx
 from core.records import Run, read_history, read_json, write_history
 from core.train import run_path, train_run
 from experiments import get_config
+from test_resume import stopped_at
 
 # Keras's BackupAndRestore files (double_checkpoint) and TrainingState's.
 WEIGHTS, META = "latest.weights.h5", "training_metadata.json"
@@ -90,14 +91,7 @@ def snapshot(data, tmp_path_factory):
     backup, then that one history row dropped.)"""
     cfg = _config()
     root = tmp_path_factory.mktemp("snap")
-
-    def stop(row):
-        if row["epoch"] == SNAP_EPOCH + 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_run(cfg, root, data, verbose=0, on_epoch=stop)
-    path = run_path(cfg, root)
+    path = stopped_at(cfg, root, data, SNAP_EPOCH + 1)
     write_history(path / "history.csv", read_history(path / "history.csv")[:SNAP_EPOCH])
     b = path / "backup"
     assert json.loads((b / META).read_text())["epoch"] == SNAP_EPOCH
@@ -300,14 +294,7 @@ def test_first_epoch_weights_without_metadata_start_over(data, reference, tmp_pa
     no previous checkpoint, so epoch 1 is trained again from scratch (not from
     epoch 1's weights, as Keras alone would)."""
     cfg = _config()
-
-    def stop(row):
-        if row["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_run(cfg, tmp_path / "runs", data, verbose=0, on_epoch=stop)
-    path = run_path(cfg, tmp_path / "runs")
+    path = stopped_at(cfg, tmp_path / "runs", data, 2)
     (path / "backup" / META).unlink()
     assert not (path / "backup" / PREV_META).exists()
     run, _ = train_run(cfg, tmp_path / "runs", data, verbose=0)

@@ -25,18 +25,22 @@ def _assert_contiguous(run, epochs):
     assert [r["epoch"] for r in run.history] == list(range(1, epochs + 1))
 
 
-def test_ctrl_c_between_history_and_backup_resumes_cleanly(tiny_mnist, tmp_path):
-    cfg = _config()
-
-    def interrupt_at_3(row):
-        # Called after epoch 3's history row is on disk but before Keras's
-        # backup records the epoch: the worst moment to be interrupted.
-        if row["epoch"] == 3:
+def stopped_at(cfg, root, data, epoch: int):
+    """Train `cfg` and press Ctrl-C in epoch `epoch`'s history callback: after
+    its history row is on disk, before Keras's backup records the epoch (the
+    worst moment). The run's folder."""
+    def stop(row):
+        if row["epoch"] == epoch:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=interrupt_at_3)
-    run = Run(run_path(cfg, tmp_path / "runs"))
+        train_run(cfg, root, data, verbose=0, on_epoch=stop)
+    return run_path(cfg, root)
+
+
+def test_ctrl_c_between_history_and_backup_resumes_cleanly(tiny_mnist, tmp_path):
+    cfg = _config()
+    run = Run(stopped_at(cfg, tmp_path / "runs", tiny_mnist, 3))
     assert run.status == "interrupted" and run.summary is None
     assert len(run.history) == 3  # on disk, but not yet backed up
 
@@ -56,14 +60,7 @@ def test_history_without_a_backup_starts_over_and_says_so(tiny_mnist, tmp_path):
     import shutil
 
     cfg = _config()
-
-    def interrupt_at_4(row):
-        if row["epoch"] == 4:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0, on_epoch=interrupt_at_4)
-    path = run_path(cfg, tmp_path / "runs")
+    path = stopped_at(cfg, tmp_path / "runs", tiny_mnist, 4)
     shutil.rmtree(path / "backup")
     assert len(Run(path).history) == 4
     run, outcome = train_run(cfg, tmp_path / "runs", tiny_mnist, verbose=0)

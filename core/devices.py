@@ -44,10 +44,13 @@ def available(backend: str | None = None) -> list[str]:
         gpus = tf.config.list_logical_devices("GPU")
         return [d.name for d in gpus or tf.config.list_logical_devices("CPU")]
     if backend == "jax":
-        import jax
-        gpus = [d for d in jax.devices() if d.platform == "gpu"]
-        return [str(d) for d in gpus or jax.devices("cpu")]
+        return [str(d) for d in _jax_pool()]
     raise DeviceError(f"train.devices: not supported on the {backend} backend")
+
+
+def _jax_pool() -> list:
+    import jax
+    return [d for d in jax.devices() if d.platform == "gpu"] or jax.devices("cpu")
 
 
 def _count(asked, present: int) -> int:
@@ -74,9 +77,8 @@ def spread(asked) -> tuple[contextlib.AbstractContextManager, list[str]]:
         import tensorflow as tf
         strategy = tf.distribute.MirroredStrategy(names[:n])
         return strategy.scope(), names[:n]
-    import jax
     global _SET
-    pool = [d for d in jax.devices() if d.platform == "gpu"] or jax.devices("cpu")
+    pool = _jax_pool()
     # For JAX the distribution is global and must hold through fit; release() ends it.
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=pool[:n]))
     _SET = True

@@ -352,6 +352,31 @@ def _unplain(v):
     return float(v) if isinstance(v, str) else v
 
 
+class StopWhenAsked(keras.callbacks.Callback):
+    """Raises Interrupted between batches once `asked()` is true (a SIGTERM was
+    received, or the job's CANCEL file appeared).
+
+    The SIGTERM handler raises too, but a signal's exception raised while a
+    finalizer or a library's broad `except` is on the stack is swallowed there
+    (seen under load: Cancel pressed, the 500-epoch job trained on). This
+    check is the one that cannot be lost. Raising, not `stop_training`, keeps
+    on_train_end from running, so the run is not marked finished."""
+
+    def __init__(self, asked):
+        super().__init__()
+        self.asked = asked
+
+    def _check(self, *_args, **_kw):
+        # A list's truth and a file's stat: microseconds, against a batch's milliseconds.
+        if self.asked():
+            from core.train import Interrupted
+            raise Interrupted("cancel asked during training")
+
+    # Begin hooks: called in the training thread and, unlike the *_batch_end
+    # hooks, they leave Keras free to dispatch the others asynchronously.
+    on_train_batch_begin = on_epoch_begin = on_test_batch_begin = _check
+
+
 class TrainingState(keras.callbacks.Callback):
     """Persists EarlyStopping / ReduceLROnPlateau counters and the best weights,
     so a resumed run stops and decays exactly as an uninterrupted one would,

@@ -126,7 +126,8 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
     try:
         if cancel_asked():  # pressed while the job was still starting: train nothing
             raise Interrupted("cancelled before training began")
-        summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch)
+        summary = _fit_and_evaluate(config, path, data_dir, verbose, on_epoch,
+                                    stop_asked=lambda: bool(_SIGNALLED) or cancel_asked())
         if _SIGNALLED or cancel_asked():
             # The signal's exception was swallowed on its way up (seen under
             # load: fit returned early and the run would read `done`).
@@ -220,10 +221,10 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(f"signal {signum}")
 
 
-def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
+def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch, stop_asked=None) -> dict:
     import keras
 
-    from core.callbacks import EpochHistory, TrainingState, check_backup
+    from core.callbacks import EpochHistory, StopWhenAsked, TrainingState, check_backup
     from core.devices import spread
     from core.models import build_model
     from core.task import get_task
@@ -267,6 +268,8 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch) -> dict:
     # The task's first, so what it adds to an epoch's logs reaches the history and the callbacks.
     callbacks = [*task.callbacks(config, data), EpochHistory(path / "history.csv", backup, on_epoch),
                  *stateful.values(), state]
+    if stop_asked is not None:
+        callbacks.insert(0, StopWhenAsked(stop_asked))
     if tcfg.get("tensorboard"):
         callbacks.append(keras.callbacks.TensorBoard(str(path / "tb")))
     callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True,

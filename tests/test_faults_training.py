@@ -433,3 +433,31 @@ def test_sigkill_at_random_moments_then_finish(data, reference, tmp_path):
         for f in errs:
             f.close()
     print(where())
+
+
+@pytest.mark.parametrize("how", ["swallowed signal", "cancel file"])
+def test_a_cancel_the_fit_never_saw_still_stops_it_and_a_rerun_trains_on(how, data, reference, tmp_path, monkeypatch):
+    """A SIGTERM whose exception was swallowed inside fit (the handler ran while a
+    finalizer or a library's broad except was on the stack), or a Cancel file that
+    appeared mid-epoch: training stops within a batch or two, the run reads
+    cancelled/interrupted, never `finished`, and a rerun trains the rest."""
+    from core import train
+
+    cancel = tmp_path / "CANCEL"
+    monkeypatch.setenv("CNNLAB_CANCEL_FILE", str(cancel))
+
+    def at_epoch(row):
+        if row["epoch"] == 2:  # as the handler does, minus the exception that got lost
+            train._SIGNALLED.append(signal.SIGTERM) if how == "swallowed signal" else cancel.touch()
+
+    cfg = _config(epochs=50)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, tmp_path / "runs", data, verbose=0, on_epoch=at_epoch)
+    run = Run(run_path(cfg, tmp_path / "runs"))
+    assert run.status == ("interrupted" if how == "swallowed signal" else "cancelled")
+    assert [r["epoch"] for r in run.history] == [1, 2]  # epoch 3 never got far
+    assert not read_json(run.path / "backup" / STATE, {}).get("finished")
+    cancel.unlink(missing_ok=True)
+    cfg["train"]["epochs"] = 4
+    run, outcome = train_run(cfg, tmp_path / "runs", data, verbose=0)
+    assert outcome == "done" and [r["epoch"] for r in run.history] == [1, 2, 3, 4]

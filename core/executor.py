@@ -78,25 +78,41 @@ def _dask_task(config, runs_dir, data_dir, force, keep_state):
                      worker=name)
 
 
+def local_cluster(workers: int):
+    """A Dask cluster of `workers` processes on this machine, one thread each
+    (TensorFlow already uses every core, so one worker per machine).
+
+    Dask's nanny starts each worker with OMP/MKL/OPENBLAS_NUM_THREADS=1 (right
+    for many one-thread tasks, wrong for one TensorFlow run per machine): a
+    worker would then train on other thread counts than `experiments run`
+    does and may sum in another order. Workers get this process's
+    environment for those instead."""
+    import dask
+    from distributed import LocalCluster
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+               if not k.endswith("_NUM_THREADS")}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=40)
+
+
 def run_dask(configs: list[dict], runs_dir, data_dir, force: bool, keep_state: set,
              address: str | None = None, workers: int = 1, report=print):
     """Every config as one task of a Dask cluster; yields Outcomes as runs end.
 
-    With no address a local cluster of `workers` processes (one thread each:
-    TensorFlow already uses every core of a machine, so one worker per
-    machine is the default) starts here and stops after; with an address the
-    tasks go to that cluster's workers, which must see the same runs and data
+    With no address a local_cluster() of `workers` processes starts here and
+    stops after; with an address the tasks go to that cluster's workers, which must see the same runs and data
     folders (a shared file system) at the same paths. A task whose worker died
     is given to another worker (Dask retries it; the run resumes from its
     backup); a run another process holds comes back `busy`."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     runs_dir = os.path.abspath(str(runs_dir)) if runs_dir else None
     data_dir = os.path.abspath(str(data_dir)) if data_dir else None
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        cluster = local_cluster(workers)
     client = Client(address or cluster)
     try:
         n = len(client.scheduler_info().get("workers", {}))

@@ -35,11 +35,28 @@ def test_dask_trains_the_same_runs_as_local_and_names_the_worker(cli_env, tmp_pa
     for rid in a:
         assert b[rid].status == "done" and b[rid].meta["worker"].endswith(":0")
         assert a[rid].meta.get("worker") is None
-        # The same run, not a bit-identical one: TensorFlow on a shared CPU may sum in another order,
-        # which can flip one of the quick run's few test images; the loss shows it is the same model.
-        assert b[rid].summary["test"]["loss"] == pytest.approx(a[rid].summary["test"]["loss"], rel=1e-3)
+        # The same run, not always a bit-identical one: on CI's CPU the dask run's
+        # test loss once differed by 1.4e-3 (2.3072 against 2.3103; identical on
+        # the development machine at any thread count). The quick run is at chance
+        # (ln 10 = 2.303), so the loss cannot tell models apart finer than that;
+        # the config, seed and epochs below are what make it the same run.
+        assert b[rid].summary["test"]["loss"] == pytest.approx(a[rid].summary["test"]["loss"], rel=1e-2)
         assert b[rid].config == a[rid].config
         assert len(b[rid].history) == len(a[rid].history) == 2
+
+
+def test_local_workers_keep_this_process_thread_settings(monkeypatch):
+    """Dask's nanny would start each worker with OMP_NUM_THREADS=1 and the like;
+    a worker training TensorFlow must see what `experiments run` sees."""
+    from distributed import Client
+
+    from core.executor import local_cluster
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "2")
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        seen = list(client.run(lambda: (os.environ.get("OMP_NUM_THREADS"),
+                                        os.environ.get("MKL_NUM_THREADS"))).values())
+    assert seen == [(None, "2")]
 
 
 def test_a_run_whose_worker_is_killed_is_resumed_by_another_and_ends_done(cli_env, tmp_path):

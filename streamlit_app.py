@@ -17,10 +17,15 @@ TECHNIQUE_ICONS = [f":material/{name}:" for name in (
     "equalizer", "waves", "border_outer", "show_chart", "flip", "account_tree")]
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
-# Report tables are dense: a smaller type lets ten columns fit a 1,000-px window without a sideways scroll.
-st.html("<style>[data-testid='stTable'] th, [data-testid='stTable'] td {font-size: 0.75rem; "
-        "padding: 0.15rem 0.3rem !important; line-height: 1.25} "
-        "[data-testid='stTable'] td * {overflow-wrap: anywhere !important} "
+# Report tables (app_pages/_common.html_table) are dense: a smaller type lets ten
+# columns fit a 1,000-px window without a sideways scroll. Text breaks at spaces
+# and hyphens first (a word only where it cannot fit), figures only at spaces.
+st.html("<style>.cnn-table {overflow-x: auto; margin-bottom: 1rem} "
+        ".cnn-table table {width: 100%; border-collapse: collapse; font-size: 0.75rem; line-height: 1.25} "
+        ".cnn-table th {font-weight: 400; color: rgba(49, 51, 63, 0.6); text-align: left; vertical-align: bottom} "
+        ".cnn-table th, .cnn-table td {padding: 0.15rem 0.3rem; border-bottom: 1px solid rgba(49, 51, 63, 0.1); "
+        "overflow-wrap: break-word} .cnn-table td {vertical-align: middle} "
+        ".cnn-table .fig {overflow-wrap: normal} .cnn-table .num {text-align: right} "
         # below 1,200 px the default 5rem side margins take a fifth of the report's column
         "@media (max-width: 1200px) {[data-testid='stMainBlockContainer'] {padding-left: 1.5rem; "
         "padding-right: 1.5rem}}</style>")

@@ -3,7 +3,7 @@ renderer (the retrain panel is app_pages/_retrain.py, the export panel
 app_pages/_export.py). No training or data logic here: that is core/."""
 from __future__ import annotations
 
-import hashlib
+import html
 import re
 
 import pandas as pd
@@ -60,7 +60,7 @@ PAGE_LINKS["app_pages/c50_best.py"] = "c50-best"
 
 
 ROW_CHARTS = 2  # charts side by side: readable at 1,000 px as at 1,400
-STATIC_ROWS = 30  # longer tables scroll inside an interactive grid
+STATIC_ROWS = 80  # longer tables scroll inside an interactive grid (the Overview's 65 experiments stay static: a grid hid their figures at 1,000 px)
 
 
 def _cell(v) -> str:
@@ -81,6 +81,38 @@ def _is_figure(column: pd.Series) -> bool:
                for v in column)
 
 
+def html_table(value: pd.DataFrame, link_column: str | None = None) -> str:
+    """A short table as HTML, drawn by the browser as it comes.
+
+    st.table renders every cell through Streamlit's Markdown component: 883
+    of them on the captcha models page, 0.26 s of the browser's time on each
+    visit (Chrome's profiler), the largest single cost of a page. Cells are
+    plain text here (escaped: "conv1_1" is a name, not Markdown), figures
+    never break inside a number, and `link_column` holds page paths shown as
+    links."""
+    figures = {c for c in value.columns if _is_figure(value[c])}
+    numeric = {c for c in value.columns if pd.api.types.is_numeric_dtype(value[c])}
+
+    def cell(c, v) -> str:
+        if c == link_column:
+            return f'<a href="{html.escape(str(v))}">{html.escape(T("common.open"))}</a>'
+        if isinstance(v, bool):
+            return str(v)
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return html.escape(f"{v:,}" if isinstance(v, int) else str(v))
+
+    def cls(c) -> str:
+        names = ["fig"] * (c in figures) + ["num"] * (c in numeric)
+        return f' class="{" ".join(names)}"' if names else ""
+
+    head = "".join(f"<th{cls(c)}>{html.escape(str(T('common.page') if c == link_column else c))}</th>"
+                   for c in value.columns)
+    body = "".join("<tr>" + "".join(f"<td{cls(c)}>{cell(c, v)}</td>" for c, v in zip(value.columns, row))
+                   + "</tr>" for row in value.itertuples(index=False))
+    return f'<div class="cnn-table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
 def _table(value: pd.DataFrame) -> None:
     config = {}
     if "page" in value:
@@ -91,20 +123,7 @@ def _table(value: pd.DataFrame) -> None:
     if len(value) <= STATIC_ROWS:
         # A static table wraps its text inside the column: every column, the
         # finding's included, is visible without a sideways scroll.
-        if "page" in value:
-            value = value.assign(page=[f"[{T('common.open')}]({p})" for p in value["page"]]).rename(
-                columns={"page": T("common.page")})
-        # Figures never break inside a number ("1.1 / 1"), only at their spaces;
-        # names and prose take the squeeze (any other cell may break anywhere,
-        # by the app's style sheet).
-        # Streamlit keeps the table's id and column classes, not Styler's cell styles.
-        uid = "r" + hashlib.sha1(repr((list(value.columns), value.shape)).encode()).hexdigest()[:10]
-        figures = [i for i, c in enumerate(value.columns) if _is_figure(value[c])]
-        if figures:
-            st.html("<style>" + ", ".join(f"#T_{uid} td.col{i} *" for i in figures)
-                    + " {overflow-wrap: normal !important}</style>")  # breaks at spaces only
-        st.table(value.style.set_uuid(uid).hide(axis="index").format(precision=2, thousands=","),
-                 border="horizontal")
+        st.html(html_table(value, "page" if "page" in value else None))
     else:
         st.dataframe(value, hide_index=True, width="stretch", column_config=config, height=560)
 

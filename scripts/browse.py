@@ -129,7 +129,7 @@ for (const c of document.querySelectorAll("[data-testid='stVegaLiteChart'] svg, 
   const r = c.getBoundingClientRect();
   if (r.right > box.right + 4) out.push(`chart cut off by its frame (${Math.round(r.right - box.right)} px)`);
 }
-for (const t of document.querySelectorAll("[data-testid='stTable']")) {
+for (const t of document.querySelectorAll("[data-testid='stTable'], .cnn-table")) {
   const r = t.getBoundingClientRect();
   if (r.right > limit) out.push('table wider than the column');
   for (const e of [t, ...t.querySelectorAll('div')])

@@ -171,14 +171,30 @@ def real_caltech() -> Path:
     pytest.skip(f"Caltech-101 (caltech101-50/) not found in $CNNLAB_DATA_DIR or {SHARED_DATA}")
 
 
+def node_table(node):
+    """The table an AppTest node draws, as a DataFrame, or None: st.dataframe's
+    value, or a short table's HTML (app_pages/_common.html_table) read back
+    with numbers as numbers where a whole column is numeric."""
+    kind = getattr(node, "type", None)
+    if kind in ("dataframe", "table"):
+        return node.value
+    if kind == "html" and 'class="cnn-table"' in (node.value or ""):
+        import io
+
+        import pandas as pd
+        return pd.read_html(io.StringIO(node.value), keep_default_na=False, thousands=",")[0]
+    return None
+
+
 def page_tables(at) -> list:
     """Every table on an AppTest page, in page order, as DataFrames: the
-    report draws short tables with st.table and long ones with st.dataframe."""
+    report draws short tables as HTML and long ones with st.dataframe."""
     out = []
 
     def walk(node):
-        if getattr(node, "type", None) in ("dataframe", "table"):
-            out.append(node.value)
+        table = node_table(node)
+        if table is not None:
+            out.append(table)
         for child in (getattr(node, "children", None) or {}).values():
             walk(child)
     walk(at.main)

@@ -118,7 +118,7 @@ def test_best_page_judges_the_goal(c50_runs):
                 y, np.eye(50)[y], np.eye(50)[[0, 0, 2, 3]])
     at = _app("app_pages/c50_best.py")
     mirror = next(df for df in page_tables(at) if "mirrored %" in df.columns)
-    assert mirror.set_index("experiment").loc["c50-best-long", "drop (pts)"] == "25.00"
+    assert mirror.set_index("experiment").loc["c50-best-long", "drop (pts)"] == pytest.approx(25.0)
     # The evidence table reads the study's own variants.
     evidence = next(df for df in page_tables(at) if "ingredient" in df.columns)
     assert "c50-aug-mild" in set(evidence["evidence"])

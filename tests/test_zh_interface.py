@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, node_table
 
 APP = str(REPO / "streamlit_app.py")
 # group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
@@ -57,12 +57,15 @@ def _texts(at) -> list[str]:
 
     def walk(node):
         kind = getattr(node, "type", None)
-        if kind in ("dataframe", "table"):
-            df = node.value
+        df = node_table(node)
+        if df is not None:
             out.extend(str(c) for c in df.columns)
             for col in df.columns:  # text cells (object or pandas' string dtype), not numbers
                 if not pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col]):
                     out.extend(str(v) for v in df[col].dropna().unique())
+        elif kind == "html":  # other HTML (style sheets): its text, without tags or CSS
+            body = re.sub(r"<style.*?</style>", " ", node.value or "", flags=re.S)
+            out.append(re.sub(r"<[^>]+>", " ", body))
         elif kind not in ("vega_lite_chart", "code") and hasattr(node, "proto"):  # st.code is code
             for attr in ("value", "label", "body", "help", "placeholder"):
                 try:

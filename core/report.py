@@ -279,6 +279,10 @@ def _audit_blocks(lang: str, done: list[dict]) -> list:
         if accs:
             corrected = max(corrected, *(a["labels_corrected"] for a in accs))
             out.append({tx(lang, "tables.experiment"): r["experiment"], **_audit_cells(lang, accs)})
+            ens = _ensemble_row(lang, r, files)
+            if ens:
+                ens.pop(tx(lang, "tables.seeds"))
+                out.append(ens)
     if not out or not corrected:
         return []
     return [("md", tx(lang, "captcha_models.audit.text", corrected=corrected)), ("table", pd.DataFrame(out))]
@@ -318,8 +322,31 @@ def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
             tx(lang, "tables.seeds"): r["n_done"],
             **_audit_cells(lang, _audited(r["run_paths"], files)),
         })
+        ens = _ensemble_row(lang, r, files)
+        if ens:
+            table.append({**table[-1], **ens})
     return [("h3", tx(lang, "captcha_models.xsrc.title")), ("md", tx(lang, "captcha_models.xsrc.text")),
             ("table", pd.DataFrame(table))]
+
+
+def _ensemble_row(lang: str, row: dict, audit_files: tuple) -> dict | None:
+    """The cells of the experiment's seed ensemble (core/captcha/ensemble.py),
+    its predictions scored against today's audit files; None without a
+    current ensemble record."""
+    from pathlib import Path
+
+    from core.captcha import audit, ensemble
+    from core.records import Run
+    if len(row["run_paths"]) < 2:
+        return None
+    folder = Path(row["run_paths"][0]).parent
+    rec = ensemble.read(folder, {Run(Path(p)).ref for p in row["run_paths"]})
+    if rec is None:
+        return None
+    acc = audit.accuracy(folder / rec.get("predictions", ensemble.PREDICTIONS), *audit_files)
+    return {tx(lang, "tables.experiment"): tx(lang, "captcha_models.ensemble-name", experiment=row["experiment"],
+                                              n=len(rec["members"])),
+            tx(lang, "tables.seeds"): len(rec["members"]), **_audit_cells(lang, [acc])}
 
 
 def _n_test(row: dict) -> int:

@@ -24,6 +24,12 @@
     python -m core.captcha bench [--model PATH] [--cold N] [--against CMD] IMAGE...
         the light reader's cold start (fresh processes: wall time, peak
         memory), ms per upload warm, images/s batched; JSON
+    python -m core.captcha ensemble EXPERIMENT
+        the ensemble of the experiment's finished runs scored on its test
+        split: runs/EXPERIMENT/ensemble.json and ensemble-predictions.csv
+
+predict, evaluate and bench take --model more than once: an ensemble, the
+models' probabilities averaged (core/captcha/ensemble.py).
 
 predict and evaluate read through onnxruntime (core/captcha/light.py), with
 neither TensorFlow nor Keras imported, whenever the model is an .onnx file
@@ -91,6 +97,9 @@ def _recognizer(path, light: bool = True):
     (light=False: always Keras, for the commands that need the model itself)."""
     from core.captcha.recognizer import ModelNotFound, Recognizer, open_reader
     try:
+        if isinstance(path, list):  # --model given more than once: their averaged probabilities
+            from core.captcha.ensemble import EnsembleReader
+            return EnsembleReader(path)
         return open_reader(path, note=_note) if light else Recognizer(path)
     except ModelNotFound as e:
         fail(str(e))
@@ -119,7 +128,7 @@ COLD_MAX_IMAGES = 100
 
 def _predict_reader(args):
     """A function path -> text or the CaptchaImageError, for predict."""
-    if "-" in args.images or len(args.images) <= COLD_MAX_IMAGES:
+    if not isinstance(args.model, list) and ("-" in args.images or len(args.images) <= COLD_MAX_IMAGES):
         from core.captcha.light import ColdReader
         cold = ColdReader.open(args.model)
         if cold is not None:
@@ -341,7 +350,8 @@ def cmd_bench(args) -> int:
               "batched_images_per_second": len(paths) / batched,
               "threads": os.cpu_count(), "single_runner": rec.runner}
     if args.cold:
-        model = ["--model", str(args.model)] if args.model else []
+        model = [a for m in (args.model if isinstance(args.model, list) else [args.model] if args.model else [])
+                 for a in ("--model", str(m))]
         cmds = {"ours": [sys.executable, "-m", "core.captcha", "predict", *model, paths[0]],
                 "imports_only": [sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]}
         if args.against:
@@ -458,18 +468,36 @@ def cmd_relabel(args) -> int:
     return 0
 
 
+MODELS_HELP = ("a .onnx or .keras captcha model (default: the committed one); given more than once, "
+               "an ensemble: their probabilities averaged")
+
+
+def cmd_ensemble(args) -> int:
+    """runs/<experiment>/ensemble.json and ensemble-predictions.csv (core/captcha/ensemble.py)."""
+    from core.captcha import ensemble
+    from experiments import EXPERIMENTS
+    if args.experiment not in EXPERIMENTS:
+        fail(f"no experiment {args.experiment!r} (python -m experiments list names them)")
+    try:
+        rec = ensemble.measure(args.experiment, args.runs_dir, args.data_dir)
+    except ValueError as e:
+        fail(str(e))
+    print(json.dumps({k: rec[k] for k in ("experiment", "members", "n_test", "test")}))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.captcha",
                                 description="Read THSR booking captchas (4 characters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("predict", help="print PATH<TAB>CHARS for each image")
-    pp.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
+    pp.add_argument("--model", action="append", help=MODELS_HELP)
     pp.add_argument("images", nargs="+", metavar="IMAGE",
                     help="image files; - reads paths from standard input, one a line, each answered at once")
     pe = sub.add_parser("evaluate", help="accuracy and speed on a labelled folder")
     pe.add_argument("--images", required=True, metavar="DIR", help="folder of 1.jpg, 2.jpg, ...")
     pe.add_argument("--labels", required=True, metavar="FILE", help="line N = label of N.jpg")
-    pe.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
+    pe.add_argument("--model", action="append", help=MODELS_HELP)
     pr = sub.add_parser("robustness", help="accuracy on cropped / padded / scaled test copies")
     pr.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
@@ -478,7 +506,7 @@ def main(argv=None) -> int:
     pr.add_argument("--no-trim", action="store_true",
                     help="the model alone: do not take plain margins off first (as the recognizer does)")
     pb = sub.add_parser("bench", help="cold start, ms per single upload and images/s batched")
-    pb.add_argument("--model", help="a .onnx or .keras captcha model (default: the committed one)")
+    pb.add_argument("--model", action="append", help=MODELS_HELP)
     pb.add_argument("--cold", type=int, default=5, metavar="N",
                     help="fresh processes reading the first image, for the cold start (0: none)")
     pb.add_argument("--against", metavar="CMD",
@@ -508,7 +536,13 @@ def main(argv=None) -> int:
     px.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     px.add_argument("--out", help="where to write it (default: model.onnx beside the model)")
     px.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for the check)")
+    pn = sub.add_parser("ensemble", help="score the ensemble of an experiment's finished runs on its test split")
+    pn.add_argument("experiment", help="a captcha experiment with two or more finished runs")
+    pn.add_argument("--runs-dir", help="runs folder (default: $CNNLAB_RUNS_DIR or runs/)")
+    pn.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     args = p.parse_args(argv)
+    if isinstance(getattr(args, "model", None), list):  # --model once: a path; more: the ensemble's paths
+        args.model = args.model[0] if len(args.model) == 1 else args.model
     if args.cmd in LIGHT_COMMANDS and "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # PIL warns of oddities in files it still decodes (corrupt EXIF, a
@@ -516,7 +550,7 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", module=r"PIL\.")
     return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
             "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel,
-            "export-onnx": cmd_export_onnx}[args.cmd](args)
+            "export-onnx": cmd_export_onnx, "ensemble": cmd_ensemble}[args.cmd](args)
 
 
 def run(argv=None) -> int:

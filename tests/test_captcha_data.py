@@ -99,6 +99,7 @@ def test_leave_one_source_out_tests_on_the_whole_source_and_never_trains_on_it(t
 @pytest.mark.parametrize("experiment, test_source, n_test, n_train_val", [
     ("captcha-xsrc-to-hand", "handlabeled-5000", 5000, 11000),
     ("captcha-xsrc-to-verified", "verified-11000", 11000, 5000),
+    ("captcha-xsrc-to-verified-undo", "verified-11000", 11000, 5000),
 ])
 def test_the_cross_source_experiments_build_with_their_stated_splits(real_captchas, experiment, test_source,
                                                                      n_test, n_train_val):

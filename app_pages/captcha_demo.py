@@ -82,6 +82,16 @@ else:
 
 upload_mb = st.get_option("server.maxUploadSize")
 limit = T("captcha_demo.limit", upload_mb=upload_mb, reader_mb=MAX_BYTES // MB)
+# Streamlit writes its uploader's button and size line in English whatever the
+# page's language; a style sheet puts ours (content/<lang>/captcha_demo.md) in
+# their place. CSS `content` takes a quoted string: quotes and backslashes escaped.
+_css = lambda key, **v: '"' + T(key, **v).replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
+st.html("<style>[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p, "
+        "[data-testid='stFileUploaderDropzoneInstructions'] span {font-size: 0} "
+        "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after "
+        f"{{content: {_css('captcha_demo.upload-button')}; font-size: 0.875rem}} "
+        "[data-testid='stFileUploaderDropzoneInstructions'] span::after "
+        f"{{content: {_css('captcha_demo.upload-instructions', upload_mb=upload_mb)}; font-size: 0.875rem}}</style>")
 files = st.file_uploader(T("captcha_demo.uploader"), type=["jpg", "jpeg", "png", "gif", "bmp"],
                          accept_multiple_files=True, help=limit)
 st.caption(limit)

@@ -75,3 +75,18 @@ def test_a_page_opened_first_by_its_url_is_the_page(tmp_path_factory):
             assert "Language / 語言" in sidebar and "Dense nets vs CNNs" in sidebar
         finally:
             driver.quit()
+
+
+def test_the_uploader_speaks_the_pages_language(server, browsers):
+    """Streamlit draws its uploader's button and size line in English; in
+    Chinese the reader sees ours instead (app_pages/captcha_demo.py)."""
+    driver = browsers(1000)
+    for lang, button, line in (("zh", "上傳", "每個檔案最多 10 MB"), ("en", "Upload", "10 MB a file")):
+        browse.open_page(driver, f"{server}/captcha?lang={lang}")
+        shown = driver.execute_script("""
+          const p = document.querySelector("[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p");
+          const s = document.querySelector("[data-testid='stFileUploaderDropzoneInstructions'] span");
+          const after = e => getComputedStyle(e, '::after').content;
+          return [getComputedStyle(p).fontSize, after(p), getComputedStyle(s).fontSize, after(s)];""")
+        assert shown[0] == shown[2] == "0px", shown  # Streamlit's own words take no room
+        assert button in shown[1] and line in shown[3], shown

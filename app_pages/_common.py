@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from core.blocks import cell_text
 from core.text import text
 from core.records import file_mtime, holder, list_runs, read_history, runs_dir
 from experiments.caltech import TECHNIQUES
@@ -63,10 +64,7 @@ ROW_CHARTS = 2  # charts side by side: readable at 1,000 px as at 1,400
 STATIC_ROWS = 80  # longer tables scroll inside an interactive grid (the Overview's 65 experiments stay static: a grid hid their figures at 1,000 px)
 
 
-def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return "–"
-    return f"{v:,.2f}" if isinstance(v, float) else str(v)
+_cell = cell_text  # as every export writes it (core/blocks.py)
 
 
 _FIGURE = re.compile(r"^[-+−–]?[\d.,]*\d[\d.,]*( ?[%x²]| ± [\d.,]+)*( \(\d+\))?$|^–$")
@@ -96,11 +94,7 @@ def html_table(value: pd.DataFrame, link_column: str | None = None) -> str:
     def cell(c, v) -> str:
         if c == link_column:
             return f'<a href="{html.escape(str(v))}">{html.escape(T("common.open"))}</a>'
-        if isinstance(v, bool):
-            return str(v)
-        if isinstance(v, float):
-            return f"{v:,.2f}"
-        return html.escape(f"{v:,}" if isinstance(v, int) else str(v))
+        return html.escape(cell_text(v))
 
     def cls(c) -> str:
         names = ["fig"] * (c in figures) + ["num"] * (c in numeric)

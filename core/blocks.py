@@ -4,6 +4,8 @@ by core/report.py and core/caltech/report.py alike, so neither page module
 needs the other's helpers."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from core.results import left_out_note
@@ -71,3 +73,34 @@ def left_out_blocks(lang: str, rows: list[dict]) -> list:
 
 def verdict_rule(lang: str) -> str:
     return tx(lang, "verdicts.rule", z=f"{Z:g}", min_effect=f"{100 * MIN_EFFECT:g}")
+
+
+def cell_text(value) -> str:
+    """A table cell as the reader sees it, in the app and in every export:
+    "–" for what is absent, figures with two decimals (a small one with two
+    significant digits) and thousands separators."""
+    if value is None:
+        return "–"
+    try:
+        if value != value:  # NaN, NaT
+            return "–"
+    except (TypeError, ValueError):
+        pass
+    try:
+        import pandas as pd
+        if value is pd.NA or value is pd.NaT:
+            return "–"
+    except ImportError:
+        pass
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        v = float(value)
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        if v != 0 and abs(v) < 0.01:
+            return f"{v:.2g}"  # a learning rate, not 0.00
+        return f"{v:,.2f}"
+    if isinstance(value, int) or type(value).__name__.startswith(("int", "uint")):
+        return f"{int(value):,}"
+    return str(value)

@@ -30,6 +30,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+from core.blocks import cell_text
+
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = {
     "html": "text/html",
@@ -127,28 +129,7 @@ def _table_frame(df):
     return df.drop(columns=["page"], errors="ignore")
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "–"
-    try:
-        if value != value:  # NaN, NaT
-            return "–"
-    except (TypeError, ValueError):
-        pass
-    try:
-        import pandas as pd
-        if value is pd.NA or value is pd.NaT:
-            return "–"
-    except ImportError:
-        pass
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) or type(value).__name__.startswith("float"):
-        v = float(value)
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        return f"{v:.10g}" if abs(v) < 1e15 else f"{v:.4g}"
-    return str(value)
+_cell = cell_text  # one way to write a figure, in the app and in every export
 
 
 def _table_rows(df) -> tuple[list[str], list[list[str]]]:

@@ -502,8 +502,9 @@ _CHECKS = {"config.json": _check_config, "meta.json": _check_meta, "summary.json
 
 
 def holder(meta: dict) -> str:
-    """Who trains a run: the executor's worker, else host and pid."""
-    return meta.get("worker") or f"{meta.get('host', '?')} pid {meta.get('pid', '?')}"
+    """Who trains a run: the executor's worker (host:worker), else host:pid,
+    words in no language, as the All runs page shows them in both."""
+    return meta.get("worker") or f"{meta.get('host', '?')}:{meta.get('pid', '?')}"
 
 
 def file_mtime(path: Path) -> float:

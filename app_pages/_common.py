@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.blocks import cell_text
+from core.export import key_html
 from core.text import text
 from core.records import file_mtime, holder, list_runs, read_history, runs_dir
 from experiments.caltech import TECHNIQUES
@@ -141,6 +142,8 @@ def render(blocks: list) -> None:
             _table(value)
         elif kind == "chart":
             st.altair_chart(value, width="stretch")
+        elif kind == "key" and value:
+            st.html(key_html(value))
         elif kind == "row":
             for i in range(0, len(value), ROW_CHARTS):
                 for col, chart in zip(st.columns(ROW_CHARTS), value[i:i + ROW_CHARTS]):

@@ -75,6 +75,18 @@ def color_scale(order: list[str]) -> alt.Scale:
     return alt.Scale(domain=list(order), range=colors)
 
 
+def curves_key(df: pd.DataFrame, order: list[str] | None = None) -> list[tuple[str, str]]:
+    """(experiment, colour) of every line of the curves_panel charts drawn from
+    `df` with the same `order`: the renderers write it above the charts as a
+    key (a ("key", ...) block), since a printed report cannot hover and the
+    small charts have no legend of their own (a legend inside each would take
+    its room from the plot)."""
+    order = order or list(dict.fromkeys(df["experiment"]))
+    colors = color_scale(order).range
+    shown = set(df["experiment"])
+    return [(e, c) for e, c in zip(order, colors) if e in shown]
+
+
 def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | None = None,
                  height: int = 240, lang: str = "en") -> list:
     """One line chart per metric (mean over seeds, ± one std band), shown side

@@ -132,6 +132,15 @@ def _table_frame(df):
 _cell = cell_text  # one way to write a figure, in the app and in every export
 
 
+def key_html(items) -> str:
+    """A ("key", [(name, colour)]) block as HTML, in the app and the HTML export:
+    a short line of each colour before its experiment's name."""
+    return '<div class="key" style="font-size:0.8rem;line-height:1.6;margin:0.2rem 0 0.4rem">' + "".join(
+        f'<span style="display:inline-block;margin-right:1.2em;white-space:nowrap">'
+        f'<span style="display:inline-block;width:1.5em;height:3px;margin-right:0.4em;vertical-align:middle;'
+        f'background:{html.escape(c)}"></span>{html.escape(str(n))}</span>' for n, c in items) + "</div>"
+
+
 def _table_rows(df) -> tuple[list[str], list[list[str]]]:
     df = _table_frame(df)
     header = [str(c) for c in df.columns]
@@ -450,6 +459,8 @@ def export_html(lang: str = "en", root=None, pages=None) -> str:
                             + "</tr></thead><tbody>"
                             + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
                                       for r in rows) + "</tbody></table>")
+            elif kind == "key" and value:
+                body.append(key_html(value))
             elif kind == "metrics":
                 body.append('<div class="metrics">' + "".join(
                     f'<div class="metric"><div class="label">{html.escape(m["label"])}</div>'
@@ -949,7 +960,7 @@ def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
             first = True
             for i, (kind, value) in enumerate(blocks):
                 # a short text that leads into a chart goes to the next page with it
-                lead_in = (i + 1 < len(blocks) and blocks[i + 1][0] in ("chart", "row")
+                lead_in = (i + 1 < len(blocks) and blocks[i + 1][0] in ("chart", "row", "key")
                            and len(str(value)) < 600)
                 if kind in levels:
                     text = str(value)
@@ -972,6 +983,12 @@ def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
                     out += table(value)
                 elif kind == "metrics":
                     out += metrics(value)
+                elif kind == "key" and value:
+                    # a dash of each colour before its name; keeps with the charts it names
+                    out.append(para("&nbsp;&nbsp; ".join(
+                        f'<font color="{c}"><b>&#8212;&#8212;</b></font>&nbsp;{html.escape(str(n))}'
+                        for n, c in value), st["p"]))
+                    out[-1].keepWithNext = 1
                 elif kind in ("chart", "row"):
                     imgs = next(pngs)
                     if len(imgs) == 1:
@@ -1152,6 +1169,12 @@ def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
                 table(value)
             elif kind == "metrics":
                 metrics(value)
+            elif kind == "key" and value:
+                par = doc.add_paragraph()
+                for n, c in value:
+                    dash = par.add_run("—— ")
+                    dash.bold, dash.font.color.rgb = True, RGBColor.from_string(c.lstrip("#").upper())
+                    par.add_run(f"{n}    ")
             elif kind in ("chart", "row"):
                 imgs = next(pngs)
                 per = max(1, min(ROW_CHARTS, len(imgs)))

@@ -235,6 +235,7 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             ("h2", tx(lang, f"mnist.{section}.title")), ("md", tx(lang, f"mnist.{section}.text")),
             ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
             ("table", table),
+            ("key", charts.curves_key(curves)),
             ("row", charts.curves_panel(curves, {
                 "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
                 "val_loss": tx(lang, "tables.curve-val-loss"),
@@ -458,6 +459,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                        ("table", robust)]
         blocks += [
             ("h2", tx(lang, "captcha_models.curves.title")),
+            ("key", charts.curves_key(curves)),
             ("row", charts.curves_panel(curves, heads, lang=lang)),
             ("row", charts.curves_panel(curves, {
                 "val_exact_match": tx(lang, "captcha_models.curves.exact"),
@@ -500,7 +502,7 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
     experiment's accuracy over its seeds, each against the declared baseline
     with our verdict rule, and the training curves. Built from the runs alone,
     so a new study needs no page file."""
-    from core.caltech.report import _accuracy_chart, _curves_chart
+    from core.caltech.report import _accuracy_chart, _curves_blocks
     from experiments import GROUPS
     spec = GROUPS[group]
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"] == group]
@@ -535,7 +537,7 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
         ("h2", tx(lang, "groups.curves")),
-        ("row", _curves_chart(lang, done)),
+        *_curves_blocks(lang, done),
     ]
 
 

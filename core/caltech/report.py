@@ -78,9 +78,16 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
     return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
 
 
-def _curves_chart(lang: str, done: list[dict]):
+def _curves_blocks(lang: str, done: list[dict]) -> list:
+    """The key of the lines' colours, then the row of curve charts."""
     from core import charts
-    return charts.curves_panel(charts.curves_frame(done), {
+    curves = charts.curves_frame(done)
+    return [("key", charts.curves_key(curves)), ("row", _curves_chart(lang, curves))]
+
+
+def _curves_chart(lang: str, curves):
+    from core import charts
+    return charts.curves_panel(curves, {
         "accuracy": tx(lang, "tables.curve-accuracy"),
         "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
         "val_loss": tx(lang, "tables.curve-val-loss"),
@@ -134,7 +141,7 @@ def technique_blocks(technique: str, lang: str = "en", root=None) -> list:
         *_disagreement(lang, technique, rows),
         ("h2", tx(lang, "techniques.curves")),
         ("md", tx(lang, "techniques.curves-text")),
-        ("row", _curves_chart(lang, done)),
+        *_curves_blocks(lang, done),
     ]
     if technique in ("small-kernels", "batchnorm", "avg-pooling", "same-padding", "architectures",
                      "image-size"):
@@ -424,7 +431,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
         *_head_tail_blocks(lang, done),
         *_mirror_blocks(lang, done),
         ("h2", tx(lang, "best.curves")),
-        ("row", _curves_chart(lang, done)),
+        *_curves_blocks(lang, done),
     ]
     # The network of the best row by mean test accuracy (not a fixed name, so
     # the page follows the results).

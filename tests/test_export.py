@@ -4,6 +4,7 @@ plus the command line and the app's export panel.
 
 Each full file is built once per module (chart rendering dominates)."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -283,3 +284,30 @@ def test_last_error_line():
     assert last_error_line("Traceback ...\n  File \"x\"\nKeyError: 'a'\nerror: export failed: KeyError: 'a'\n") \
         == "export failed: KeyError: 'a'"
     assert last_error_line("I0000 00:00:00 port.cc noise\nValueError: bad\n") == "ValueError: bad"
+
+
+def test_every_row_of_curves_has_a_key_in_its_charts_colours(blocks_en, pdf_en, docx_en):
+    """A printed report cannot hover: each row of curve charts is preceded by
+    a key naming its lines in the colours the charts draw them, in every
+    renderer (the app's is the HTML one, app_pages/_common.render)."""
+    from core import charts
+    rows = 0
+    for key, blocks in blocks_en.items():
+        for (kind, value), (next_kind, charts_row) in zip(blocks, blocks[1:]):
+            if next_kind == "row" and any("epoch" in json.dumps(c.to_dict()) for c in charts_row):
+                if kind == "row":  # a second row of the same curves (the captcha heads): the key above both
+                    continue
+                assert kind == "key", f"{key}: a row of curves without its key"
+                spec = charts_row[0].to_dict()
+                scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"])
+                colour = dict(zip(scale["domain"], scale["range"]))
+                assert value and all(colour[name] == c for name, c in value), key
+                rows += 1
+    assert rows >= 15  # MNIST's three groups, the 13 techniques, best combination, captcha
+    names = [n for _, blocks in blocks_en.items() for k, v in blocks if k == "key" for n, _ in v]
+    text = squash(" ".join(pdf_en[2]))
+    assert all(squash(n) in text for n in names[:5])
+    runs = [r for p in docx_en.paragraphs if "——" in p.text for r in p.runs if r.text.startswith("——")]
+    assert runs and all(r.font.color.rgb is not None for r in runs)
+    html = export.export("html", "en", pages=["c50-batchnorm"]).decode()
+    assert html.count('<div class="key"') == 1 and "c50-batchnorm</span>" in html

@@ -51,16 +51,23 @@ def padding_calculator(key: str = "pad") -> None:
         st.caption(T("caltech_tools.pad.same-note", total=size.pad_total, before=size.pad_before,
                      after=size.pad_after, out=size.keras))
 
-    real = tools.keras_output_size(n, f, s, p)
+    # A real Conv2D needs Keras, and Keras TensorFlow: seconds on the page's
+    # first visit. Asked for, not paid by every reader (the tests check the
+    # formula against Keras on 240 combinations).
+    check = st.toggle(T("caltech_tools.pad.check"), key=f"{key}_check", help=T("caltech_tools.pad.check-help"))
+    real = tools.keras_output_size(n, f, s, p) if check else None
     m = st.columns(2)
     m[0].metric(T("caltech_tools.pad.formula"), f"{size.exact_value:.4g}")
-    m[1].metric(T("caltech_tools.pad.keras"), "–" if real is None else real)
+    if check:
+        m[1].metric(T("caltech_tools.pad.keras"), "–" if real is None else real)
     if size.keras is None:
         st.error(T("caltech_tools.pad.no-fit", f=f, size=n + size.pad_total))
     else:
         if not size.is_integer:
             st.warning(T("caltech_tools.pad.not-integer", sym=pad_sym, out=size.keras))
-        if real == size.keras:
+        if not check:
+            pass
+        elif real == size.keras:
             st.success(T("caltech_tools.pad.agrees", out=real))
         else:
             st.error(T("caltech_tools.pad.disagrees", formula=size.keras, out=real))

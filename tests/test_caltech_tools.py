@@ -244,6 +244,9 @@ def _set(at, n, f, s, mode, p=0):
 def test_padding_calculator_app():
     at = _run("padding_calculator")
     _set(at, 7, 3, 2, "number", 0)
+    # the formula alone until the reader asks for the Keras check (it loads TensorFlow)
+    assert [m.value for m in at.metric] == ["3"] and not at.success
+    at.toggle(key="pad_check").set_value(True).run()
     assert [m.value for m in at.metric] == ["3", "3"]
     assert "Keras agrees" in at.success[0].value and not at.warning
     assert r"\frac{7 + 2 \cdot 0 - 3}{2} + 1 = 3" in at.latex[0].value

@@ -134,10 +134,13 @@ def render(blocks: list) -> None:
         elif kind == "md":
             st.markdown(value)
         elif kind == "metrics" and value:
-            for col, m in zip(st.columns(len(value)), value):
-                col.metric(m["label"], m["value"], help=m.get("help"), border=True)
-                if m.get("caption"):
-                    col.caption(m["caption"])
+            # Three cards a row at most: four cut their labels and figures short at 1,000 px.
+            per = len(value) if len(value) <= 3 else 2
+            for i in range(0, len(value), per):
+                for col, m in zip(st.columns(per), value[i:i + per]):
+                    col.metric(m["label"], m["value"], help=m.get("help"), border=True)
+                    if m.get("caption"):
+                        col.caption(m["caption"])
         elif kind == "table":
             _table(value)
         elif kind == "chart":

@@ -109,6 +109,23 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
                         "caption": tx(lang, "overview.metric-captcha.caption", run=default, n=len(accs),
                                       given=f"{100 * given:.2f}"),
                         "help": tx(lang, "overview.metric-captcha.help")})
+    # Read on a crawl never trained on: each direction of leave-one-source-out
+    # with the arc undone, one network (mean over its seeds); the weaker is the headline.
+    from experiments import EXPERIMENTS
+    xsrc = []
+    for r in rows:
+        if r["group"] == "captcha-xsrc" and r["n_done"] and \
+                EXPERIMENTS[r["declared"]](False)["data"].get("preprocess_options", {}).get("undo_arc"):
+            accs = _audited(r["run_paths"])
+            if accs:
+                xsrc.append((sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs)))
+    if xsrc:
+        low, high = min(xsrc), max(xsrc)
+        out.append({"label": tx(lang, "overview.metric-xsrc.label"), "value": f"{100 * low[0]:.2f} %",
+                    "caption": tx(lang, "overview.metric-xsrc.caption", experiment=low[1], n=low[2],
+                                  other=high[1], other_acc=f"{100 * high[0]:.2f}") if high is not low else
+                    tx(lang, "overview.metric-xsrc.caption-one", experiment=low[1], n=low[2]),
+                    "help": tx(lang, "overview.metric-xsrc.help")})
     return out
 
 

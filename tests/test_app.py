@@ -150,3 +150,23 @@ def test_every_page_link_of_the_conclusions_tables_opens_a_page():
     for claim in CLAIMS:
         assert claim["page"] in PAGE_LINKS, claim["page"]
         assert (REPO / claim["page"]).is_file(), claim["page"]
+
+
+def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkeypatch):
+    """Beside the own-split figure: the weaker direction of leave-one-source-out,
+    computed from its runs and the audit files."""
+    import glob
+    import statistics
+    from core.captcha import audit
+    monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
+    means = {}
+    for exp in ("captcha-xsrc-to-hand-undo", "captcha-xsrc-to-verified-undo"):
+        files = sorted(glob.glob(str(REPO / "runs" / exp / "s*" / "predictions.csv")))
+        if files:
+            means[exp] = statistics.mean(audit.accuracy(f)["exact_match_audited"] for f in files)
+    if not means:
+        pytest.skip("no committed cross-source runs in this checkout")
+    at = _app()
+    card = next(m for m in at.metric if m.label == "Captcha, a crawl never trained on")
+    assert card.value == f"{100 * min(means.values()):.2f} %"
+    assert len(at.metric) == 4

@@ -17,7 +17,7 @@ from core.captcha.synth import make_captcha
 from core.records import read_json
 
 XSRC = REPO / "runs" / "captcha-xsrc-to-hand-undo"
-MEMBERS = sorted(XSRC.glob("s*/model.onnx"))
+MEMBERS = sorted(XSRC.glob("s*/model.onnx"))[:2]
 needs_members = pytest.mark.skipif(len(MEMBERS) < 2, reason="the committed cross-source runs are not in this checkout")
 
 
@@ -92,10 +92,10 @@ def test_the_models_page_shows_the_ensemble_as_its_own_row(monkeypatch):
     at.run()
     assert not at.exception
     xsrc = next(t for t in page_tables(at) if "tested on (images)" in t.columns)
-    rows = list(xsrc["experiment"])
-    assert "captcha-xsrc-to-hand-undo: ensemble of its 2 seeds" in rows
-    ens = xsrc.set_index("experiment").loc["captcha-xsrc-to-hand-undo: ensemble of its 2 seeds"]
+    rec = read_json(XSRC / FILE, None)
+    name = f"captcha-xsrc-to-hand-undo: ensemble of its {len(rec['members'])} seeds"
+    assert name in list(xsrc["experiment"])
+    ens = xsrc.set_index("experiment").loc[name]
     single = xsrc.set_index("experiment").loc["captcha-xsrc-to-hand-undo"]
-    want = 100 * read_json(XSRC / FILE, None)["test"]["exact_match_audited"]
-    assert ens["image acc. %, audited labels"] == pytest.approx(want, abs=0.01)
-    assert ens["seeds"] == single["seeds"] == 2
+    assert ens["image acc. %, audited labels"] == pytest.approx(100 * rec["test"]["exact_match_audited"], abs=0.01)
+    assert ens["seeds"] == single["seeds"] == len(rec["members"])

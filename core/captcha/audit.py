@@ -79,23 +79,29 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None,
     audited figure's coverage for this model."""
     audit = load_audit() if audit is None else audit
     looked_at = reviewed() if looked_at is None else looked_at
+    # One pass with csv.reader over the three columns it needs: DictReader took
+    # 0.19 s for the Overview's seven files (45,000 rows), most of its first visit's.
     with open(predictions_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.reader(f)
+        head = next(reader)
+        i_img, i_lab, i_pred = head.index("image"), head.index("label"), head.index("prediction")
+        rows = [(r[i_img], r[i_lab], r[i_pred]) for r in reader]
     n = len(rows)
-
-    def score(labels):
-        exact = sum(lab == r["prediction"] for lab, r in zip(labels, rows)) / n
-        chars = sum(a == b for lab, r in zip(labels, rows) for a, b in zip(lab, r["prediction"])) / (4 * n)
-        return exact, chars
-
-    given = [r["label"] for r in rows]
-    fixed = [audit.get(r["image"], r["label"]) for r in rows]
-    e0, c0 = score(given)
-    e1, c1 = score(fixed)
-    failures = [r["image"] for r in rows if r["label"] != r["prediction"]]
-    return {"n": n, "exact_match": e0, "char_accuracy": c0, "labels_corrected": sum(a != b for a, b in zip(given, fixed)),
-            "exact_match_audited": e1, "char_accuracy_audited": c1,
-            "failures": len(failures), "failures_reviewed": sum(f in looked_at for f in failures)}
+    e0 = c0 = e1 = c1 = corrected = failures = failures_reviewed = 0
+    for image, label, pred in rows:
+        fixed = audit.get(image, label)
+        corrected += fixed != label
+        right0 = sum(a == b for a, b in zip(label, pred))
+        right1 = right0 if fixed == label else sum(a == b for a, b in zip(fixed, pred))
+        c0, c1 = c0 + right0, c1 + right1
+        e0 += label == pred
+        e1 += fixed == pred
+        if label != pred:
+            failures += 1
+            failures_reviewed += image in looked_at
+    return {"n": n, "exact_match": e0 / n, "char_accuracy": c0 / (4 * n), "labels_corrected": corrected,
+            "exact_match_audited": e1 / n, "char_accuracy_audited": c1 / (4 * n),
+            "failures": failures, "failures_reviewed": failures_reviewed}
 
 
 def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:

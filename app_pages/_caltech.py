@@ -143,7 +143,7 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
 
 @st.cache_data(show_spinner=False)
 def _activations() -> pd.DataFrame:
-    return tools.activation_frame()
+    return tools.stored_activation_frame()  # no Keras import: the curves are stored
 
 
 def activation_panel() -> None:

@@ -19,6 +19,7 @@ from core.caltech.data import ImageDataNotFound, class_weights, dataset_index, l
 from core.caltech.evaluate import PROBS, per_class_accuracy, read_classes, read_predictions, read_probs
 
 __all__ = ["ConvSize", "conv_output_size", "keras_output_size", "padding_grid", "activation_frame",
+           "stored_activation_frame",
            "class_weight_frame", "per_class_runs", "per_class_frame", "head_tail_frame", "mirror_frame",
            "augmentation_preview", "sample_images", "ImageDataNotFound"]
 
@@ -136,6 +137,27 @@ def activation_frame(names=("relu", "sigmoid", "gelu", "tanh"), lo: float = -6.0
         out.append(pd.DataFrame({"x": x, "activation": name, "value": f(x),
                                  "derivative": (f(x + h) - f(x - h)) / (2 * h)}))
     return pd.concat(out, ignore_index=True)
+
+
+# The page's curves, computed by activation_frame() (Keras, so TensorFlow: 4-5 s
+# on the activation page's first visit) and kept here; tests/test_caltech_tools.py
+# recomputes them and fails when the file no longer matches Keras.
+ACTIVATIONS_FILE = Path(__file__).with_name("activations.csv")
+
+
+def stored_activation_frame() -> pd.DataFrame:
+    """activation_frame()'s default curves from ACTIVATIONS_FILE, without
+    importing Keras; computed (and not stored) when the file is missing."""
+    try:
+        return pd.read_csv(ACTIVATIONS_FILE)
+    except (OSError, ValueError):
+        return activation_frame()
+
+
+def write_activation_file() -> Path:
+    """`python -m core.caltech.tools`: recompute the curves from Keras and store them."""
+    activation_frame().to_csv(ACTIVATIONS_FILE, index=False, float_format="%.17g")
+    return ACTIVATIONS_FILE
 
 
 # --- class weights ----------------------------------------------------------------
@@ -295,3 +317,7 @@ def sample_images(n: int, size: int = 64, seed: int = 0, data_dir=None, with_cla
     items = [c[int(rng.integers(len(c)))] for c in picks]
     images = load_pixels(items, size)
     return (images, [index["classes"][y] for _, y in items]) if with_classes else images
+
+
+if __name__ == "__main__":
+    print(write_activation_file())

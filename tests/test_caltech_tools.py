@@ -101,20 +101,6 @@ def test_the_stored_activation_curves_are_what_keras_computes():
         np.testing.assert_allclose(stored[col], fresh[col], rtol=1e-12, atol=1e-15, err_msg=col)
 
 
-def test_the_activation_page_imports_neither_keras_nor_tensorflow():
-    import subprocess
-    import sys
-
-    from conftest import REPO
-    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
-            "at = AppTest.from_file('app_pages/c50_activation.py', default_timeout=120); at.run()\n"
-            "assert not at.exception, at.exception\n"
-            "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "[]"
-
-
 def test_class_weight_frame_both_formulas():
     df = tools.class_weight_frame([5, 10, 2], ["b", "a", "c"])
     assert list(df["class"]) == ["a", "b", "c"] and list(df["rank"]) == [1, 2, 3]

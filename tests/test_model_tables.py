@@ -24,3 +24,20 @@ def test_report_pages_import_neither_keras_nor_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_no_app_page_imports_keras_or_tensorflow():
+    """Every page as the app runs it (AppTest, one process, the committed runs):
+    none pays TensorFlow's seconds. The padding calculator's Keras check and
+    retraining import it only when asked for."""
+    code = ("import glob, sys\nfrom streamlit.testing.v1 import AppTest\n"
+            "for f in sorted(glob.glob('app_pages/[a-z]*.py')):\n"
+            "    at = AppTest.from_file(f, default_timeout=120); at.run()\n"
+            "    assert not at.exception, (f, at.exception)\n"
+            "    loaded = sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules)\n"
+            "    assert not loaded, (f, loaded)\n"
+            "print('ok')")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "CNNLAB_RUNS_DIR"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600,
+                         env=env)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]

@@ -130,12 +130,16 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
     except tools.ImageDataNotFound:
         st.info(T("caltech_tools.aug.no-images", folder=data_dir() / "caltech101" / "101_ObjectCategories"))
         return
-    out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed)
-    st.caption(T("caltech_tools.aug.caption", shown=2 * SIZE, size=SIZE))
+    # The variants come from the models' own Keras layers, and Keras loads
+    # TensorFlow: seconds on a first visit, so the reader asks for them.
+    show = st.toggle(T("caltech_tools.aug.show"), key=f"{key}_show", help=T("caltech_tools.aug.show-help"))
+    out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed) if show else None
+    st.caption(T("caltech_tools.aug.caption", shown=2 * SIZE, size=SIZE) if show else
+               T("caltech_tools.aug.caption-off", shown=2 * SIZE, size=SIZE))
     for i, name in enumerate(names):
         cols = st.columns(n_variants + 1)
         cols[0].image(images[i], caption=name, width="stretch")
-        for j in range(n_variants):
+        for j in range(n_variants if show else 0):
             cols[j + 1].image(out[i * n_variants + j], width="stretch")
 
 

@@ -286,6 +286,8 @@ def test_augmentation_panel_on_real_images(real_caltech, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
     at = _run("augmentation_preview_panel")
     assert not at.info
+    assert len(at.get("image")) == 4  # the originals, until the reader asks for what the network sees
+    at.toggle(key="aug_show").set_value(True).run()
     assert len(at.get("image")) == 4 * 6  # each original and five augmented copies
 
 

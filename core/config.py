@@ -82,6 +82,9 @@ SCHEMA = {
         # a committed list of cleaner training/validation labels (core/captcha/relabel.py)
         "relabel": _opt(lambda v: isinstance(v, dict) and isinstance(v.get("name"), str)
                         and set(v) <= {"name", "sha1"}),
+        # generated captchas added to training (core/captcha/data.py:synthetic_set)
+        "synthetic": _opt(lambda v: isinstance(v, dict) and set(v) <= {"n", "scaled"} and _pos_int(v.get("n"))
+                          and _num(v.get("scaled", 0.25)) and 0 <= v.get("scaled", 0.25) <= 1),
         # caltech50 only
         "folder": _opt(lambda v: isinstance(v, str) and v != ""),
         "n_classes": _opt(_pos_int),
@@ -145,6 +148,8 @@ def validate(config: dict) -> dict:
         raise ConfigError("data.test_source: the whole source is the test set; drop test_size")
     if data.get("relabel") and data["dataset"] != "thsr-captcha":
         raise ConfigError("data.relabel: only captcha labels have relabel lists")
+    if data.get("synthetic") and data["dataset"] != "thsr-captcha":
+        raise ConfigError("data.synthetic: only the captcha study has a generator")
     if config["train"].get("mix") and data["dataset"] != "caltech50":
         raise ConfigError("train.mix: only the caltech50 image study mixes images")
     if config["train"].get("lr_schedule") and config["train"].get("reduce_lr"):

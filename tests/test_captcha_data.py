@@ -112,3 +112,32 @@ def test_the_cross_source_experiments_build_with_their_stated_splits(real_captch
     assert test_source not in {it.source for it in train + val}
     assert len(train) + len(val) == n_train_val and len(val) == n_train_val // 5
     assert not {it.digest for it in test} & {it.digest for it in train + val}
+
+
+def test_synthetic_captchas_join_training_only_the_same_for_a_seed(tiny_captchas):
+    """data.synthetic: generated captchas with the real ones' inverting arc, at
+    crawl sizes, a share rescaled to 140 x 48, prepared like the real images;
+    validation and test stay real."""
+    from core.captcha import ALPHABET
+    from core.captcha.data import load_splits
+    from core.config import ConfigError, validate
+    from experiments import get_config
+    cfg = {"test_source": "setB", "val_fraction": 0.25, "preprocess": "grey",
+           "preprocess_options": {"height": 40, "width": 112, "undo_arc": True}}
+    plain = load_splits(cfg, 0, tiny_captchas)
+    mixed = load_splits({**cfg, "synthetic": {"n": 12, "scaled": 0.5}}, 0, tiny_captchas)
+    assert len(mixed["x_train"]) == len(plain["x_train"]) + 12
+    np.testing.assert_array_equal(mixed["x_train"][:len(plain["x_train"])], plain["x_train"])
+    for part in ("val", "test"):
+        np.testing.assert_array_equal(mixed[f"x_{part}"], plain[f"x_{part}"])
+    x, y = mixed["x_train"][-12:], mixed["y_train"][-12:]
+    assert x.shape[1:] == (40, 112, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert y.shape == (12, 4) and y.min() >= 0 and y.max() < len(ALPHABET)
+    again = load_splits({**cfg, "synthetic": {"n": 12, "scaled": 0.5}}, 0, tiny_captchas)
+    np.testing.assert_array_equal(again["x_train"], mixed["x_train"])
+    other = load_splits({**cfg, "synthetic": {"n": 12, "scaled": 0.5}}, 1, tiny_captchas)
+    assert not np.array_equal(other["x_train"][-12:], x)  # another run seed, other captchas
+    bad = get_config("captcha-xsrc-to-hand-undo-synth")
+    bad["data"]["synthetic"] = {"n": 0}
+    with pytest.raises(ConfigError, match="synthetic"):
+        validate(bad)

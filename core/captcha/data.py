@@ -149,8 +149,45 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
     for name, part in (("train", train), ("val", val), ("test", test)):
         out[f"x_{name}"] = preprocess_items(part, pre, opts).astype("float32") / 255.0
         out[f"y_{name}"] = labels_array(part)
+    if cfg.get("synthetic"):  # added to training only: validation and test stay real captchas
+        x, y = synthetic_set(cfg["synthetic"], seed, pre, opts)
+        out["x_train"] = np.concatenate([out["x_train"], x.astype("float32") / 255.0])
+        out["y_train"] = np.concatenate([out["y_train"], y])
     out["val_items"], out["test_items"] = val, test
     return out
+
+
+def synthetic_set(spec: dict, seed: int, preprocess: str, options: dict | None = None):
+    """`data.synthetic` = {"n": N, "scaled": f}: N generated captchas drawn as
+    the real ones are (core/captcha/synth.py, arc="invert": the arc inverts what
+    it crosses), at the sizes crawls use (101-158 x 44-48 px native), a share f
+    of them (default 0.25) rescaled to 140 x 48 as another public crawl stores
+    them; prepared like the real images. Returns (uint8 images, (N, 4) labels),
+    the same for the same run seed, cached on disk."""
+    from core.captcha.preprocess import get_preprocessor
+    from core.captcha.synth import make_captcha
+
+    n, scaled = int(spec["n"]), float(spec.get("scaled", 0.25))
+    options = options or {}
+    fn = get_preprocessor(preprocess, **options)
+    key = hashlib.sha1(repr((sorted(spec.items()), seed, preprocess, sorted(options.items()))).encode())
+
+    made = {}
+
+    def build():
+        if not made:
+            rng = np.random.default_rng([seed, 24])  # 24: this generator's own stream, apart from training's
+            images, labels = [], []
+            for _ in range(n):
+                img, label, _ = make_captcha(rng, arc="invert", scale=(140, 48) if rng.random() < scaled else None)
+                images.append(np.round(fn(img) * 255).astype(np.uint8))
+                labels.append(encode(label))
+            made.update(x=np.stack(images), y=np.array(labels, dtype="int64"))
+        return made
+
+    name = f"captcha-synth-{key.hexdigest()[:16]}"
+    return (cached_array(f"{name}-x.npy", lambda: build()["x"]),
+            cached_array(f"{name}-y.npy", lambda: build()["y"]))
 
 
 def config_split(cfg: dict, data_dir=None) -> tuple[list[Item], list[Item], list[Item]]:

@@ -154,19 +154,23 @@ def test_every_page_link_of_the_conclusions_tables_opens_a_page():
 
 def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkeypatch):
     """Beside the own-split figure: the weaker direction of leave-one-source-out,
-    computed from its runs and the audit files."""
-    import glob
+    each direction its best undo_arc recipe (a weaker ablation of it, such as
+    the synthetic-captcha one, is not the headline), from the runs and the
+    audit files."""
+    import json
     import statistics
     from core.captcha import audit
     monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
-    means = {}
-    for exp in ("captcha-xsrc-to-hand-undo", "captcha-xsrc-to-verified-undo"):
-        files = sorted(glob.glob(str(REPO / "runs" / exp / "s*" / "predictions.csv")))
-        if files:
-            means[exp] = statistics.mean(audit.accuracy(f)["exact_match_audited"] for f in files)
-    if not means:
+    best = {}
+    for folder in (REPO / "runs").glob("captcha-xsrc-*"):
+        runs = [r for r in sorted(folder.glob("s*")) if (r / "predictions.csv").is_file()]
+        data = json.loads((runs[0] / "config.json").read_text())["data"] if runs else {}
+        if data.get("preprocess_options", {}).get("undo_arc"):
+            mean = statistics.mean(audit.accuracy(r / "predictions.csv")["exact_match_audited"] for r in runs)
+            best[data["test_source"]] = max(best.get(data["test_source"], 0), mean)
+    if not best:
         pytest.skip("no committed cross-source runs in this checkout")
     at = _app()
     card = next(m for m in at.metric if m.label == "Captcha, a crawl never trained on")
-    assert card.value == f"{100 * min(means.values()):.2f} %"
+    assert card.value == f"{100 * min(best.values()):.2f} %"
     assert len(at.metric) == 4

@@ -136,10 +136,14 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
     out = _augmented(images, tuple(sorted(spec.items())), n_variants, seed) if show else None
     st.caption(T("caltech_tools.aug.caption", shown=2 * SIZE, size=SIZE) if show else
                T("caltech_tools.aug.caption-off", shown=2 * SIZE, size=SIZE))
+    if not show:  # the originals side by side, at the size they would have in the grid
+        for col, image, name in zip(st.columns(n_variants + 1), images, names):
+            col.image(image, caption=name, width="stretch")
+        return
     for i, name in enumerate(names):
         cols = st.columns(n_variants + 1)
         cols[0].image(images[i], caption=name, width="stretch")
-        for j in range(n_variants if show else 0):
+        for j in range(n_variants):
             cols[j + 1].image(out[i * n_variants + j], width="stretch")
 
 

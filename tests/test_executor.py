@@ -45,18 +45,22 @@ def test_dask_trains_the_same_runs_as_local_and_names_the_worker(cli_env, tmp_pa
         assert len(b[rid].history) == len(a[rid].history) == 2
 
 
-def test_local_workers_keep_this_process_thread_settings(monkeypatch):
+def test_local_workers_keep_this_process_thread_settings():
     """Dask's nanny would start each worker with OMP_NUM_THREADS=1 and the like;
-    a worker training TensorFlow must see what `experiments run` sees."""
-    from distributed import Client
-
-    from core.executor import local_cluster
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.setenv("MKL_NUM_THREADS", "2")
-    with local_cluster(1) as cluster, Client(cluster) as client:
-        seen = list(client.run(lambda: (os.environ.get("OMP_NUM_THREADS"),
-                                        os.environ.get("MKL_NUM_THREADS"))).values())
-    assert seen == [(None, "2")]
+    a worker training TensorFlow must see what `experiments run` sees. In a
+    fresh process, as the command line starts it: the workers are spawned
+    from __main__, which an AppTest earlier in this pytest process may have
+    replaced with its own script."""
+    code = ("import os\nfrom distributed import Client\nfrom core.executor import local_cluster\n"
+            "if __name__ == '__main__':\n"
+            "    with local_cluster(1) as cluster, Client(cluster) as client:\n"
+            "        print(list(client.run(lambda: (os.environ.get('OMP_NUM_THREADS'),\n"
+            "                                       os.environ.get('MKL_NUM_THREADS'))).values()))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=180,
+                         env={**env, "MKL_NUM_THREADS": "2", "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[(None, '2')]"
 
 
 def test_a_run_whose_worker_is_killed_is_resumed_by_another_and_ends_done(cli_env, tmp_path):

@@ -65,11 +65,9 @@ def padding_calculator(key: str = "pad") -> None:
     else:
         if not size.is_integer:
             st.warning(T("caltech_tools.pad.not-integer", sym=pad_sym, out=size.keras))
-        if not check:
-            pass
-        elif real == size.keras:
+        if check and real == size.keras:
             st.success(T("caltech_tools.pad.agrees", out=real))
-        else:
+        elif check:
             st.error(T("caltech_tools.pad.disagrees", formula=size.keras, out=real))
 
     grid = tools.padding_grid(n, f, (size.pad_before, size.pad_after))

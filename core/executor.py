@@ -102,8 +102,9 @@ def run_dask(configs: list[dict], runs_dir, data_dir, force: bool, keep_state: s
     """Every config as one task of a Dask cluster; yields Outcomes as runs end.
 
     With no address a local_cluster() of `workers` processes starts here and
-    stops after; with an address the tasks go to that cluster's workers, which must see the same runs and data
-    folders (a shared file system) at the same paths. A task whose worker died
+    stops after; with an address the tasks go to that cluster's workers,
+    which must see the same runs and data folders (a shared file system) at
+    the same paths. A task whose worker died
     is given to another worker (Dask retries it; the run resumes from its
     backup); a run another process holds comes back `busy`."""
     from distributed import Client, as_completed

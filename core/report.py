@@ -97,10 +97,12 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
                                   acc=f"{100 * best['test_acc_mean']:.2f}", base=f"{100 * base['test_acc_mean']:.2f}",
                                   n=best["n_done"]),
                     "help": tx(lang, "overview.metric-c50.help")})
+    from core.captcha import audit
+    files = audit.load_audit(), audit.reviewed()  # once for both captcha cards
     default = DEFAULT_RUN.split("/")[0]
     r = by.get(default)
     if r and r["n_done"]:
-        accs = _audited(r["run_paths"])
+        accs = _audited(r["run_paths"], files)
         if accs:
             audited = sum(a["exact_match_audited"] for a in accs) / len(accs)
             given = sum(a["exact_match"] for a in accs) / len(accs)
@@ -117,7 +119,7 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
     for r in rows:
         data = EXPERIMENTS[r["declared"]](False)["data"] if r["group"] == "captcha-xsrc" else {}
         if r["n_done"] and data.get("preprocess_options", {}).get("undo_arc"):
-            accs = _audited(r["run_paths"])
+            accs = _audited(r["run_paths"], files)
             if accs:
                 mean = (sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs))
                 best[data["test_source"]] = max(best.get(data["test_source"], mean), mean)

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.blocks import _v, local
+from core.blocks import _v, local, tx
 from core.results import experiment_rows
-from core.text import text
 from core.verdict import compare
 from experiments import caltech as study
 
@@ -54,11 +53,6 @@ def _delta_cells(c: dict | None) -> tuple:
     if not c:
         return None, None
     return tuple(None if c[k] is None else round(100 * c[k], 2) for k in ("diff", "se"))
-
-
-def tx(lang: str, key: str, **values) -> str:
-    """The text `key` (file.entry) of content/<lang>/, placeholders filled (as core.blocks.tx)."""
-    return text(lang, key, **values)
 
 
 def _name(lang: str, technique: str) -> str:

@@ -128,7 +128,7 @@ COLD_MAX_IMAGES = 100
 
 def _predict_reader(args):
     """A function path -> text or the CaptchaImageError, for predict."""
-    if not isinstance(args.model, list) and ("-" in args.images or len(args.images) <= COLD_MAX_IMAGES):
+    if len(args.models) <= 1 and ("-" in args.images or len(args.images) <= COLD_MAX_IMAGES):
         from core.captcha.light import ColdReader
         cold = ColdReader.open(args.model)
         if cold is not None:
@@ -350,8 +350,7 @@ def cmd_bench(args) -> int:
               "batched_images_per_second": len(paths) / batched,
               "threads": os.cpu_count(), "single_runner": rec.runner}
     if args.cold:
-        model = [a for m in (args.model if isinstance(args.model, list) else [args.model] if args.model else [])
-                 for a in ("--model", str(m))]
+        model = [a for m in args.models for a in ("--model", str(m))]
         cmds = {"ours": [sys.executable, "-m", "core.captcha", "predict", *model, paths[0]],
                 "imports_only": [sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]}
         if args.against:
@@ -542,7 +541,10 @@ def main(argv=None) -> int:
     pn.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     args = p.parse_args(argv)
     if isinstance(getattr(args, "model", None), list):  # --model once: a path; more: the ensemble's paths
-        args.model = args.model[0] if len(args.model) == 1 else args.model
+        args.models = args.model
+        args.model = args.models[0] if len(args.models) == 1 else args.models
+    else:
+        args.models = [args.model] if getattr(args, "model", None) else []
     if args.cmd in LIGHT_COMMANDS and "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # PIL warns of oddities in files it still decodes (corrupt EXIF, a

@@ -136,6 +136,13 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
         finish("cancelled" if cancel_asked() else "interrupted")
         raise
     except BaseException as e:
+        if _SIGNALLED or cancel_asked():
+            # Stopping was asked, and the stop surfaced as another error: a
+            # signal landing inside a library's write (h5py, TensorFlow) comes
+            # out as its OSError or RuntimeError. The run was stopped, not broken.
+            finish("cancelled" if cancel_asked() else "interrupted",
+                   stopped_by=f"{type(e).__name__}: {e}")
+            raise Interrupted(f"stopped as asked ({type(e).__name__})") from e
         finish("failed", error=f"{type(e).__name__}: {e}")
         raise
     finally:

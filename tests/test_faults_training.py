@@ -435,12 +435,14 @@ def test_sigkill_at_random_moments_then_finish(data, reference, tmp_path):
     print(where())
 
 
-@pytest.mark.parametrize("how", ["swallowed signal", "cancel file"])
+@pytest.mark.parametrize("how", ["swallowed signal", "cancel file", "signal became another error"])
 def test_a_cancel_the_fit_never_saw_still_stops_it_and_a_rerun_trains_on(how, data, reference, tmp_path, monkeypatch):
     """A SIGTERM whose exception was swallowed inside fit (the handler ran while a
-    finalizer or a library's broad except was on the stack), or a Cancel file that
-    appeared mid-epoch: training stops within a batch or two, the run reads
-    cancelled/interrupted, never `finished`, and a rerun trains the rest."""
+    finalizer or a library's broad except was on the stack), a Cancel file that
+    appeared mid-epoch, or a Cancel whose signal landed inside a library's write
+    and came out as that library's error: training stops within a batch or two,
+    the run reads cancelled/interrupted (never `failed`, never `finished`), and a
+    rerun trains the rest."""
     from core import train
 
     cancel = tmp_path / "CANCEL"
@@ -448,13 +450,19 @@ def test_a_cancel_the_fit_never_saw_still_stops_it_and_a_rerun_trains_on(how, da
 
     def at_epoch(row):
         if row["epoch"] == 2:  # as the handler does, minus the exception that got lost
-            train._SIGNALLED.append(signal.SIGTERM) if how == "swallowed signal" else cancel.touch()
+            if how == "cancel file":
+                cancel.touch()
+            else:
+                train._SIGNALLED.append(signal.SIGTERM)
+            if how == "signal became another error":  # as h5py reports a write cut by a signal
+                raise OSError("Can't write data (file write failed)")
 
     cfg = _config(epochs=50)
     with pytest.raises(KeyboardInterrupt):
         train_run(cfg, tmp_path / "runs", data, verbose=0, on_epoch=at_epoch)
     run = Run(run_path(cfg, tmp_path / "runs"))
-    assert run.status == ("interrupted" if how == "swallowed signal" else "cancelled")
+    assert run.status == ("cancelled" if how == "cancel file" else "interrupted")
+    assert "error" not in run.meta
     assert [r["epoch"] for r in run.history] == [1, 2]  # epoch 3 never got far
     assert not read_json(run.path / "backup" / STATE, {}).get("finished")
     cancel.unlink(missing_ok=True)

@@ -109,6 +109,23 @@ def test_relabel_command_writes_a_list_and_will_not_overwrite(tiny_captchas, unt
         main(["relabel", "--runs", str(lists_here), "--name", "u", "--data-dir", str(tiny_captchas)])
 
 
+def test_relabel_on_leave_one_source_out_runs_reads_only_the_training_source(
+        tiny_captchas, untrained_captcha_model, lists_here, capsys):
+    """Runs tested on a whole source propose a list over the other sources only
+    (their own split), so it can never name a test-source captcha."""
+    from core.captcha.__main__ import main
+    run = untrained_captcha_model.parent
+    (run / "config.json").write_text(json.dumps({"data": {
+        "dataset": "thsr-captcha", "preprocess": "grey", "test_source": "setB",
+        "preprocess_options": {"height": 32, "width": 96}, "val_fraction": 0.2}}))
+    assert main(["relabel", "--runs", str(run), "--name", "x", "--data-dir", str(tiny_captchas)]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["images"] == 40  # all of setA, none of setB
+    refs = [r.split(",")[0] for r in (lists_here / "relabel-x.csv").read_text().splitlines()[1:]]
+    assert refs and all(r.startswith("setA/") for r in refs)
+    assert all(r.split(",")[4] == "ensemble" for r in (lists_here / "relabel-x.csv").read_text().splitlines()[1:])
+
+
 def test_committed_list_never_names_a_real_test_image(real_captchas):
     from experiments.captcha import EXPERIMENTS
     spec = EXPERIMENTS["captcha-net-clean"]()["data"]["relabel"]

@@ -444,22 +444,34 @@ def cmd_relabel(args) -> int:
 
     from core.captcha import relabel
     from core.captcha.audit import load_audit, reviewed
-    from core.captcha.data import TEST_SIZE, CaptchaDataNotFound, list_items, split
+    from core.captcha.data import CaptchaDataNotFound, config_split
 
     runs = [Path(r) for r in args.runs]
     for r in runs:
         if not (r / "model.keras").is_file() or not (r / "config.json").is_file():
             fail(f"{r} is not a finished captcha run (needs model.keras and config.json)")
-    data_cfg = _json.loads((runs[0] / "config.json").read_text())["data"]
+    data_cfgs = [_json.loads((r / "config.json").read_text())["data"] for r in runs]
+    # The runs' own split, without any list they trained on: the proposal is
+    # made against the labels as given.
+    splits = {(c.get("test_source"), c.get("test_size"), c.get("val_fraction")) for c in data_cfgs}
+    if len(splits) > 1:
+        fail("the runs were trained on different splits; an ensemble for one list shares one split")
+    data_cfg = {k: v for k, v in data_cfgs[0].items() if k != "relabel"}
     try:
-        train, val, _ = split(list_items(args.data_dir), data_cfg.get("test_size", TEST_SIZE),
-                              data_cfg.get("val_fraction", 0.2))
+        train, val, _ = config_split(data_cfg, args.data_dir)
     except CaptchaDataNotFound as e:
         fail(str(e))
     out = relabel.path_of(args.name)
     if out.exists() and not args.force:
         fail(f"{out} exists; a list is immutable once a config names it (--force to overwrite)")
-    rows = relabel.propose(runs, train + val, args.threshold, load_audit(), reviewed())
+    if data_cfg.get("test_source"):
+        # Leave one source out: the by-eye verdicts were made on images that
+        # models trained on every source picked out, so the list is the
+        # ensemble's alone, made by models that never saw the test source.
+        audit, looked_at = {}, set()
+    else:
+        audit, looked_at = load_audit(), reviewed()
+    rows = relabel.propose(runs, train + val, args.threshold, audit, looked_at)
     relabel.write(rows, out)
     counts = Counter((r["by"], r["action"]) for r in rows)
     print(_json.dumps({"saved": str(out), "images": len(train) + len(val),

@@ -342,6 +342,8 @@ def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
             tx(lang, "captcha_models.xsrc.tested-on"): f"{cfg['data']['test_source']} ({_n_test(r):,})",
             tx(lang, "captcha_models.xsrc.undo"): tx(lang, "captcha_models.xsrc.yes")
             if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
+            tx(lang, "captcha_models.xsrc.labels"): f"relabel-{cfg['data']['relabel']['name']}"
+            if cfg["data"].get("relabel") else tx(lang, "captcha_models.xsrc.labels-given"),
             tx(lang, "tables.seeds"): r["n_done"],
             **_audit_cells(lang, _audited(r["run_paths"], files)),
         })

@@ -114,6 +114,25 @@ def test_the_cross_source_experiments_build_with_their_stated_splits(real_captch
     assert not {it.digest for it in test} & {it.digest for it in train + val}
 
 
+def test_the_cleaned_cross_source_experiment_relabels_its_training_source_only(real_captchas):
+    """captcha-xsrc-to-hand-clean: captcha-xsrc-to-hand-undo's split, its training
+    and validation labels from a list its own seeds proposed; the list names no
+    test-source image and the test labels stay as given."""
+    from core.captcha import relabel
+    from core.captcha.data import config_split
+    from experiments import get_config
+    cfg, base = get_config("captcha-xsrc-to-hand-clean"), get_config("captcha-xsrc-to-hand-undo")
+    assert {k: v for k, v in cfg["data"].items() if k != "relabel"} == base["data"]
+    fixes = relabel.load(cfg["data"]["relabel"])
+    assert fixes and all(ref.startswith("verified-11000/") for ref in fixes)
+    train, val, test = config_split(cfg["data"], real_captchas)
+    _, _, test_given = config_split(base["data"], real_captchas)
+    assert [(t.ref, t.label) for t in test] == [(t.ref, t.label) for t in test_given]
+    dropped = sum(v is None for v in fixes.values())
+    assert len(train) + len(val) == 11000 - dropped
+    assert f"{len(fixes) - dropped} relabelled, {dropped} dropped" in cfg["notes"]  # the notes say what the list holds
+
+
 def test_synthetic_captchas_join_training_only_the_same_for_a_seed(tiny_captchas):
     """data.synthetic: generated captchas with the real ones' inverting arc, at
     crawl sizes, a share rescaled to 140 x 48, prepared like the real images;

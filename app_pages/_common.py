@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.blocks import cell_text
+from core.charts import stacked
 from core.export import key_html
 from core.text import text
 from core.records import file_mtime, holder, list_runs, read_history, runs_dir
@@ -61,7 +62,6 @@ PAGE_LINKS.update({f"app_pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHN
 PAGE_LINKS["app_pages/c50_best.py"] = "c50-best"
 
 
-ROW_CHARTS = 2  # charts side by side: readable at 1,000 px as at 1,400
 STATIC_ROWS = 80  # longer tables scroll inside an interactive grid (the Overview's 65 experiments stay static: a grid hid their figures at 1,000 px)
 
 
@@ -134,7 +134,13 @@ def canvas(chart):
 
 
 def render(blocks: list) -> None:
-    for kind, value in blocks:
+    blocks = list(blocks)
+    for i, (kind, value) in enumerate(blocks):
+        if kind == "chart" and i + 1 < len(blocks) and blocks[i + 1][0] == "row" and blocks[i + 1][1]:
+            # A chart right above its row of curves: one view with them (each
+            # Vega view costs the browser ~60-90 ms to build and draw).
+            blocks[i + 1] = ("row", [value, *blocks[i + 1][1]])
+            continue
         if kind == "h1":
             st.title(value)
         elif kind == "h2":
@@ -157,10 +163,8 @@ def render(blocks: list) -> None:
             st.altair_chart(canvas(value), width="stretch")
         elif kind == "key" and value:
             st.html(key_html(value))
-        elif kind == "row":
-            for i in range(0, len(value), ROW_CHARTS):
-                for col, chart in zip(st.columns(ROW_CHARTS), value[i:i + ROW_CHARTS]):
-                    col.altair_chart(canvas(chart), width="stretch")
+        elif kind == "row" and value:
+            st.altair_chart(canvas(stacked(value)), width="stretch")
 
 
 @st.cache_data(show_spinner=False)

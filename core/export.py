@@ -42,7 +42,7 @@ LANG_NAMES = {"en": "English", "zh": "繁體中文"}
 # Chart sizes (px) where a chart leaves its width to its container or to Vega:
 # one chart fills the text width, charts in a row share it.
 CHART_WIDTH, ROW_WIDTH = 640, 640
-ROW_CHARTS = 2  # charts of a row side by side on the page, as the app shows them
+ROW_CHARTS = 2  # charts of a row two abreast on the printed page (the app stacks them in one view)
 PDF_SCALE, DOCX_SCALE = 3, 2  # PNG pixels per chart pixel: sharp in print / small in Word
 
 

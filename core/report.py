@@ -253,15 +253,17 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
             tx(lang, "tables.s-epoch"): round(r["sec_per_epoch"], 1) if r["sec_per_epoch"] else None,
         } for r in g])
         curves = charts.curves_frame(g)
+        # The key, the test accuracies and the curves in one piece (the app
+        # draws the dots and the curves as one view), the figures after them.
         blocks += [
             ("h2", tx(lang, f"mnist.{section}.title")), ("md", tx(lang, f"mnist.{section}.text")),
-            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
-            ("table", table),
             ("key", charts.curves_key(curves)),
+            ("chart", charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), lang=lang)),
             ("row", charts.curves_panel(curves, {
                 "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
                 "val_loss": tx(lang, "tables.curve-val-loss"),
                 "gap_accuracy": tx(lang, "tables.curve-gap")}, lang=lang)),
+            ("table", table),
         ]
     mnist_claims = [c for c in CLAIMS if c["page"] == "app_pages/mnist.py"]
     blocks += [("h2", tx(lang, "mnist.claims")),

@@ -293,10 +293,12 @@ def test_every_row_of_curves_has_a_key_in_its_charts_colours(blocks_en, pdf_en, 
     from core import charts
     rows = 0
     for key, blocks in blocks_en.items():
-        for (kind, value), (next_kind, charts_row) in zip(blocks, blocks[1:]):
+        for i, ((kind, value), (next_kind, charts_row)) in enumerate(zip(blocks, blocks[1:])):
             if next_kind == "row" and any("epoch" in json.dumps(c.to_dict()) for c in charts_row):
                 if kind == "row":  # a second row of the same curves (the captcha heads): the key above both
                     continue
+                if kind == "chart" and i > 0:  # MNIST: the test accuracies between key and curves, same colours
+                    kind, value = blocks[i - 1]
                 assert kind == "key", f"{key}: a row of curves without its key"
                 spec = charts_row[0].to_dict()
                 scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"])

@@ -331,7 +331,7 @@ def _blind_audit_blocks(lang: str) -> list:
 
 def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
     """Leave one source out: each run's test set is a whole captcha set it never saw."""
-    from core.captcha import audit
+    from core.captcha import audit, relabel
     from experiments import EXPERIMENTS
     if not rows:
         return []
@@ -344,7 +344,7 @@ def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
             tx(lang, "captcha_models.xsrc.tested-on"): f"{cfg['data']['test_source']} ({_n_test(r):,})",
             tx(lang, "captcha_models.xsrc.undo"): tx(lang, "captcha_models.xsrc.yes")
             if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
-            tx(lang, "captcha_models.xsrc.labels"): f"relabel-{cfg['data']['relabel']['name']}"
+            tx(lang, "captcha_models.xsrc.labels"): relabel.path_of(cfg["data"]["relabel"]["name"]).stem
             if cfg["data"].get("relabel") else tx(lang, "captcha_models.xsrc.labels-given"),
             tx(lang, "tables.seeds"): r["n_done"],
             **_audit_cells(lang, _audited(r["run_paths"], files)),

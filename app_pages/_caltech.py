@@ -15,7 +15,7 @@ from core.caltech.augment import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
 from experiments.caltech import SIZE
-from app_pages._common import T
+from app_pages._common import T, lang, spec_of, vega
 
 CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")
 
@@ -70,7 +70,17 @@ def padding_calculator(key: str = "pad") -> None:
         elif check:
             st.error(T("caltech_tools.pad.disagrees", formula=size.keras, out=real))
 
-    grid = tools.padding_grid(n, f, (size.pad_before, size.pad_after))
+    spec, shown = _padding_spec(n, f, size.pad_before, size.pad_after, lang())
+    vega(spec, width="content")
+    st.caption(T("caltech_tools.pad.outline-shown", shown=shown, n=n) if shown < n else
+               T("caltech_tools.pad.outline"))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _padding_spec(n: int, f: int, before: int, after: int, language: str) -> tuple[dict, int]:
+    """The padded input as a grid of cells, the first window outlined; and
+    how many of the n input cells a side it shows."""
+    grid = tools.padding_grid(n, f, (before, after))
     kinds = {"input": T("caltech_tools.pad.input"), "padding": T("caltech_tools.pad.padding")}
     grid = grid.assign(cell=grid["kind"].map(kinds))
     chart = alt.Chart(grid).mark_rect(stroke="white", strokeWidth=1).encode(
@@ -81,10 +91,8 @@ def padding_calculator(key: str = "pad") -> None:
     window = alt.Chart(grid[grid["window"]]).mark_rect(fill=None, stroke="#e45756", strokeWidth=2).encode(
         x="col:O", y="row:O")
     # Discrete axes are sized by step: every cell 18 px square whatever the grid size.
-    st.altair_chart((chart + window).properties(width=alt.Step(18), height=alt.Step(18)), width="content")
-    shown = grid.attrs.get("shown_n", n)
-    st.caption(T("caltech_tools.pad.outline-shown", shown=shown, n=n) if shown < n else
-               T("caltech_tools.pad.outline"))
+    return (spec_of((chart + window).properties(width=alt.Step(18), height=alt.Step(18))),
+            grid.attrs.get("shown_n", n))
 
 
 # --- augmentation ----------------------------------------------------------------
@@ -148,14 +156,9 @@ def augmentation_preview_panel(key: str = "aug", n_images: int = 4, n_variants: 
 # --- activations -----------------------------------------------------------------
 
 @st.cache_data(show_spinner=False)
-def _activations() -> pd.DataFrame:
-    return tools.stored_activation_frame()  # no Keras import: the curves are stored
-
-
-def activation_panel() -> None:
-    """The functions and their slopes; the slope is what backpropagation
-    multiplies by at every layer, which is why sigmoid's ≤ 0.25 matters."""
-    df = _activations()
+def _activation_specs(language: str) -> tuple[dict, dict]:
+    """The functions and their slopes, from the stored curves (no Keras import)."""
+    df = tools.stored_activation_frame()
     pick = alt.selection_point(fields=["activation"], bind="legend")
     base = alt.Chart(df).encode(
         x=alt.X("x:Q"), color=alt.Color("activation:N", title=T("caltech_tools.act.legend"),
@@ -167,9 +170,18 @@ def activation_panel() -> None:
         title=T("caltech_tools.act.value-title"), height=260).add_params(pick)
     slope = base.mark_line().encode(y=alt.Y("derivative:Q", title=T("caltech_tools.act.slope"))).properties(
         title=T("caltech_tools.act.slope-title"), height=260).add_params(pick)
+    return spec_of(value), spec_of(slope)
+
+
+def activation_panel() -> None:
+    """The functions and their slopes; the slope is what backpropagation
+    multiplies by at every layer, which is why sigmoid's ≤ 0.25 matters."""
+    value, slope = _activation_specs(lang())
     c = st.columns(2)
-    c[0].altair_chart(value, width="stretch")
-    c[1].altair_chart(slope, width="stretch")
+    with c[0]:
+        vega(value)
+    with c[1]:
+        vega(slope)
 
 
 # --- class weights -----------------------------------------------------------------
@@ -198,14 +210,13 @@ def _signature(root) -> tuple:
     return tuple((str(r.path), r.mtime()) for r in _c50_runs(root))
 
 
-def class_weight_panel(root=None) -> None:
-    """Class sizes with both formulas' weights, then whether the weights moved
-    accuracy from the large classes to the small ones."""
-    root = str(runs_dir(root))
-    weights, per_class, head_tail = _class_data(root, _signature(root))
+@st.cache_data(show_spinner=False)
+def _class_specs(root: str, signature: tuple, language: str) -> tuple[dict | None, dict | None]:
+    """Class sizes with both formulas' weights; per-class accuracy against
+    class size, one colour per experiment (None where there is nothing)."""
+    weights, per_class, _ = _class_data(root, signature)
     if weights is None:
-        st.info(T("caltech_tools.cw.no-classes"))
-        return
+        return None, None
     formulas = {"weight_formula1": T("caltech_tools.cw.formula1"), "weight_formula2": T("caltech_tools.cw.formula2")}
     long = weights.melt(id_vars=["rank", "class", "count"], value_vars=list(formulas),
                         var_name="formula", value_name="weight").assign(
@@ -221,12 +232,9 @@ def class_weight_panel(root=None) -> None:
         x=x, y=alt.Y("weight:Q", title=T("caltech_tools.cw.weight")),
         color=alt.Color("formula:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
         tooltip=["class:N", "formula:N", alt.Tooltip("weight:Q", format=".3f")])
-    st.altair_chart(alt.layer(bars, pts).resolve_scale(y="independent").properties(height=340),
-                    width="stretch")
-
+    sizes = spec_of(alt.layer(bars, pts).resolve_scale(y="independent").properties(height=340))
     if per_class.empty:
-        st.info(T("caltech_tools.cw.no-runs", experiments=", ".join(CW_EXPERIMENTS)))
-        return
+        return sizes, None
     pc = per_class.assign(accuracy_pct=per_class["accuracy"] * 100)
     pick = alt.selection_point(fields=["experiment"], bind="legend")
     base = alt.Chart(pc).encode(
@@ -240,7 +248,24 @@ def class_weight_panel(root=None) -> None:
         tooltip=["experiment:N", "class:N", "train_count:Q", alt.Tooltip("accuracy_pct:Q", format=".1f"),
                  "runs:Q", "group:N"]).add_params(pick)
     trend = base.transform_loess("train_count", "accuracy_pct", groupby=["experiment"]).mark_line()
-    st.altair_chart((dots + trend).properties(height=320).interactive(), width="stretch")
+    return sizes, spec_of((dots + trend).properties(height=320).interactive())
+
+
+def class_weight_panel(root=None) -> None:
+    """Class sizes with both formulas' weights, then whether the weights moved
+    accuracy from the large classes to the small ones."""
+    root = str(runs_dir(root))
+    signature = _signature(root)
+    weights, per_class, head_tail = _class_data(root, signature)
+    if weights is None:
+        st.info(T("caltech_tools.cw.no-classes"))
+        return
+    sizes, per_class_spec = _class_specs(root, signature, lang())
+    vega(sizes)
+    if per_class.empty:
+        st.info(T("caltech_tools.cw.no-runs", experiments=", ".join(CW_EXPERIMENTS)))
+        return
+    vega(per_class_spec)
 
     # One row per experiment: does weighting lift the 10 smallest classes, and
     # what does it cost the 10 largest?

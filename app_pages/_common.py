@@ -48,8 +48,10 @@ def runs_signature() -> tuple:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _blocks(page: str, language: str, root: str, signature: tuple) -> list:
+    """The page's blocks ready to send (prepared): built once per page,
+    language and state of the runs."""
     from core import report
-    return report.page_function(page)(language, root)
+    return prepared(report.page_function(page)(language, root))
 
 
 def page_blocks(page: str) -> list:
@@ -108,39 +110,83 @@ def html_table(value: pd.DataFrame, link_column: str | None = None) -> str:
     return f'<div class="cnn-table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _table(value: pd.DataFrame) -> None:
+def _table_frame(value: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     config = {}
     if "page" in value:
         value = value.assign(page=value["page"].map(lambda p: "/" + PAGE_LINKS.get(p, "")))
         config["page"] = st.column_config.LinkColumn(T("common.page"), display_text=T("common.open"))
     # "–" for what is absent, as in every export (a numeric column keeps its type where it is complete)
-    value = value.apply(lambda c: c if c.notna().all() else c.map(_cell))
-    if len(value) <= STATIC_ROWS:
-        # A static table wraps its text inside the column: every column, the
-        # finding's included, is visible without a sideways scroll.
-        st.html(html_table(value, "page" if "page" in value else None))
-    else:
-        st.dataframe(value, hide_index=True, width="stretch", column_config=config, height=560)
+    return value.apply(lambda c: c if c.notna().all() else c.map(_cell)), config
 
 
-def canvas(chart):
-    """The chart drawn on a canvas, not as SVG: the MNIST page's 12 charts made
-    2,800 SVG elements for the browser to lay out. Streamlit passes the spec's
-    usermeta.embedOptions to vega-embed (it switches to canvas by itself only
-    past 2,000 data points)."""
-    meta = getattr(chart, "usermeta", None)
-    meta = meta if isinstance(meta, dict) else {}
-    return chart.properties(usermeta={**meta, "embedOptions": {**meta.get("embedOptions", {}), "renderer": "canvas"}})
+def _table(value: pd.DataFrame) -> None:
+    """A long table (short ones are HTML, prepared): it scrolls inside an interactive grid."""
+    value, config = _table_frame(value)
+    st.dataframe(value, hide_index=True, width="stretch", column_config=config, height=560)
+
+
+def spec_of(chart) -> dict:
+    """An Altair chart as the Vega-Lite dict that st.vega_lite_chart draws.
+
+    For cached steps: building Altair objects (a vconcat deep-copies every
+    layer it holds) and converting them with schema validation were 80 % of
+    the MNIST page's script time, paid again on every visit while pages
+    handed Altair charts to st.altair_chart (py-spy on the server). Not
+    validated here: tests/test_app.py validates the charts of the committed
+    MNIST, best-combination and captcha models pages. Drawn as st.altair_chart drew them: without Altair's default
+    theme (fixed 300-px views), each dataset a DataFrame that Streamlit sends
+    as Arrow; and on a canvas, not as SVG (the MNIST page's 12 charts made
+    2,800 SVG elements for the browser to lay out; vega-embed reads
+    usermeta.embedOptions, and switches by itself only past 2,000 points)."""
+    import altair as alt
+    spec = chart.to_dict(validate=False)
+    theme = alt.theme.get()
+    _drop_defaults(spec, theme() if theme else {})
+    if "datasets" in spec:
+        spec["datasets"] = {name: pd.DataFrame.from_records(rows) for name, rows in spec["datasets"].items()}
+    meta = spec.setdefault("usermeta", {})
+    meta["embedOptions"] = {**meta.get("embedOptions", {}), "renderer": "canvas"}
+    return spec
+
+
+def _drop_defaults(spec: dict, defaults: dict) -> None:
+    """Remove from spec what a theme merged into it (the same key and value)."""
+    for k, v in defaults.items():
+        if isinstance(v, dict) and isinstance(spec.get(k), dict):
+            _drop_defaults(spec[k], v)
+            if not spec[k]:
+                del spec[k]
+        elif k in spec and spec[k] == v:
+            del spec[k]
+
+
+def prepared(blocks) -> list:
+    """Blocks as render() sends them, made in a cached step: a chart or a row
+    of curves becomes ("vega", spec), a short table ("html", text). A chart
+    right above its row of curves (MNIST's accuracy dots) joins it as one
+    view: the same width and colours, plot areas aligned. Prepared blocks
+    pass through unchanged."""
+    blocks, out = list(blocks), []
+    for i, (kind, value) in enumerate(blocks):
+        if kind == "chart" and i + 1 < len(blocks) and blocks[i + 1][0] == "row" and blocks[i + 1][1]:
+            blocks[i + 1] = ("row", [value, *blocks[i + 1][1]])
+        elif kind == "chart":
+            out.append(("vega", spec_of(value)))
+        elif kind == "row":
+            if value:
+                out.append(("vega", spec_of(stacked(value))))
+        elif kind == "table" and len(value) <= STATIC_ROWS:
+            # A static table wraps its text inside the column: every column, the
+            # finding's included, is visible without a sideways scroll.
+            table, _ = _table_frame(value)
+            out.append(("html", html_table(table, "page" if "page" in table else None)))
+        else:
+            out.append((kind, value))
+    return out
 
 
 def render(blocks: list) -> None:
-    blocks = list(blocks)
-    for i, (kind, value) in enumerate(blocks):
-        if kind == "chart" and i + 1 < len(blocks) and blocks[i + 1][0] == "row" and blocks[i + 1][1]:
-            # A chart right above its row of curves (MNIST's accuracy dots): one
-            # view with them, the same width and colours, plot areas aligned.
-            blocks[i + 1] = ("row", [value, *blocks[i + 1][1]])
-            continue
+    for kind, value in prepared(blocks):
         if kind == "h1":
             st.title(value)
         elif kind == "h2":
@@ -159,12 +205,17 @@ def render(blocks: list) -> None:
                         col.caption(m["caption"])
         elif kind == "table":
             _table(value)
-        elif kind == "chart":
-            st.altair_chart(canvas(value), width="stretch")
+        elif kind == "html":
+            st.html(value)
+        elif kind == "vega":
+            vega(value)
         elif kind == "key" and value:
             st.html(key_html(value))
-        elif kind == "row" and value:
-            st.altair_chart(canvas(stacked(value)), width="stretch")
+
+
+def vega(spec: dict, **kwargs) -> None:
+    """A prepared chart (spec_of), at the column's width unless told."""
+    st.vega_lite_chart(spec=spec, **{"width": "stretch", **kwargs})
 
 
 @st.cache_data(show_spinner=False)

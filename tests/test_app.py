@@ -174,3 +174,36 @@ def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkey
     card = next(m for m in at.metric if m.label == "Captcha, a crawl never trained on")
     assert card.value == f"{100 * min(best.values()):.2f} %"
     assert len(at.metric) == 4
+
+
+def test_prepared_charts_are_valid_vega_lite_drawn_on_a_canvas_without_altairs_theme(monkeypatch):
+    """The app sends specs built once (app_pages/_common.spec_of), unvalidated:
+    here every chart of the committed MNIST, best-combination and captcha
+    models pages is validated against the Vega-Lite schema, and the spec sent
+    is the chart's own dict less Altair's default theme."""
+    import altair as alt
+
+    from app_pages._common import prepared, spec_of
+    from core import report
+    from core.charts import stacked
+    monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
+    if not any((REPO / "runs").glob("mnist-*/*/summary.json")):
+        pytest.skip("no committed runs in this checkout")
+    n = 0
+    for page in ("mnist", "c50-best", "captcha-models"):
+        blocks = report.page_function(page)("en", None)
+        for kind, value in blocks:
+            charts = [value] if kind == "chart" else [stacked(value)] if kind == "row" and value else []
+            for chart in charts:
+                own = chart.to_dict(validate=True)  # raises on a spec Vega-Lite would reject
+                sent = spec_of(chart)
+                assert "continuousWidth" not in str(sent.get("config", {}))
+                assert sent["usermeta"]["embedOptions"]["renderer"] == "canvas"
+                assert {k: len(v) for k, v in sent["datasets"].items()} == \
+                    {k: len(v) for k, v in own["datasets"].items()}
+                assert sent.keys() - {"usermeta"} <= own.keys()
+                n += 1
+        kinds = [k for k, _ in prepared(blocks)]
+        assert "chart" not in kinds and "row" not in kinds and "vega" in kinds
+    assert n >= 6
+    assert alt.theme.active == "default"  # nothing switched Altair's global theme

@@ -211,12 +211,13 @@ def _signature(root) -> tuple:
 
 
 @st.cache_data(show_spinner=False)
-def _class_specs(root: str, signature: tuple, language: str) -> tuple[dict | None, dict | None]:
+def _class_specs(root: str, signature: tuple, language: str):
     """Class sizes with both formulas' weights; per-class accuracy against
-    class size, one colour per experiment (None where there is nothing)."""
-    weights, per_class, _ = _class_data(root, signature)
+    class size, one colour per experiment (None where there is nothing);
+    and the head/tail frame for the table below them."""
+    weights, per_class, head_tail = _class_data(root, signature)
     if weights is None:
-        return None, None
+        return None, None, head_tail
     formulas = {"weight_formula1": T("caltech_tools.cw.formula1"), "weight_formula2": T("caltech_tools.cw.formula2")}
     long = weights.melt(id_vars=["rank", "class", "count"], value_vars=list(formulas),
                         var_name="formula", value_name="weight").assign(
@@ -234,7 +235,7 @@ def _class_specs(root: str, signature: tuple, language: str) -> tuple[dict | Non
         tooltip=["class:N", "formula:N", alt.Tooltip("weight:Q", format=".3f")])
     sizes = spec_of(alt.layer(bars, pts).resolve_scale(y="independent").properties(height=340))
     if per_class.empty:
-        return sizes, None
+        return sizes, None, head_tail
     pc = per_class.assign(accuracy_pct=per_class["accuracy"] * 100)
     pick = alt.selection_point(fields=["experiment"], bind="legend")
     base = alt.Chart(pc).encode(
@@ -248,21 +249,19 @@ def _class_specs(root: str, signature: tuple, language: str) -> tuple[dict | Non
         tooltip=["experiment:N", "class:N", "train_count:Q", alt.Tooltip("accuracy_pct:Q", format=".1f"),
                  "runs:Q", "group:N"]).add_params(pick)
     trend = base.transform_loess("train_count", "accuracy_pct", groupby=["experiment"]).mark_line()
-    return sizes, spec_of((dots + trend).properties(height=320).interactive())
+    return sizes, spec_of((dots + trend).properties(height=320).interactive()), head_tail
 
 
 def class_weight_panel(root=None) -> None:
     """Class sizes with both formulas' weights, then whether the weights moved
     accuracy from the large classes to the small ones."""
     root = str(runs_dir(root))
-    signature = _signature(root)
-    weights, per_class, head_tail = _class_data(root, signature)
-    if weights is None:
+    sizes, per_class_spec, head_tail = _class_specs(root, _signature(root), lang())
+    if sizes is None:
         st.info(T("caltech_tools.cw.no-classes"))
         return
-    sizes, per_class_spec = _class_specs(root, signature, lang())
     vega(sizes)
-    if per_class.empty:
+    if per_class_spec is None:
         st.info(T("caltech_tools.cw.no-runs", experiments=", ".join(CW_EXPERIMENTS)))
         return
     vega(per_class_spec)

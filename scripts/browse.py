@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -102,6 +103,38 @@ def open_page(driver, url: str, timeout: float = 90) -> float:
     driver.get(url)
     time.sleep(0.05)  # let the old page go before polling for the new one
     WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(_READY_JS))
+    return time.perf_counter() - t0
+
+
+# Watches the app's script state from before a click: the new page is done
+# only after the script has run for it (the old page's finished state would
+# otherwise read as done).
+_ARM_JS = """
+const app = document.querySelector("[data-testid='stApp']");
+window.__cnnlabRan = false;
+if (window.__cnnlabObserver) window.__cnnlabObserver.disconnect();
+window.__cnnlabObserver = new MutationObserver(() => {
+  if (app.getAttribute('data-test-script-state') === 'running') window.__cnnlabRan = true;
+});
+window.__cnnlabObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+
+
+def click_page(driver, path: str, timeout: float = 90) -> float:
+    """Open a page as a reader moves between pages: a click on its sidebar
+    link (no reload: the same session and connection). Seconds until the
+    script is done for it and every chart is drawn."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    links = [a for a in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a")
+             if urllib.parse.urlparse(a.get_attribute("href") or "").path.strip("/") == path]
+    if not links:
+        raise LookupError(f"no sidebar link to /{path}")
+    driver.execute_script(_ARM_JS)
+    t0 = time.perf_counter()
+    links[0].click()
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: d.execute_script("return window.__cnnlabRan") and d.execute_script(_READY_JS))
     return time.perf_counter() - t0
 
 

@@ -90,3 +90,22 @@ def test_the_uploader_speaks_the_pages_language(server, browsers):
           return [getComputedStyle(p).fontSize, after(p), getComputedStyle(s).fontSize, after(s)];""")
         assert shown[0] == shown[2] == "0px", shown  # Streamlit's own words take no room
         assert button in shown[1] and line in shown[3], shown
+
+
+def test_moving_between_pages_by_the_sidebar_keeps_the_language_and_draws_each_page(server, browsers):
+    """A reader's way around: sidebar clicks in one session (no reload). Each
+    click ends on that page (its own title and path), drawn and without a
+    problem, still in the language chosen; scripts/bench_pages.py --click
+    times this path."""
+    from selenium.webdriver.common.by import By
+    driver = browsers(1400)
+    browse.open_page(driver, f"{server}/?lang=zh")
+    titles = {}
+    for page in ["mnist", "c50-best", "captcha-models", "data", ""]:
+        browse.click_page(driver, page)
+        assert driver.execute_script("return location.pathname").strip("/") == page
+        assert not browse.problems(driver), page
+        titles[page] = driver.find_element(By.CSS_SELECTOR, "h1").text
+        assert "語言" in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+    assert len(set(titles.values())) == len(titles), titles  # a new page each time, not the last one's
+    assert titles["mnist"].startswith("MNIST") and "全連接網路" in titles["mnist"], titles

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import altair as alt
+import altair.utils.schemapi
 import pandas as pd
 
 from pathlib import Path
@@ -18,6 +19,15 @@ from core.records import Run
 from core.text import text
 
 
+# Encodings are given as channel objects (alt.Y("mean:Q")), never as bare
+# shorthand strings: Altair turns each string into its class through a lookup
+# table it rebuilds on every call (hashing ~600 schemas), a quarter of all the
+# pages' cold chart building under cProfile.
+# Altair checks every object against the schema as it is made (its debug
+# mode): 1 s of the 7 s that all pages' charts took to build under cProfile.
+# The charts are checked whole instead, by a test: tests/test_app.py validates
+# every chart of every committed report page.
+altair.utils.schemapi.disable_debug_mode()
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
 # Tableau's ten, with the first experiment (the baseline, by convention) in grey.
 # No pure red: red diamonds mark the seed's own figures.
@@ -106,11 +116,11 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
         # numbers per point (d3-format in its expression interpreter) cost 0.4 s
         # of the browser's time on the best-combination page's 4 x 595 points.
         d = d.assign(reading=[f"{m:.3f} ± {(h - lo) / 2:.3f}" for m, lo, h in zip(d["mean"], d["low"], d["high"])])
-        base = alt.Chart(d).encode(
+        base = alt.Chart().encode(
             x=alt.X("epoch:Q", title=w["epoch"], axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
         band = base.mark_area(opacity=0.18).encode(
-            y=alt.Y("low:Q", title=None, scale=alt.Scale(zero=False)), y2="high:Q")
+            y=alt.Y("low:Q", title=None, scale=alt.Scale(zero=False)), y2=alt.Y2("high:Q"))
         tooltip = [alt.Tooltip("experiment:N", title=w["experiment"]), alt.Tooltip("epoch:Q", title=w["epoch"]),
                    alt.Tooltip("reading:N", title=w["mean-std"]),
                    alt.Tooltip("seeds:Q", title=w["seeds"])]
@@ -119,9 +129,9 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
         line = base.mark_line(strokeWidth=2).encode(y=alt.Y("mean:Q", title=None))
         # Hover anywhere near a line for its values: an invisible point per epoch
         # carries the tooltip (cheaper to draw than visible points and a zoom).
-        hover = base.mark_point(size=60, opacity=0).encode(y="mean:Q", tooltip=tooltip)
-        out.append(alt.layer(band, line, hover)
-                   .properties(title=alt.TitleParams(title + unit, anchor="start", fontSize=13), height=height))
+        hover = base.mark_point(size=60, opacity=0).encode(y=alt.Y("mean:Q"), tooltip=tooltip)
+        out.append(alt.layer(band, line, hover, data=d, height=height,
+                             title=alt.TitleParams(title + unit, anchor="start", fontSize=13)))
     return out
 
 
@@ -134,9 +144,15 @@ def stacked(charts: list, height: int = 150):
     vconcat to its column only when told (fit-x); the printed exports keep
     the row two abreast."""
     def sized(c):  # a chart sized by its rows (alt.Step: the accuracy dots) keeps its height
-        return c if isinstance(getattr(c, "height", None), alt.Step) else c.properties(height=height)
-    return alt.vconcat(*[sized(c) for c in charts]).properties(
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"), spacing=16)
+        if isinstance(getattr(c, "height", None), alt.Step):
+            return c
+        # A shallow copy: .properties() deep-copies the chart's whole tree,
+        # and Altair's copies were most of a page's cold build (cProfile).
+        c = c.copy(deep=False)
+        c.height = height
+        return c
+    return alt.vconcat(*[sized(c) for c in charts], spacing=16,
+                       autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | None = None,
@@ -154,11 +170,11 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | 
     order = order or list(acc["experiment"])
     w = _words(lang)
     x = alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain), clamp=True, nice=False))
-    base = alt.Chart(acc).encode(y=alt.Y("experiment:N", sort=list(acc["experiment"]), title=None,
-                                         axis=alt.Axis(labelLimit=260, labelFontSize=12)))
+    base = alt.Chart().encode(y=alt.Y("experiment:N", sort=list(acc["experiment"]), title=None,
+                                      axis=alt.Axis(labelLimit=260, labelFontSize=12)))
     err = base.mark_rule(strokeWidth=2.5).encode(
         x=alt.X("low:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False), title=x_title),
-        x2="high:Q", color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
+        x2=alt.X2("high:Q"), color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
     dots = base.mark_circle(size=110, opacity=1).encode(
         x=x, color=alt.Color("experiment:N", scale=color_scale(order), legend=None),
         tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]), alt.Tooltip("title:N", title=w["what"]),
@@ -170,9 +186,9 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | 
     scale = alt.Scale(domain=list(domain), clamp=True, nice=False)
     edge = domain[1] - 0.2 * (domain[1] - domain[0])
     after = base.transform_filter(alt.datum.high <= edge).mark_text(
-        align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("high:Q", scale=scale), text="label:N")
+        align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("high:Q", scale=scale), text=alt.Text("label:N"))
     before = base.transform_filter(alt.datum.high > edge).mark_text(
-        align="right", dx=-8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("low:Q", scale=scale), text="label:N")
+        align="right", dx=-8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("low:Q", scale=scale), text=alt.Text("label:N"))
     layers = [err, dots, after, before]
     if "seed" in acc and acc["seed"].notna().any():
         layers.append(base.mark_point(shape="diamond", color="#d62728", size=90, filled=True).encode(
@@ -184,7 +200,7 @@ def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | 
             color="#2e7d32", strokeDash=[6, 3], strokeWidth=2).encode(
             x=alt.X("goal:Q", scale=alt.Scale(domain=list(domain), nice=False)),
             tooltip=[alt.Tooltip("goal:Q", format=".2f", title=w["goal"])]))
-    return alt.layer(*layers).properties(height=alt.Step(30))
+    return alt.layer(*layers, data=acc, height=alt.Step(30))
 
 
 def fit_domain(low: float, high: float, target: float | None = None, pad: float = 1.0,
@@ -215,11 +231,11 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
     lim = math.ceil(float(max(df["high"].abs().max(), df["low"].abs().max(), 1.0)))
     # room on the right for the seed's verdict written after the intervals
     x_scale = alt.Scale(domain=[-lim, 2.2 * lim], nice=False)
-    base = alt.Chart(df).encode(y=y)
+    base = alt.Chart().encode(y=y)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale))
     err = base.mark_rule(strokeWidth=2.5).encode(
-        x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", color=color)
+        x=alt.X("low:Q", title=x_title, scale=x_scale), x2=alt.X2("high:Q"), color=color)
     dots = base.mark_circle(size=80, opacity=1).encode(
         x=alt.X("diff:Q", scale=x_scale), color=color,
         tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("diff:Q", format="+.2f", title=w["delta"]),
@@ -227,8 +243,8 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
                  alt.Tooltip("high:Q", format="+.2f", title="Δ + 2 se"),
                  alt.Tooltip("verdict_label:N", title=legend_title), alt.Tooltip("seed:N", title=" ")])
     seed = base.mark_text(align="left", dx=7, fontSize=10, color="#555").encode(
-        x=alt.X("high:Q", scale=x_scale), text="seed:N")
-    return alt.layer(zero, err, dots, seed).properties(height=alt.Step(24))
+        x=alt.X("high:Q", scale=x_scale), text=alt.Text("seed:N"))
+    return alt.layer(zero, err, dots, seed, data=df, height=alt.Step(24))
 
 
 def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str, lang: str = "en"):

@@ -177,10 +177,11 @@ def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkey
 
 
 def test_prepared_charts_are_valid_vega_lite_drawn_on_a_canvas_without_altairs_theme(monkeypatch):
-    """The app sends specs built once (app_pages/_common.spec_of), unvalidated:
-    here every chart of the committed MNIST, best-combination and captcha
-    models pages is validated against the Vega-Lite schema, and the spec sent
-    is the chart's own dict less Altair's default theme."""
+    """The app sends specs built once (app_pages/_common.spec_of), unvalidated,
+    from charts built without Altair's check of every object as it is made
+    (core/charts.py): here every chart of every committed report page is
+    validated against the Vega-Lite schema, and the spec sent is the chart's
+    own dict less Altair's default theme."""
     import altair as alt
 
     from app_pages._common import prepared, spec_of
@@ -190,7 +191,7 @@ def test_prepared_charts_are_valid_vega_lite_drawn_on_a_canvas_without_altairs_t
     if not any((REPO / "runs").glob("mnist-*/*/summary.json")):
         pytest.skip("no committed runs in this checkout")
     n = 0
-    for page in ("mnist", "c50-best", "captcha-models"):
+    for page, _ in report.PAGES:
         blocks = report.page_function(page)("en", None)
         for kind, value in blocks:
             charts = [value] if kind == "chart" else [stacked(value)] if kind == "row" and value else []
@@ -205,5 +206,5 @@ def test_prepared_charts_are_valid_vega_lite_drawn_on_a_canvas_without_altairs_t
                 n += 1
         kinds = [k for k, _ in prepared(blocks)]
         assert "chart" not in kinds and "row" not in kinds and "vega" in kinds
-    assert n >= 6
+    assert n >= 30
     assert alt.theme.active == "default"  # nothing switched Altair's global theme

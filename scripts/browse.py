@@ -113,10 +113,14 @@ _ARM_JS = """
 const app = document.querySelector("[data-testid='stApp']");
 window.__cnnlabRan = false;
 if (window.__cnnlabObserver) window.__cnnlabObserver.disconnect();
-window.__cnnlabObserver = new MutationObserver(() => {
-  if (app.getAttribute('data-test-script-state') === 'running') window.__cnnlabRan = true;
+// A run seen as the state now or as the value a change left (a short run may
+// begin and end before the observer's callback).
+window.__cnnlabObserver = new MutationObserver(records => {
+  if (app.getAttribute('data-test-script-state') === 'running' ||
+      records.some(r => r.oldValue === 'running')) window.__cnnlabRan = true;
 });
-window.__cnnlabObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+window.__cnnlabObserver.observe(app, {attributes: true, attributeOldValue: true,
+                                      attributeFilter: ['data-test-script-state']});
 """
 
 

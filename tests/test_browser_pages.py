@@ -1,7 +1,8 @@
 """Every page in a real browser, on the committed runs, as a reader meets it:
 at 1,400 and at 1,000 px, in English (tests/test_zh_interface.py opens the
-Chinese pages through AppTest; only the English layout is checked in the
-browser, to keep the suite inside CI's time). A page fails
+Chinese pages through AppTest; in the browser only the English layout is
+checked page by page, to keep the suite inside CI's time, and a walk through
+the sidebar in Chinese). A page fails
 when it shows an exception or a "page not found" box, a chart stays undrawn
 or has no size, or a chart or table is wider than the main column. A
 screenshot of each page goes to $CNNLAB_SCREENSHOT_DIR (CI installs Debian's

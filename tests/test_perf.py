@@ -8,7 +8,7 @@ components, as a running server has. That is the render a user waits for
 after any run changes.
 
 Why a ratio and not a fixed budget: the same render took 0.63 s on one
-2-core host and 3.14 s on a loaded CI host of the same size, so a fixed
+2-core host and 3.14 s on CI's 2-core host on a slow day, so a fixed
 number fails on a slow machine and says nothing on a fast one. What the
 test guards is the cost of each extra run, which a ratio measured in the
 same minute on the same machine shows on any host. The absolute ceiling

@@ -132,8 +132,8 @@ def spec_of(chart) -> dict:
     layer it holds) and converting them with schema validation were 80 % of
     the MNIST page's script time, paid again on every visit while pages
     handed Altair charts to st.altair_chart (py-spy on the server). Not
-    validated here: tests/test_app.py validates the charts of the committed
-    MNIST, best-combination and captcha models pages. Drawn as st.altair_chart drew them: without Altair's default
+    validated here: tests/test_app.py validates every chart of every
+    committed report page. Drawn as st.altair_chart drew them: without Altair's default
     theme (fixed 300-px views), each dataset a DataFrame that Streamlit sends
     as Arrow; and on a canvas, not as SVG (the MNIST page's 12 charts made
     2,800 SVG elements for the browser to lay out; vega-embed reads

@@ -8,6 +8,8 @@ import copy
 import json
 import math
 
+from core.record_schema import SEED_MAX
+
 
 class ConfigError(ValueError):
     pass
@@ -19,6 +21,11 @@ def _pos_int(v):
 
 def _nonneg_int(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _seed(v):
+    """a whole number from 0 to 2**32 - 1 (NumPy's and Keras's seed range)"""
+    return _nonneg_int(v) and v <= SEED_MAX
 
 
 def _num(v):
@@ -62,7 +69,7 @@ SCHEMA = {
     # "app" for runs started from the report: part of the run's identity, so a
     # user's retrain never collides with (or overwrites) a committed run.
     "origin": _one_of("study", "app"),
-    "seed": _nonneg_int,
+    "seed": _seed,
     "data": {
         "dataset": _task_name,
         "pool": _one_of("train55k", "train60k"),

@@ -30,8 +30,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.record_schema import MAX_BYTES, MAX_DEPTH, MAX_HISTORY_BYTES, SCHEMAS
+
 MAX_MODEL_BYTES = 10 * 1024 * 1024
-STATUSES = ("running", "done", "failed", "interrupted", "cancelled")
+STATUSES = tuple(SCHEMAS["meta.json"]["properties"]["status"]["enum"])
 # A run whose record files cannot be read as records (binary garbage, a torn
 # or wrong-typed JSON, a done run without its history): shown with the file
 # and the reason, left out of every table, never guessed at.
@@ -135,42 +137,88 @@ class RecordError(ValueError):
     words are content entry `records.<key>` (content/<lang>/records.md), so
     a page can say them in the reader's language; str() is the English."""
 
-    def __init__(self, key: str, **values):
-        self.key, self.values = key, {k: str(v) for k, v in values.items()}
+    def __init__(self, what: str, **values):
+        self.key, self.values = what, {k: str(v) for k, v in values.items()}
         super().__init__(self.words("en"))
 
     def words(self, lang: str) -> str:
-        from core.text import text
-        return text(lang, f"records.{self.key}", **self.values)
+        return record_words(lang, self.key, self.values)
+
+
+def record_words(lang: str, key: str, values: dict) -> str:
+    """What a RecordError (its key and values, as a table row keeps them)
+    says in `lang`."""
+    from core.text import text
+    values = dict(values)
+    if "expected" in values:  # a schema's type names, in the reader's language
+        values["expected"] = _type_words(lang, values["expected"])
+    return text(lang, f"records.{key}", **values)
 
 
 _MISSING = object()
 
 
+class _NonFinite(float):
+    """NaN or Infinity as Python's json reads them, marked so that the check
+    after parsing can name the field that holds one."""
+
+    def __new__(cls, word: str):
+        value = super().__new__(cls, word)
+        value.word = word
+        return value
+
+
 def load_json_record(path: Path, default=_MISSING):
     """A JSON object record. Missing: `default` (RecordError if none given).
     Anything else that is not a JSON object raises RecordError saying what
-    the file holds instead, in words a reader can act on."""
+    the file holds instead, in words a reader can act on: also a file over
+    MAX_BYTES, nesting deeper than MAX_DEPTH, or a NaN/Infinity anywhere."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         if default is _MISSING:
             raise RecordError("missing", file=path.name) from None
         return default
     except OSError as e:
         raise RecordError("os-error", file=path.name, why=e.strerror or e) from None
+    if len(raw) > MAX_BYTES:
+        raise RecordError("too-large", file=path.name, limit=f"{MAX_BYTES // 1024} KB")
     if not raw.strip():
         raise RecordError("empty", file=path.name)
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_NonFinite)
     except UnicodeDecodeError:
         raise RecordError("binary", file=path.name) from None
+    except RecursionError:  # json's own recursion gave up first: far deeper than any limit
+        raise RecordError("too-deep", file=path.name, limit=MAX_DEPTH) from None
     except ValueError as e:
         raise RecordError("not-json", file=path.name, line=getattr(e, "lineno", "?")) from None
     if not isinstance(value, dict):
         raise RecordError("not-object", file=path.name, value=_short(value))
+    _check_tree(value, path.name)
     return value
+
+
+def _check_tree(value, name: str) -> None:
+    """Depth and finiteness of a parsed record, without recursion (the
+    nesting is what is being checked)."""
+    stack = [(value, (), 1)]
+    while stack:
+        node, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RecordError("too-deep", file=name, limit=MAX_DEPTH)
+        if isinstance(node, dict):
+            stack.extend((v, (*where, k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i), depth + 1) for i, v in enumerate(node))
+        elif isinstance(node, _NonFinite):
+            raise RecordError("non-finite", file=name, field=_dotted(where), value=node.word)
+
+
+def _dotted(where) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where).replace(".[", "[") or "(top)"
 
 
 def _short(value) -> str:
@@ -178,13 +226,46 @@ def _short(value) -> str:
     return text if len(text) <= 24 else text[:21] + "…"
 
 
-def _need(record: dict, name: str, key: str, types) -> None:
-    """`record[key]`, when present, is of `types` (true/false is not an integer)."""
-    if key not in record:
-        return
-    value = record[key]
-    if not isinstance(value, types) or (types is int and isinstance(value, bool)):
-        raise RecordError("bad-field", file=name, key=key, value=_short(value))
+_VALIDATORS: dict = {}
+
+
+def check_record(name: str, record: dict | None) -> dict | None:
+    """`record` (config.json, meta.json or summary.json) against its declared
+    schema (core/record_schema.py): returned as it is, or RecordError naming
+    the file, the field and what was wrong with it."""
+    if record is None or name not in SCHEMAS:
+        return record
+    validator = _VALIDATORS.get(name)
+    if validator is None:
+        from jsonschema import Draft202012Validator
+        validator = _VALIDATORS[name] = Draft202012Validator(SCHEMAS[name])
+    error = next(iter(validator.iter_errors(record)), None)
+    if error is None:
+        return record
+    # The deepest error says most: "train.epochs: expected a whole number",
+    # not "train: not valid".
+    from jsonschema.exceptions import best_match
+    error = best_match(validator.iter_errors(record))
+    field, value = _dotted(error.absolute_path), _short(error.instance)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "type":
+        expected = schema.get("type")
+        raise RecordError("wrong-type", file=name, field=field, value=value,
+                          expected=",".join(expected) if isinstance(expected, list) else expected)
+    if error.validator == "enum":
+        raise RecordError("not-one-of", file=name, field=field, value=value,
+                          choices=", ".join(schema.get("enum", ())))
+    if error.validator in ("minimum", "maximum"):
+        raise RecordError("out-of-range", file=name, field=field, value=value,
+                          low=schema.get("minimum", "…"), high=schema.get("maximum", "…"))
+    if error.validator == "minLength":
+        raise RecordError("empty-text", file=name, field=field)
+    raise RecordError("not-allowed", file=name, field=field, value=value)
+
+
+def _type_words(lang: str, names: str) -> str:
+    from core.text import text
+    return text(lang, "records.or").join(text(lang, f"records.type-{n}") for n in names.split(","))
 
 
 # --- history.csv ---------------------------------------------------------------
@@ -215,7 +296,8 @@ def load_history(path: Path) -> list[dict]:
     not text, or whose epochs are not 1, 2, ... in order, raises RecordError."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_HISTORY_BYTES + 1)
     except FileNotFoundError:
         return []
     except OSError as e:
@@ -224,6 +306,8 @@ def load_history(path: Path) -> list[dict]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RecordError("binary", file=path.name) from None
+    if len(raw) > MAX_HISTORY_BYTES:
+        raise RecordError("too-large", file=path.name, limit=f"{MAX_HISTORY_BYTES // 2 ** 20} MB")
     if "\x00" in text:
         raise RecordError("binary", file=path.name)
     try:
@@ -235,6 +319,9 @@ def load_history(path: Path) -> list[dict]:
         if None in r or None in r.values():
             raise RecordError("columns", file=path.name, row=n)
         row = {k: _num(v) for k, v in r.items()}
+        for k, v in row.items():  # every column is a measurement; an empty cell is "not measured"
+            if isinstance(v, str):
+                raise RecordError("not-number", file=path.name, row=n, field=k, value=_short(v))
         if row.get("epoch") != n:
             twice = isinstance(row.get("epoch"), int) and 1 <= row["epoch"] < n
             raise RecordError("epoch-twice" if twice else "epoch", file=path.name, row=n,
@@ -388,9 +475,9 @@ class Run:
             config = load_json_record(self.path / "config.json", None)
             if config is None and self.has_records():
                 raise RecordError("missing", file="config.json")
-            _check_config(config)
-            meta = _check_meta(load_json_record(self.path / "meta.json", None))
-            summary = _check_summary(load_json_record(self.path / "summary.json", None))
+            check_record("config.json", config)
+            meta = check_record("meta.json", load_json_record(self.path / "meta.json", None))
+            summary = check_record("summary.json", load_json_record(self.path / "summary.json", None))
             history = load_history(self.path / "history.csv")
             # meta.json is written before the first epoch and summary.json
             # before meta says done: without them, the record was damaged.
@@ -465,40 +552,7 @@ def _live_status(path: Path, meta: dict) -> str:
     return "running"
 
 
-def _check_config(c: dict | None) -> dict | None:
-    if c is None:
-        return None
-    _need(c, "config.json", "experiment", str)
-    _need(c, "config.json", "seed", int)
-    for key in ("train", "model", "data"):
-        _need(c, "config.json", key, dict)
-    return c
-
-
-def _check_meta(m: dict | None) -> dict | None:
-    if m is None:
-        return None
-    if "status" in m and m["status"] not in STATUSES:
-        raise RecordError("bad-field", file="meta.json", key="status", value=_short(m["status"]))
-    _need(m, "meta.json", "pid", int)
-    _need(m, "meta.json", "sessions", list)
-    for key in ("git", "device", "versions"):
-        _need(m, "meta.json", key, (dict, type(None)))
-    return m
-
-
-def _check_summary(s: dict | None) -> dict | None:
-    if s is None:
-        return None
-    _need(s, "summary.json", "test", dict)
-    _need(s, "summary.json", "epochs_run", int)
-    for k, v in (s.get("test") or {}).items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise RecordError("bad-field", file="summary.json", key=f"test.{k}", value=_short(v))
-    return s
-
-
-_CHECKS = {"config.json": _check_config, "meta.json": _check_meta, "summary.json": _check_summary}
+_CHECKS = {name: (lambda record, name=name: check_record(name, record)) for name in SCHEMAS}
 
 
 def holder(meta: dict) -> str:

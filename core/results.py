@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from core.records import Run, config_hash, list_runs
+from core.records import Run, config_hash, list_runs, record_words
 from core.text import text
 
 
@@ -94,7 +94,7 @@ def experiment_rows(root=None, experiments: dict | None = None, include_app: boo
 
 def left_out(rows: list[dict], lang: str = "en") -> list[tuple[str, str]]:
     """(run, why in `lang`) for every run the rows' figures leave out as unreadable."""
-    seen = {ref: text(lang, f"records.{key}", **values)
+    seen = {ref: record_words(lang, key, values)
             for r in rows for ref, key, values in r.get("unreadable", ())}
     return sorted(seen.items())
 

@@ -20,6 +20,7 @@ import signal
 import sys
 
 from core.config import ConfigError, set_path, validate
+from core.record_schema import SEED_MAX
 from core.records import find_run, holder, list_runs, run_id, runs_dir
 
 
@@ -73,9 +74,14 @@ def _configs_for(args) -> list[dict]:
         _die(f"--epochs {args.epochs}: the epoch budget must be at least 1")
     if args.seeds < 1:
         _die(f"--seeds {args.seeds}: give the number of seeds to run, at least 1")
-    bad = [s for s in args.seed or [] if s < 0]
+    # NumPy and Keras take unsigned 32-bit seeds: a larger one would start
+    # the run and fail inside it, so it is refused here, before anything starts.
+    bad = [s for s in args.seed or [] if not 0 <= s <= SEED_MAX]
     if bad:
-        _die(f"--seed {bad[0]}: seeds are integers from 0")
+        _die(f"--seed {bad[0]}: seeds are integers from 0 to {SEED_MAX} (2**32 - 1)")
+    if args.seeds > SEED_MAX + 1:
+        _die(f"--seeds {args.seeds}: seeds run from 0 to {SEED_MAX} (2**32 - 1), "
+             f"so at most {SEED_MAX + 1} of them")
     seeds = args.seed if args.seed else list(range(args.seeds))
     out = []
     for cfg in base:

@@ -138,6 +138,10 @@ def test_a_job_that_found_its_run_busy_is_failed_not_done(job_env, tiny_mnist):
     (["--seeds", "-1"], "--seeds -1"),
     (["--seeds", "0"], "--seeds 0"),
     (["--seed", "-1"], "--seed -1"),
+    # NumPy's and Keras's seeds are unsigned 32-bit: refused before a run starts (issue 34)
+    (["--seed", "99999999999999999999999"], "--seed 99999999999999999999999: seeds are integers from 0 to 4294967295"),
+    (["--seed", "4294967296"], "from 0 to 4294967295"),
+    (["--seeds", "4294967297"], "at most 4294967296"),
     (["--set", "train.learning_rate=Infinity"], "train.learning_rate: invalid value Infinity"),
     (["--set", "train.learning_rate=NaN"], "train.learning_rate: invalid value NaN"),
     (["--set", "train.learning_rate=1e9"], "train.learning_rate"),

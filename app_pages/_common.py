@@ -70,11 +70,12 @@ STATIC_ROWS = 80  # longer tables scroll inside an interactive grid (the Overvie
 _cell = cell_text  # as every export writes it (core/blocks.py)
 
 
-_FIGURE = re.compile(r"^[-+−–]?[\d.,]*\d[\d.,]*( ?[%x²]| ± [\d.,]+)*( \(\d+\))?$|^–$")
+# "72.25 ± 2.45 (3)", "91.37 ± – (1 seed)", "95.41 ± 0.07 (3 個種子)"
+_FIGURE = re.compile(r"^[-+−–]?[\d.,]*\d[\d.,]*( ?[%x²]| ± [\d.,]+| ± –)*( \(\d+( [^()]{1,8})?\))?$|^–$")
 
 
 def _is_figure(column: pd.Series) -> bool:
-    """Numbers, "72.25 ± 2.45 (3)", "–" and single short words ("unchanged"):
+    """Numbers, "72.25 ± 2.45 (3 seeds)", "–" and single short words ("unchanged"):
     cells that must not wrap."""
     if pd.api.types.is_numeric_dtype(column):
         return True
@@ -167,6 +168,10 @@ def prepared(blocks) -> list:
     view: the same width and colours, plot areas aligned. Prepared blocks
     pass through unchanged."""
     blocks, out = list(blocks), []
+    sections = [value for kind, value in blocks if kind == "h2"]
+    if len(sections) >= CONTENTS_FROM and not any(kind == "toc" for kind, _ in blocks):
+        first = next(i for i, (kind, _) in enumerate(blocks) if kind == "h2")
+        blocks.insert(first, ("toc", sections))
     for i, (kind, value) in enumerate(blocks):
         if kind == "chart" and i + 1 < len(blocks) and blocks[i + 1][0] == "row" and blocks[i + 1][1]:
             blocks[i + 1] = ("row", [value, *blocks[i + 1][1]])
@@ -185,12 +190,24 @@ def prepared(blocks) -> list:
     return out
 
 
+# A page of this many sections or more opens with links to them: the long
+# ones (the captcha's Models page, the Overview) are read a section at a time.
+CONTENTS_FROM = 4
+
+
+def anchor(title: str) -> str:
+    """The id of a section's heading, for the contents' links."""
+    return re.sub(r"[^\w]+", "-", title.lower()).strip("-")
+
+
 def render(blocks: list) -> None:
     for kind, value in prepared(blocks):
         if kind == "h1":
             st.title(value)
         elif kind == "h2":
-            st.header(value)
+            st.header(value, anchor=anchor(value))
+        elif kind == "toc":
+            st.markdown(f"**{T('common.contents')}** " + " · ".join(f"[{t}](#{anchor(t)})" for t in value))
         elif kind == "h3":
             st.subheader(value)
         elif kind == "md":

@@ -114,7 +114,8 @@ def curves_panel(df: pd.DataFrame, panels: dict[str, str], order: list[str] | No
         # The tooltip's figures as one preformatted text: Vega formatting three
         # numbers per point (d3-format in its expression interpreter) cost 0.4 s
         # of the browser's time on the best-combination page's 4 x 595 points.
-        d = d.assign(reading=[f"{m:.3f} ± {(h - lo) / 2:.3f}" for m, lo, h in zip(d["mean"], d["low"], d["high"])])
+        d = d.assign(reading=[f"{m:.3f} ± {'–' if n < 2 else f'{(h - lo) / 2:.3f}'}"
+                              for m, lo, h, n in zip(d["mean"], d["low"], d["high"], d["seeds"])])
         base = alt.Chart().encode(
             x=alt.X("epoch:Q", title=w["epoch"], axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
@@ -142,7 +143,11 @@ def stacked(charts: list, height: int = 150):
     against the old layout, level in speed within the noise. Streamlit fits a
     vconcat to its column only when told (fit-x); the printed exports keep
     the row two abreast."""
-    def sized(c):  # a chart sized by its rows (alt.Step: the accuracy dots) keeps its height
+    def sized(c):  # a chart sized by its rows (the accuracy dots) keeps its height
+        if getattr(c, "description", None) == ROWS:
+            c = c.copy(deep=False)
+            c.autosize = alt.Undefined  # the vconcat's own autosize governs; a part may not have one
+            return c
         if isinstance(getattr(c, "height", None), alt.Step):
             return c
         # A shallow copy: .properties() deep-copies the chart's whole tree,
@@ -154,61 +159,75 @@ def stacked(charts: list, height: int = 150):
                        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
+ROWS = "one row per line"  # the description of a chart sized by its rows (stacked keeps its height)
+# A chart whose height is its rows' (two y scales cannot share a step): fitted
+# to the column's width only, so that the legend and the axis do not take
+# their room out of the rows' height.
+_FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
 def accuracy_bars(acc: pd.DataFrame, x_title: str, domain=None, target: float | None = None,
                   order: list[str] | None = None, lang: str = "en"):
     """Mean test accuracy per experiment as a dot with its ± one std interval
-    (a dot, not a bar: the axis does not start at zero), the value written
-    beside it, the seed's own figure as a red diamond and an optional goal.
-    Without `domain` the axis is fitted to all of these (fit_domain)."""
-    acc = acc.assign(low=acc["mean"] - acc["std"], high=acc["mean"] + acc["std"])
+    (a dot, not a bar: the axis does not start at zero), its figure and seed
+    count written on the right, the seed's own figure as a red diamond and an
+    optional goal. Without `domain` the axis spans all of these and no more
+    (fit_domain). One seed has no interval and reads "± –"."""
+    from core.results import seeds_words
+    std = acc["std"].fillna(0.0)  # no spread: the interval is the dot itself
+    acc = acc.assign(low=acc["mean"] - std, high=acc["mean"] + std)
     if domain is None:
         seed = acc["seed"].dropna() if "seed" in acc else pd.Series(dtype=float)
         domain = fit_domain(float(pd.concat([acc["low"], seed]).min()),
                             float(pd.concat([acc["high"], seed]).max()), target)
-    acc = acc.assign(label=[f"{m:.2f} ± {s:.2f}" for m, s in zip(acc["mean"], acc["std"])])
+    acc = acc.assign(label=[
+        f"{m:.2f} ± {'–' if n < 2 or pd.isna(s) else f'{s:.2f}'} ({seeds_words(lang, n)})"
+        for m, s, n in zip(acc["mean"], acc["std"], acc["seeds"])])
     order = order or list(acc["experiment"])
     w = _words(lang)
-    x = alt.X("mean:Q", title=x_title, scale=alt.Scale(domain=list(domain), clamp=True, nice=False))
+    scale = alt.Scale(domain=list(domain), clamp=True, nice=False)
     base = alt.Chart().encode(y=alt.Y("experiment:N", sort=list(acc["experiment"]), title=None,
                                       axis=alt.Axis(labelLimit=260, labelFontSize=12)))
     err = base.mark_rule(strokeWidth=2.5).encode(
-        x=alt.X("low:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False), title=x_title),
+        x=alt.X("low:Q", scale=scale, title=x_title),
         x2=alt.X2("high:Q"), color=alt.Color("experiment:N", scale=color_scale(order), legend=None))
     dots = base.mark_circle(size=110, opacity=1).encode(
-        x=x, color=alt.Color("experiment:N", scale=color_scale(order), legend=None),
+        x=alt.X("mean:Q", title=x_title, scale=scale),
+        color=alt.Color("experiment:N", scale=color_scale(order), legend=None),
         tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]), alt.Tooltip("title:N", title=w["what"]),
-                 alt.Tooltip("mean:Q", format=".2f", title=w["mean-pct"]),
-                 alt.Tooltip("std:Q", format=".2f", title=w["std"]), alt.Tooltip("seeds:Q", title=w["seeds"]),
+                 alt.Tooltip("label:N", title=w["mean-std"]),
                  alt.Tooltip("train / val:N", title=w["train-val"]), alt.Tooltip("epochs:Q", title=w["epochs"])])
-    # The value after its interval; for an interval ending in the axis's last
-    # fifth, before it, so that the text is never cut off at the right edge.
-    scale = alt.Scale(domain=list(domain), clamp=True, nice=False)
-    edge = domain[1] - 0.2 * (domain[1] - domain[0])
-    after = base.transform_filter(alt.datum.high <= edge).mark_text(
-        align="left", dx=8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("high:Q", scale=scale), text=alt.Text("label:N"))
-    before = base.transform_filter(alt.datum.high > edge).mark_text(
-        align="right", dx=-8, dy=-9, fontSize=11, color="#333").encode(x=alt.X("low:Q", scale=scale), text=alt.Text("label:N"))
-    layers = [err, dots, after, before]
+    layers = [err, dots]
     if "seed" in acc and acc["seed"].notna().any():
         layers.append(base.mark_point(shape="diamond", color="#d62728", size=90, filled=True).encode(
-            x=alt.X("seed:Q", scale=alt.Scale(domain=list(domain), clamp=True, nice=False)),
+            x=alt.X("seed:Q", scale=scale),
             tooltip=[alt.Tooltip("experiment:N", title=w["experiment"]),
                      alt.Tooltip("seed:Q", format=".2f", title=w["seed-figure"])]))
     if target is not None:
         layers.append(alt.Chart(pd.DataFrame({"goal": [target]})).mark_rule(
             color="#2e7d32", strokeDash=[6, 3], strokeWidth=2).encode(
-            x=alt.X("goal:Q", scale=alt.Scale(domain=list(domain), nice=False)),
+            x=alt.X("goal:Q", scale=scale),
             tooltip=[alt.Tooltip("goal:Q", format=".2f", title=w["goal"])]))
-    return alt.layer(*layers, data=acc, height=alt.Step(30))
+    # Each figure as a label of a second axis on the right, beside the plot:
+    # the x axis then spans the intervals alone (no room kept for text).
+    acc = acc.assign(_key=acc["experiment"])
+    figures = alt.Chart().mark_point(opacity=0).encode(
+        x=alt.X("mean:Q", scale=scale), y=_right_labels(acc, "label", list(acc["experiment"]), key="_key",
+                                                       size=11, color="#333"))
+    # Two y scales cannot share a step: the height is the step's, fixed.
+    return alt.layer(alt.layer(*layers), figures, data=acc, height=30 * len(acc), description=ROWS,
+                     autosize=_FIT_X).resolve_scale(y="independent")
 
 
-def fit_domain(low: float, high: float, target: float | None = None, pad: float = 1.0,
+def fit_domain(low: float, high: float, target: float | None = None, margin: float = 0.05,
                top: float = 100.0) -> tuple[float, float]:
     """An axis range around intervals [low, high] (and a goal line), in %:
-    whole numbers, never past 0 or `top`, room on the right for the labels."""
+    `margin` of their span on each side (at least 0.1 point), never past 0
+    or `top`."""
+    lo = min(low, target if target is not None else low)
     hi = max(high, target if target is not None else high)
-    span = max(hi - low, 1.0)
-    return (max(0.0, math.floor(low - pad)), min(top, math.ceil(hi + pad + 0.25 * span)))
+    pad = margin * max(hi - lo, 2.0)
+    return (round(max(0.0, lo - pad), 2), round(min(top, hi + pad), 2))
 
 
 def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_labels: dict[str, str],
@@ -227,9 +246,7 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
                                       range=[VERDICT_COLORS[k] for k in keys]),
                       legend=alt.Legend(orient="top", labelLimit=240, titleLimit=300))
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, labelFontSize=11))
-    lim = math.ceil(float(max(df["high"].abs().max(), df["low"].abs().max(), 1.0)))
-    # room on the right for the seed's verdict written after the intervals
-    x_scale = alt.Scale(domain=[-lim, 2.2 * lim], nice=False)
+    x_scale = alt.Scale(domain=list(delta_domain(df["low"], df["high"])), nice=False)
     base = alt.Chart().encode(y=y)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale))
@@ -241,9 +258,34 @@ def forest_plot(df: pd.DataFrame, x_title: str, legend_title: str, verdict_label
                  alt.Tooltip("low:Q", format="+.2f", title="Δ − 2 se"),
                  alt.Tooltip("high:Q", format="+.2f", title="Δ + 2 se"),
                  alt.Tooltip("verdict_label:N", title=legend_title), alt.Tooltip("seed:N", title=" ")])
-    seed = base.mark_text(align="left", dx=7, fontSize=10, color="#555").encode(
-        x=alt.X("high:Q", scale=x_scale), text=alt.Text("seed:N"))
-    return alt.layer(zero, err, dots, seed, data=df, height=alt.Step(24))
+    # The seed author's verdict as labels of a second axis on the right, one
+    # per row: beside the plot, so the x axis spans the intervals alone.
+    right = _right_labels(df, "seed", order)
+    seed = alt.Chart().mark_point(opacity=0).encode(x=alt.X("diff:Q", scale=x_scale), y=right)
+    # Two y scales cannot share a step: the height is the step's, fixed.
+    return alt.layer(alt.layer(zero, err, dots), seed, data=df, height=24 * len(order), description=ROWS,
+                     autosize=_FIT_X).resolve_scale(y="independent")
+
+
+def _right_labels(df: pd.DataFrame, column: str, order: list[str], key: str = "label",
+                  size: int = 10, color: str = "#555") -> alt.Y:
+    """A y encoding whose axis, on the right, writes `column` beside each row
+    of a chart whose rows (`key`) are sorted by `order`: the row's position
+    before a "|" keeps the values distinct and in order; the axis shows only
+    what follows it. Adds the column "_right" to df."""
+    pos = {label: i for i, label in enumerate(order)}
+    df["_right"] = [f"{pos[label]:03d}|{text}" for label, text in zip(df[key], df[column])]
+    return alt.Y("_right:N", sort=sorted(df["_right"]), title=None,
+                 axis=alt.Axis(orient="right", ticks=False, domain=False, labelLimit=240, labelFontSize=size,
+                               labelColor=color, labelExpr="slice(datum.label, 4)"))
+
+
+def delta_domain(low, high, margin: float = 0.05) -> tuple[float, float]:
+    """An axis range for differences: their intervals [low, high] and zero,
+    with `margin` of that span on each side (nothing else widens it)."""
+    lo, hi = min(0.0, float(min(low))), max(0.0, float(max(high)))
+    pad = margin * max(hi - lo, 0.1)
+    return (round(lo - pad, 3), round(hi + pad, 3))
 
 
 def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_pred: str, lang: str = "en"):

@@ -12,7 +12,7 @@ import json
 
 import pandas as pd
 
-from core.results import experiment_rows
+from core.results import accuracy_points, experiment_rows, figure
 from core.verdict import Z, claim_rows, compare
 
 
@@ -71,7 +71,6 @@ def _audit_cells(lang: str, accs: list[dict]) -> dict:
 def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
     """The three studies' headline figures, each from its runs."""
     from core.caltech.report import BEST_ROWS, PLANNED_SEEDS
-    from core.captcha.recognizer import DEFAULT_RUN
     by = {r["experiment"]: r for r in rows}
     out = []
     fair = [r for r in rows if r["group"] == "mnist-fair" and r["n_done"]]
@@ -97,25 +96,29 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
                                   acc=f"{100 * best['test_acc_mean']:.2f}", base=f"{100 * base['test_acc_mean']:.2f}",
                                   n=best["n_done"]),
                     "help": tx(lang, "overview.metric-c50.help")})
+    out += captcha_cards(lang, rows)
+    return out
+
+
+def captcha_figures(rows: list[dict]) -> dict:
+    """The captcha's headline figures, each from its runs' stored test
+    predictions scored on the audited labels: "default", the reader a user
+    gets on the held-out split (run, audited, as given, seeds); "xsrc", the
+    best recipe with the arc undone for each direction of leave-one-source-out
+    (a crawl never trained on), weakest first (accuracy, experiment, seeds)."""
     from core.captcha import audit
-    files = audit.load_audit(), audit.reviewed()  # once for both captcha cards
+    from core.captcha.recognizer import DEFAULT_RUN
+    from experiments import EXPERIMENTS
+    files = audit.load_audit(), audit.reviewed()
+    by = {r["experiment"]: r for r in rows}
+    out: dict = {}
     default = DEFAULT_RUN.split("/")[0]
     r = by.get(default)
-    if r and r["n_done"]:
-        accs = _audited(r["run_paths"], files)
-        if accs:
-            audited = sum(a["exact_match_audited"] for a in accs) / len(accs)
-            given = sum(a["exact_match"] for a in accs) / len(accs)
-            out.append({"label": tx(lang, "overview.metric-captcha.label"),
-                        "value": f"{100 * audited:.2f} %",
-                        "caption": tx(lang, "overview.metric-captcha.caption", run=default, n=len(accs),
-                                      given=f"{100 * given:.2f}"),
-                        "help": tx(lang, "overview.metric-captcha.help")})
-    # Read on a crawl never trained on: for each direction of leave-one-source-out
-    # (each test source), its best recipe with the arc undone, one network (mean
-    # over its seeds); the weaker direction is the headline.
-    from experiments import EXPERIMENTS
-    best = {}
+    accs = _audited(r["run_paths"], files) if r and r["n_done"] else []
+    if accs:
+        out["default"] = (default, sum(a["exact_match_audited"] for a in accs) / len(accs),
+                          sum(a["exact_match"] for a in accs) / len(accs), len(accs))
+    best: dict = {}
     for r in rows:
         data = EXPERIMENTS[r["declared"]](False)["data"] if r["group"] == "captcha-xsrc" else {}
         if r["n_done"] and data.get("preprocess_options", {}).get("undo_arc"):
@@ -123,9 +126,22 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
             if accs:
                 mean = (sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs))
                 best[data["test_source"]] = max(best.get(data["test_source"], mean), mean)
-    xsrc = list(best.values())
-    if xsrc:
-        low, high = min(xsrc), max(xsrc)
+    if best:
+        out["xsrc"] = sorted(best.values())
+    return out
+
+
+def captcha_cards(lang: str, rows: list[dict], figures: dict | None = None) -> list[dict]:
+    """The captcha's cards of the Overview and of its Models page (captcha_figures)."""
+    f = captcha_figures(rows) if figures is None else figures
+    out = []
+    if "default" in f:
+        run, audited, given, n = f["default"]
+        out.append({"label": tx(lang, "overview.metric-captcha.label"), "value": f"{100 * audited:.2f} %",
+                    "caption": tx(lang, "overview.metric-captcha.caption", run=run, n=n, given=f"{100 * given:.2f}"),
+                    "help": tx(lang, "overview.metric-captcha.help")})
+    if "xsrc" in f:
+        low, high = f["xsrc"][0], f["xsrc"][-1]
         out.append({"label": tx(lang, "overview.metric-xsrc.label"), "value": f"{100 * low[0]:.2f} %",
                     "caption": tx(lang, "overview.metric-xsrc.caption", experiment=low[1], n=low[2],
                                   other=high[1], other_acc=f"{100 * high[0]:.2f}") if high is not low else
@@ -235,19 +251,14 @@ def mnist_blocks(lang: str = "en", root=None) -> list:
         if not g:
             continue
         section = group.removeprefix("mnist-")
-        acc = pd.DataFrame([{
-            "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-            "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
-            "seed": None if r["reference"] is None else 100 * r["reference"],
-            "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"],
-        } for r in g])
+        acc = accuracy_points(g, lang)
         table = pd.DataFrame([{
             tx(lang, "tables.experiment"): r["experiment"],
             tx(lang, "tables.what"): r["title_zh" if lang == "zh" else "title"],
             tx(lang, "tables.train-val"): f"{r['n_train']:,} / {r['n_val']:,}",
             tx(lang, "mnist.epochs"): f"{r['epochs']} ({r['epochs_run_mean']:.1f})",
             tx(lang, "mnist.seed-acc"): None if r["reference"] is None else round(100 * r["reference"], 2),
-            tx(lang, "mnist.ours"): f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+            tx(lang, "mnist.ours"): figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
             tx(lang, "tables.min-max"): f"{100 * r['test_acc_min']:.2f} – {100 * r['test_acc_max']:.2f}",
             tx(lang, "tables.seeds"): r["n_done"],
             tx(lang, "tables.s-epoch"): round(r["sec_per_epoch"], 1) if r["sec_per_epoch"] else None,
@@ -392,6 +403,37 @@ def failures_table(lang: str, failures: pd.DataFrame) -> pd.DataFrame:
                                     for c in FAILURE_COLUMNS if c in failures})
 
 
+def _captcha_lead(lang: str, figures: dict) -> str:
+    """The page's first words: what the reader reads, then (where runs hold
+    them) the shipped reader's figure and the one on a crawl never trained on."""
+    parts = [tx(lang, "captcha_models.lead")]
+    if "default" in figures:
+        run, audited, given, _ = figures["default"]
+        parts.append(tx(lang, "captcha_models.lead-default", run=run, audited=f"{100 * audited:.2f}",
+                        given=f"{100 * given:.2f}"))
+    if "xsrc" in figures and "default" in figures:
+        acc, experiment, _ = figures["xsrc"][0]
+        parts.append(tx(lang, "captcha_models.lead-xsrc", acc=f"{100 * acc:.2f}", experiment=experiment))
+    return " ".join(parts)
+
+
+def _audited_points(lang: str, done: list[dict], given: pd.DataFrame) -> pd.DataFrame:
+    """The accuracy dots on the audited labels: each experiment's runs that
+    stored their test predictions, scored against the audit files (the
+    rows of `given`, the labels-as-given points, name the rest)."""
+    import statistics
+
+    from core.captcha import audit
+    files = audit.load_audit(), audit.reviewed()
+    out = []
+    for r, (_, point) in zip(done, given.iterrows()):
+        accs = [100 * a["exact_match_audited"] for a in _audited(r["run_paths"], files)]
+        if accs:
+            out.append({**point.to_dict(), "mean": statistics.fmean(accs),
+                        "std": statistics.stdev(accs) if len(accs) > 1 else float("nan"), "seeds": len(accs)})
+    return pd.DataFrame(out)
+
+
 def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from core import charts
     from pathlib import Path
@@ -402,7 +444,11 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from experiments import EXPERIMENTS
 
     every = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
-    blocks = [("h1", tx(lang, "captcha_models.title")), ("md", tx(lang, "captcha_models.intro")),
+    # What a reader came for first: what the reader reads and how well the
+    # one they get does; how the models came about is further down.
+    figures = captcha_figures(every)
+    blocks = [("h1", tx(lang, "captcha_models.title")), ("md", _captcha_lead(lang, figures)),
+              *((("metrics", cards),) if (cards := captcha_cards(lang, every, figures)) else ()),
               *left_out_blocks(lang, every)]
     # Runs tested on another source have another test set: a section of their own.
     rows = [r for r in every if r["group"] != "captcha-xsrc"]
@@ -421,7 +467,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
         table.append({
             tx(lang, "tables.experiment"): r["experiment"],
             tx(lang, "captcha_models.ours"):
-                f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f} ({r['n_done']})",
+                figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang),
             tx(lang, "captcha_models.seed-image"):
                 round(100 * ref["exact_match"], 2) if ref.get("exact_match") else None,
             tx(lang, "captcha_models.ours-char"):
@@ -441,17 +487,15 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                     epoch=min(reach, key=lambda x: x[1])[0]) if reach else "–"),
         })
     if table:
-        acc = pd.DataFrame([{
-            "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-            "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
-            "seed": None if r["reference"] is None else 100 * r["reference"],
-            "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"],
-        } for r in done])
+        acc = accuracy_points(done, lang)
         heads = {f"val_fc13_W{i}_accuracy": tx(lang, "captcha_models.curves.head", i=i) for i in range(1, 5)}
         curves = charts.curves_frame(done, metrics=("val_loss", "val_exact_match", *heads))
+        audited = _audited_points(lang, done, acc)
         blocks += [
             ("h2", tx(lang, "captcha_models.results")),
-            ("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),
+            *((("chart", charts.accuracy_bars(audited, tx(lang, "captcha_models.axis-audited"), lang=lang)),)
+              if not audited.empty else
+              (("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),)),
             ("table", pd.DataFrame(table)),
             *_audit_blocks(lang, done),
             *_blind_audit_blocks(lang),
@@ -513,7 +557,8 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                     tx(lang, "captcha_models.confusions.predicted"), lang=lang)))
             blocks += [("md", tx(lang, "captcha_models.failures.text", n=r["n_done"])),
                        ("table", failures_table(lang, views.failures(pred, 12)))]
-    blocks.append(("h2", tx(lang, "captcha_models.models")))
+    blocks += [("h2", tx(lang, "captcha_models.history.title")), ("md", tx(lang, "captcha_models.history")),
+               ("h2", tx(lang, "captcha_models.models"))]
     seen = set()
     for name, get in EXPERIMENTS.items():
         model = get(False)["model"]["name"]
@@ -549,7 +594,7 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
             tx(lang, "tables.what"): r["title_zh" if lang == "zh" else "title"],
             tx(lang, "tables.seeds"): r["n_done"],
             tx(lang, "tables.test-acc"):
-                None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+                figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
             tx(lang, "tables.delta"): None if c is None or c["diff"] is None else round(100 * c["diff"], 2),
             tx(lang, "tables.se"): None if c is None or c["se"] is None else round(100 * c["se"], 2),
             tx(lang, "tables.our-verdict"): (tx(lang, "groups.baseline") if r is base else

@@ -17,7 +17,8 @@ def _mean_std(values):
     if not values:
         return None, None
     mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    # One seed has no spread: None, shown as "–" (a zero would be a claim).
+    std = statistics.stdev(values) if len(values) > 1 else None
     return mean, std
 
 
@@ -113,14 +114,43 @@ def pct(x, digits=2):
     return "–" if x is None else f"{100 * x:.{digits}f}"
 
 
+def seeds_words(lang: str, n: int) -> str:
+    return text(lang, "common.one-seed") if n == 1 else text(lang, "common.n-seeds", n=n)
+
+
+def figure(mean, std, n: int, lang: str = "en", count: bool = True, digits: int = 2) -> str:
+    """A mean over seeds as every table and chart writes it (fractions in,
+    percent out): "95.41 ± 0.07 (3 seeds)". One seed has no spread: "91.37 ±
+    – (1 seed)". Without `count` for a table whose seeds column is beside it."""
+    if mean is None:
+        return "–"
+    spread = "–" if std is None or n < 2 else f"{100 * std:.{digits}f}"
+    out = f"{100 * mean:.{digits}f} ± {spread}"
+    return f"{out} ({seeds_words(lang, n)})" if count else out
+
+
+def accuracy_points(rows: list[dict], lang: str = "en", reference: bool = True):
+    """The finished rows as an accuracy dot chart draws them (core/charts.py:
+    accuracy_bars), in percent; `std` is NaN where one seed has none."""
+    import pandas as pd
+    return pd.DataFrame([{
+        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
+        "mean": 100 * r["test_acc_mean"],
+        "std": float("nan") if r["test_acc_std"] is None else 100 * r["test_acc_std"],
+        "seeds": r["n_done"],
+        **({"seed": None if r["reference"] is None else 100 * r["reference"]} if reference else {}),
+        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"],
+    } for r in rows])
+
+
 def markdown_table(rows: list[dict]) -> str:
-    head = ("| experiment | train / val | epochs (run) | seed's test acc. | ours: test acc. mean ± std (n) "
+    head = ("| experiment | train / val | epochs (run) | seed's test acc. | ours: test acc. mean ± std (seeds) "
             "| min – max | s / epoch | machine |\n|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
         if not r["n_done"]:
             continue
-        ours = f"{pct(r['test_acc_mean'])} ± {pct(r['test_acc_std'])} ({r['n_done']})"
+        ours = figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"])
         lines.append(
             f"| `{r['experiment']}` | {r['n_train']:,} / {r['n_val']:,} | {r['epochs']} "
             f"({r['epochs_run_mean']:.1f}) | {pct(r['reference']) if r['reference'] else '–'} "

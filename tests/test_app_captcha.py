@@ -190,7 +190,7 @@ def test_models_page_shows_results_curves_and_confusions(monkeypatch, tmp_path):
     tables = page_tables(at)
     assert any("wrong positions" in t.columns for t in tables)
     headline = next(t for t in tables if "experiment" in t.columns and any("image acc" in c for c in t.columns))
-    assert "99.10 ± 0.14 (2)" in headline.to_string()
+    assert "99.10 ± 0.14 (2 seeds)" in headline.to_string()
     framing = next(t for t in tables if "captcha-fast, reader" in t.columns)
-    assert list(framing["captcha-fast, model alone"]) == ["99.10 ± 0.14 (2)", "79.10 ± 0.14 (2)"]
+    assert list(framing["captcha-fast, model alone"]) == ["99.10 ± 0.14 (2 seeds)", "79.10 ± 0.14 (2 seeds)"]
     assert "captcha_seed1 — 866,412 parameters" in [h.value for h in at.subheader]

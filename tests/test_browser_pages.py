@@ -58,8 +58,22 @@ def test_page_right_in_a_real_browser(server, browsers, page, width, lang):
     driver = browsers(width)
     browse.open_page(driver, f"{server}/{page}?lang={lang}")
     found = browse.problems(driver)
+    height, contents_at = driver.execute_script(_HEIGHT_AND_CONTENTS)
     _shoot(driver, SHOTS / f"{page or 'home'}-{width}-{lang}.png")
     assert not found, f"/{page} at {width} px ({lang}): " + "; ".join(found)
+    if width == 1400 and height > TALL:  # a long page is read a section at a time (issue 34)
+        assert contents_at is not None and contents_at < 1500, \
+            f"/{page} is {height} px tall at 1,400 px without contents at its top"
+
+
+TALL = 6000  # px at 1,400 px wide: past this a page opens with links to its sections
+# The main column's height, and where the contents line ("On this page:") starts, if any.
+_HEIGHT_AND_CONTENTS = """
+const m = document.querySelector("[data-testid='stMain']");
+const line = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
+  .find(p => p.textContent.startsWith("On this page:"));
+return [m ? m.scrollHeight : 0, line ? line.getBoundingClientRect().top + window.scrollY : null];
+"""
 
 
 def test_a_page_opened_first_by_its_url_is_the_page(tmp_path_factory):

@@ -348,5 +348,5 @@ def test_robustness_table_means_seeds_per_experiment(tmp_path):
     write(tmp_path / "a0", "robustness-model-only.json", (0.99, 0.90))
     table = robustness_table({"net": [tmp_path / "a0", tmp_path / "a1"]})
     assert list(table["transform"]) == ["clean", "pad"]
-    assert table.loc[0, "net, reader"] == "98.00 ± 1.41 (2)"  # audited, not as given
-    assert table.loc[1, "net, model alone"] == "90.00 (1)"
+    assert table.loc[0, "net, reader"] == "98.00 ± 1.41 (2 seeds)"  # audited, not as given
+    assert table.loc[1, "net, model alone"] == "90.00 ± – (1 seed)"

@@ -51,7 +51,7 @@ def test_the_walk_through_trains_the_study_and_the_app_gives_it_a_page(shapes_en
     listing = next(v for k, v in outputs.items() if k.endswith(" list"))
     assert "shapes-narrow" in listing and "shapes-wide" in listing
     report = next(v for k, v in outputs.items() if "report" in k)
-    assert "`shapes-narrow`" in report and "`shapes-wide`" in report and "(3)" in report
+    assert "`shapes-narrow`" in report and "`shapes-wide`" in report and "(3 seeds)" in report
 
     from core.records import list_runs
     runs = list_runs(tmp_path / "runs", users=False)

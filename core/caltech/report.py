@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.blocks import _v, local, tx
-from core.results import experiment_rows
+from core.results import accuracy_points, experiment_rows, figure
 from core.verdict import compare
 from experiments import caltech as study
 
@@ -65,10 +65,7 @@ def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
     """Test accuracy bars (mean ± std over seeds) of finished rows, the axis
     fitted to them (and to the goal line, if any)."""
     from core import charts
-    acc = pd.DataFrame([{
-        "experiment": r["experiment"], "title": r["title_zh" if lang == "zh" else "title"],
-        "mean": 100 * r["test_acc_mean"], "std": 100 * r["test_acc_std"], "seeds": r["n_done"],
-        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"]} for r in done])
+    acc = accuracy_points(done, lang, reference=False)
     return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
 
 
@@ -108,7 +105,7 @@ def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame
             tx(lang, "tables.epochs-run-mean"):
                 None if r["epochs_run_mean"] is None else round(r["epochs_run_mean"], 1),
             tx(lang, "tables.test-acc"):
-                None if r["test_acc_mean"] is None else f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+                figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
             tx(lang, "tables.delta"): diff, tx(lang, "tables.se"): se,
             tx(lang, "tables.our-verdict"): None if word is None else _v(lang, word),
             tx(lang, "tables.seed-verdict"): None if sv is None else local(lang, sv),
@@ -408,7 +405,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
             tx(lang, "tables.parameters"): None if r["params"] is None else f"{r['params']:,}",
             tx(lang, "tables.seeds"): r["n_done"],
             tx(lang, "tables.epochs-run-mean"): round(r["epochs_run_mean"], 1),
-            tx(lang, "tables.test-acc"): f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f}",
+            tx(lang, "tables.test-acc"): figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
             tx(lang, "best.delta"): diff, tx(lang, "tables.se"): se,
             tx(lang, "best.goal-met"): None if not c or c["diff"] is None else (
                 tx(lang, "best.goal.no") if c["diff"] < GOAL else
@@ -442,7 +439,7 @@ def _head_tail_blocks(lang: str, rows: list[dict]) -> list:
     ht = head_tail_frame({r["experiment"]: r["run_paths"] for r in rows})
     if ht.empty:
         return []
-    ht = ht.assign(cell=[f"{100 * a:.1f}" + ("" if pd.isna(sd) else f" ± {100 * sd:.1f}")
+    ht = ht.assign(cell=[f"{100 * a:.1f}" + (" ± –" if pd.isna(sd) else f" ± {100 * sd:.1f}")
                          for a, sd in zip(ht["accuracy"], ht["std"])])
     table = ht.pivot(index="experiment", columns="group", values="cell").reindex(
         [r["experiment"] for r in rows]).dropna(how="all").reset_index()

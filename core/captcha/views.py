@@ -90,6 +90,7 @@ def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame
     import statistics
 
     from core.blocks import lookup, slug, tx
+    from core.results import figure
 
     cells: dict = {}
     order: list = []
@@ -111,7 +112,7 @@ def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame
     columns = list(dict.fromkeys(col for _, col in cells))
     out = pd.DataFrame(index=order, columns=columns, dtype=object)
     for (transform, col), vals in cells.items():
-        sd = f" ± {statistics.stdev(vals):.2f}" if len(vals) > 1 else ""
-        out.loc[transform, col] = f"{statistics.mean(vals):.2f}{sd} ({len(vals)})"
+        sd = statistics.stdev(vals) / 100 if len(vals) > 1 else None
+        out.loc[transform, col] = figure(statistics.mean(vals) / 100, sd, len(vals), lang)
     out.index = [lookup(lang, f"captcha_models.transform.{slug(t)}", t) for t in order]
     return out.fillna("").rename_axis(tx(lang, "captcha_models.robustness.transform")).reset_index()

@@ -414,7 +414,7 @@ def _captcha_lead(lang: str, figures: dict) -> str:
     if "xsrc" in figures and "default" in figures:
         acc, experiment, _ = figures["xsrc"][0]
         parts.append(tx(lang, "captcha_models.lead-xsrc", acc=f"{100 * acc:.2f}", experiment=experiment))
-    return " ".join(parts)
+    return "".join(parts)  # each part brings its own space (none between Chinese sentences)
 
 
 def _audited_points(lang: str, done: list[dict], given: pd.DataFrame) -> pd.DataFrame:

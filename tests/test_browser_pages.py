@@ -58,7 +58,8 @@ def test_page_right_in_a_real_browser(server, browsers, page, width, lang):
     driver = browsers(width)
     browse.open_page(driver, f"{server}/{page}?lang={lang}")
     found = browse.problems(driver)
-    height, contents_at = driver.execute_script(_HEIGHT_AND_CONTENTS)
+    height, contents_at, broken = driver.execute_script(_HEIGHT_AND_CONTENTS)
+    assert not broken, f"/{page}: contents links to no heading: {broken}"
     _shoot(driver, SHOTS / f"{page or 'home'}-{width}-{lang}.png")
     assert not found, f"/{page} at {width} px ({lang}): " + "; ".join(found)
     if width == 1400 and height > TALL:  # a long page is read a section at a time (issue 34)
@@ -67,12 +68,15 @@ def test_page_right_in_a_real_browser(server, browsers, page, width, lang):
 
 
 TALL = 6000  # px at 1,400 px wide: past this a page opens with links to its sections
-# The main column's height, and where the contents line ("On this page:") starts, if any.
+# The main column's height, where the contents line ("On this page:") starts
+# (if any), and its links that lead to no heading.
 _HEIGHT_AND_CONTENTS = """
 const m = document.querySelector("[data-testid='stMain']");
 const line = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
   .find(p => p.textContent.startsWith("On this page:"));
-return [m ? m.scrollHeight : 0, line ? line.getBoundingClientRect().top + window.scrollY : null];
+const broken = line ? [...line.querySelectorAll("a")].map(a => a.getAttribute("href"))
+  .filter(h => !document.getElementById(decodeURIComponent(h.slice(1)))) : [];
+return [m ? m.scrollHeight : 0, line ? line.getBoundingClientRect().top + window.scrollY : null, broken];
 """
 
 

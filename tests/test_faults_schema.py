@@ -22,6 +22,7 @@ from conftest import REPO
 from core.record_schema import MAX_BYTES, MAX_DEPTH
 from core.records import DEFAULT_RUNS_DIR, Run, list_runs
 from test_app import _app
+from test_faults_records import PAGES, _cli  # every page; the CLI on a runs folder
 
 # One committed run of each study: their configs differ (the captcha's
 # preprocessing and relabelling, Caltech's folder and augmentation).
@@ -206,12 +207,6 @@ def test_every_committed_run_is_readable():
     assert not bad
 
 
-def _cli(root, *args, timeout=300):
-    env = {**os.environ, "CNNLAB_RUNS_DIR": str(root)}
-    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def test_runs_and_report_list_every_damaged_run_and_exit_0(corpus):
     root, cases = corpus
     listing = _cli(root, "runs")
@@ -261,10 +256,6 @@ def test_show_opens_every_damaged_run(corpus):
     assert out.returncode == 0, out.stderr[-2000:]
     bad = json.loads(out.stdout.strip().splitlines()[-1])
     assert not bad, "\n".join(bad[:10])
-
-
-# group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
-PAGES = sorted(str(p.relative_to(REPO)) for p in (REPO / "app_pages").glob("[!_]*.py") if p.name != "group.py")
 
 
 @pytest.mark.parametrize("page", PAGES)

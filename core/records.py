@@ -263,6 +263,38 @@ def check_record(name: str, record: dict | None) -> dict | None:
     raise RecordError("not-allowed", file=name, field=field, value=value)
 
 
+_READ: dict = {}  # (path, inode, mtime, size) -> (checked record, or None) or the RecordError
+
+
+def read_record(path: Path) -> dict | None:
+    """A run's JSON record file, loaded and checked against its schema
+    (load_json_record, check_record); None when it is missing. Each version
+    of a file is checked once per process: a listing, then the report's
+    rows, then a page read the same files several times. A copy is
+    returned, so that a caller's change never reaches another's."""
+    import copy
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        st = None
+    key = None if st is None else (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    hit = _READ.get(key) if key else None
+    if hit is None:
+        try:
+            hit = check_record(path.name, load_json_record(path, None))
+        except RecordError as e:
+            hit = e
+        if key:
+            if len(_READ) > 20_000:
+                _READ.clear()
+            _READ[key] = hit
+    if isinstance(hit, RecordError):
+        raise hit
+    return copy.deepcopy(hit)
+
+
 def _type_words(lang: str, names: str) -> str:
     from core.text import text
     return text(lang, "records.or").join(text(lang, f"records.type-{n}") for n in names.split(","))
@@ -450,7 +482,7 @@ class Run:
 
     def _record(self, name: str, default):
         try:
-            value = _CHECKS[name](load_json_record(self.path / name, None))
+            value = read_record(self.path / name)
         except RecordError:
             return default
         return default if value is None else value  # {} is a record (an empty one), not a missing file
@@ -472,12 +504,11 @@ class Run:
         the record it claims to be, and a finished run has its history, one
         row per epoch trained."""
         try:
-            config = load_json_record(self.path / "config.json", None)
+            config = read_record(self.path / "config.json")
             if config is None and self.has_records():
                 raise RecordError("missing", file="config.json")
-            check_record("config.json", config)
-            meta = check_record("meta.json", load_json_record(self.path / "meta.json", None))
-            summary = check_record("summary.json", load_json_record(self.path / "summary.json", None))
+            meta = read_record(self.path / "meta.json")
+            summary = read_record(self.path / "summary.json")
             history = load_history(self.path / "history.csv")
             # meta.json is written before the first epoch and summary.json
             # before meta says done: without them, the record was damaged.
@@ -552,7 +583,6 @@ def _live_status(path: Path, meta: dict) -> str:
     return "running"
 
 
-_CHECKS = {name: (lambda record, name=name: check_record(name, record)) for name in SCHEMAS}
 
 
 def holder(meta: dict) -> str:

@@ -100,21 +100,28 @@ def headline_metrics(lang: str, rows: list[dict]) -> list[dict]:
     return out
 
 
-def captcha_figures(rows: list[dict]) -> dict:
-    """The captcha's headline figures, each from its runs' stored test
-    predictions scored on the audited labels: "default", the reader a user
-    gets on the held-out split (run, audited, as given, seeds); "xsrc", the
-    best recipe with the arc undone for each direction of leave-one-source-out
-    (a crawl never trained on), weakest first (accuracy, experiment, seeds)."""
+def _scores(rows: list[dict], audit_files: tuple | None = None) -> dict[str, list[dict]]:
+    """_audited for each finished row, by its experiment: scored once for
+    every section of a page that shows them."""
     from core.captcha import audit
+    files = audit_files or (audit.load_audit(), audit.reviewed())
+    return {r["experiment"]: _audited(r["run_paths"], files) for r in rows if r["n_done"]}
+
+
+def captcha_figures(rows: list[dict], scores: dict | None = None) -> dict:
+    """The captcha's headline figures, each from its runs' stored test
+    predictions scored on the audited labels (`scores`, _scores of the rows
+    when the caller has them): "default", the reader a user gets on the
+    held-out split (run, audited, as given, seeds); "xsrc", the best recipe
+    with the arc undone for each direction of leave-one-source-out (a crawl
+    never trained on), weakest first (accuracy, experiment, seeds)."""
     from core.captcha.recognizer import DEFAULT_RUN
     from experiments import EXPERIMENTS
-    files = audit.load_audit(), audit.reviewed()
-    by = {r["experiment"]: r for r in rows}
-    out: dict = {}
     default = DEFAULT_RUN.split("/")[0]
-    r = by.get(default)
-    accs = _audited(r["run_paths"], files) if r and r["n_done"] else []
+    if scores is None:
+        scores = _scores([r for r in rows if r["experiment"] == default or r["group"] == "captcha-xsrc"])
+    out: dict = {}
+    accs = scores.get(default, [])
     if accs:
         out["default"] = (default, sum(a["exact_match_audited"] for a in accs) / len(accs),
                           sum(a["exact_match"] for a in accs) / len(accs), len(accs))
@@ -122,7 +129,7 @@ def captcha_figures(rows: list[dict]) -> dict:
     for r in rows:
         data = EXPERIMENTS[r["declared"]](False)["data"] if r["group"] == "captcha-xsrc" else {}
         if r["n_done"] and data.get("preprocess_options", {}).get("undo_arc"):
-            accs = _audited(r["run_paths"], files)
+            accs = scores.get(r["experiment"], [])
             if accs:
                 mean = (sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs))
                 best[data["test_source"]] = max(best.get(data["test_source"], mean), mean)
@@ -304,14 +311,13 @@ def _summary_mean(paths, *keys):
     return sum(vals) / len(vals) if vals else None
 
 
-def _audit_blocks(lang: str, done: list[dict]) -> list:
+def _audit_blocks(lang: str, done: list[dict], scores: dict, files: tuple) -> list:
     """Accuracy on the audited test labels, beside (never instead of) the given
-    ones, with how many of each model's failures a person has looked at."""
-    from core.captcha import audit
-    files = audit.load_audit(), audit.reviewed()
+    ones, with how many of each model's failures a person has looked at
+    (`scores`: _scores; `files`: the audit files they were scored against)."""
     out, corrected = [], 0
     for r in done:
-        accs = _audited(r["run_paths"], files)
+        accs = scores.get(r["experiment"], [])
         if accs:
             corrected = max(corrected, *(a["labels_corrected"] for a in accs))
             out.append({tx(lang, "tables.experiment"): r["experiment"], **_audit_cells(lang, accs)})
@@ -340,13 +346,12 @@ def _blind_audit_blocks(lang: str) -> list:
                       audited=f"{100 * b.get('model_exact_audited', 0):.1f}", run=DEFAULT_RUN))]
 
 
-def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
+def _cross_source_blocks(lang: str, rows: list[dict], scores: dict, files: tuple) -> list:
     """Leave one source out: each run's test set is a whole captcha set it never saw."""
-    from core.captcha import audit, relabel
+    from core.captcha import relabel
     from experiments import EXPERIMENTS
     if not rows:
         return []
-    files = audit.load_audit(), audit.reviewed()
     table = []
     for r in rows:
         cfg = EXPERIMENTS[r["declared"]](False)
@@ -358,7 +363,7 @@ def _cross_source_blocks(lang: str, rows: list[dict]) -> list:
             tx(lang, "captcha_models.xsrc.labels"): relabel.path_of(cfg["data"]["relabel"]["name"]).stem
             if cfg["data"].get("relabel") else tx(lang, "captcha_models.xsrc.labels-given"),
             tx(lang, "tables.seeds"): r["n_done"],
-            **_audit_cells(lang, _audited(r["run_paths"], files)),
+            **_audit_cells(lang, scores.get(r["experiment"], [])),
         })
         ens = _ensemble_row(lang, r, files)
         if ens:
@@ -417,17 +422,15 @@ def _captcha_lead(lang: str, figures: dict) -> str:
     return "".join(parts)  # each part brings its own space (none between Chinese sentences)
 
 
-def _audited_points(lang: str, done: list[dict], given: pd.DataFrame) -> pd.DataFrame:
+def _audited_points(done: list[dict], given: pd.DataFrame, scores: dict) -> pd.DataFrame:
     """The accuracy dots on the audited labels: each experiment's runs that
-    stored their test predictions, scored against the audit files (the
-    rows of `given`, the labels-as-given points, name the rest)."""
+    stored their test predictions (`scores`: _scores), the rows of `given`
+    (the labels-as-given points) naming the rest."""
     import statistics
 
-    from core.captcha import audit
-    files = audit.load_audit(), audit.reviewed()
     out = []
     for r, (_, point) in zip(done, given.iterrows()):
-        accs = [100 * a["exact_match_audited"] for a in _audited(r["run_paths"], files)]
+        accs = [100 * a["exact_match_audited"] for a in scores.get(r["experiment"], [])]
         if accs:
             out.append({**point.to_dict(), "mean": statistics.fmean(accs),
                         "std": statistics.stdev(accs) if len(accs) > 1 else float("nan"), "seeds": len(accs)})
@@ -446,7 +449,10 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
     every = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
     # What a reader came for first: what the reader reads and how well the
     # one they get does; how the models came about is further down.
-    figures = captcha_figures(every)
+    from core.captcha import audit
+    files = audit.load_audit(), audit.reviewed()
+    scores = _scores(every, files)
+    figures = captcha_figures(every, scores)
     blocks = [("h1", tx(lang, "captcha_models.title")), ("md", _captcha_lead(lang, figures)),
               *((("metrics", cards),) if (cards := captcha_cards(lang, every, figures)) else ()),
               *left_out_blocks(lang, every)]
@@ -490,16 +496,17 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
         acc = accuracy_points(done, lang)
         heads = {f"val_fc13_W{i}_accuracy": tx(lang, "captcha_models.curves.head", i=i) for i in range(1, 5)}
         curves = charts.curves_frame(done, metrics=("val_loss", "val_exact_match", *heads))
-        audited = _audited_points(lang, done, acc)
+        audited = _audited_points(done, acc, scores)
         blocks += [
             ("h2", tx(lang, "captcha_models.results")),
             *((("chart", charts.accuracy_bars(audited, tx(lang, "captcha_models.axis-audited"), lang=lang)),)
               if not audited.empty else
               (("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),)),
             ("table", pd.DataFrame(table)),
-            *_audit_blocks(lang, done),
+            *_audit_blocks(lang, done, scores, files),
             *_blind_audit_blocks(lang),
-            *_cross_source_blocks(lang, [r for r in every if r["group"] == "captcha-xsrc" and r["n_done"]]),
+            *_cross_source_blocks(lang, [r for r in every if r["group"] == "captcha-xsrc" and r["n_done"]],
+                                  scores, files),
             ("md", tx(lang, "captcha_models.times")),
         ]
         bench = []

@@ -36,7 +36,6 @@ _POSITIVE = {"type": "integer", "minimum": 1}
 _NUM = {"type": "number"}
 _BOOL = {"type": "boolean"}
 _OBJECT = {"type": "object"}
-_LIST = {"type": "array"}
 
 
 def _or_null(schema: dict) -> dict:

@@ -1,7 +1,0 @@
-"""Seed 000, image size: explanation, runs, verdict, retrain."""
-from experiments.caltech import variants_of
-from app_pages._common import page_blocks, render
-from app_pages._retrain import retrain_panel
-
-render(page_blocks("c50-image-size"))
-retrain_panel(["c50-baseline", *variants_of("image-size")])

@@ -1,7 +1,0 @@
-"""Seed 000, shuffle-buffer size: explanation, runs, verdict, retrain."""
-from experiments.caltech import variants_of
-from app_pages._common import page_blocks, render
-from app_pages._retrain import retrain_panel
-
-render(page_blocks("c50-shuffle-buffer"))
-retrain_panel(["c50-baseline", *variants_of("shuffle-buffer")])

@@ -6,15 +6,8 @@ deep link as the first request after the server starts opened the bare page
 file, without this script's sidebar, and then showed "Page not found"."""
 import streamlit as st
 
-from core.report import local
-from experiments import GROUPS
-from experiments.caltech import TECHNIQUES
-from app_pages._common import LANGUAGES, T, init_language, lang
-
-# Material icons: they render in every browser, emoji need an emoji font.
-TECHNIQUE_ICONS = [f":material/{name}:" for name in (
-    "photo_size_select_large", "balance", "stacks", "shuffle", "speed", "trending_down", "layers",
-    "equalizer", "waves", "border_outer", "show_chart", "flip", "account_tree")]
+from core.study import local, studies
+from app_pages._common import LANGUAGES, PAGE_KEY, T, init_language, lang
 
 st.set_page_config(page_title="CNN experiments report", page_icon="🧪", layout="wide")
 # Report tables (app_pages/_common.html_table) are dense: a smaller type lets ten
@@ -32,30 +25,24 @@ st.html("<style>.cnn-table {overflow-x: auto; margin-bottom: 1rem} "
 
 init_language()
 st.sidebar.radio("Language / 語言", list(LANGUAGES), horizontal=True, key="lang_choice")
-zh = lang() == "zh"
-
+# Every registered study's pages, under its section (core/study.py): a report
+# page is app_pages/page.py given its key, an interactive one the study's own
+# script. A study declared without a package (experiments.declare) goes under
+# "Your studies".
+sections: dict[str, list] = {}
+for study in studies():
+    for page in study.pages:
+        source = str(study.package / page.script) if page.script else "app_pages/page.py"
+        sections.setdefault(local(lang(), study.title), []).append(
+            st.Page(source, title=local(lang(), page.title), icon=page.icon, url_path=page.key))
 nav = st.navigation({
     T("nav.overview"): [
         st.Page("app_pages/home.py", title=T("nav.home"), icon=":material/home:", default=True)],
-    "MNIST": [st.Page("app_pages/mnist.py", title=T("nav.mnist"), icon=":material/draw:", url_path="mnist")],
-    T("nav.techniques"): [
-        st.Page(f"app_pages/{page.replace('-', '_')}.py", title=zh_name if zh else en_name, icon=icon,
-                url_path=page)
-        for (en_name, zh_name, page, _), icon in zip(TECHNIQUES.values(), TECHNIQUE_ICONS)] + [
-        st.Page("app_pages/c50_best.py", title=T("nav.best"), icon=":material/emoji_events:", url_path="c50-best")],
-    T("nav.captcha"): [
-        st.Page("app_pages/captcha_demo.py", title=T("nav.captcha-demo"), icon=":material/text_fields:", url_path="captcha"),
-        st.Page("app_pages/captcha_preprocess.py", title=T("nav.captcha-preprocess"), icon=":material/cleaning_services:",
-                url_path="captcha-preprocessing"),
-        st.Page("app_pages/captcha_models.py", title=T("nav.captcha-models"), icon=":material/insights:", url_path="captcha-models")],
-    # Studies a user declared (experiments.declare, loaded from $CNNLAB_PLUGINS): a page each.
-    **({T("nav.yours"): [st.Page("app_pages/group.py", title=local(lang(), spec["title"]),
-                                 icon=":material/science:", url_path=g) for g, spec in GROUPS.items()]}
-       if GROUPS else {}),
+    **sections,
     T("nav.runs-section"): [
         st.Page("app_pages/runs.py", title=T("nav.runs"), icon=":material/folder_copy:", url_path="runs"),
         st.Page("app_pages/data.py", title=T("nav.data"), icon=":material/folder_open:", url_path="data")],
 }, expanded=True)  # every page one click away, none behind "View more"
-if nav.url_path in GROUPS:  # app_pages/group.py serves every declared study: say which
-    st.session_state["group:open"] = nav.url_path
+# app_pages/page.py serves every study's report page: say which is open.
+st.session_state[PAGE_KEY] = nav.url_path
 nav.run()

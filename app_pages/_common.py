@@ -14,7 +14,6 @@ from core.charts import stacked
 from core.export import key_html
 from core.text import text
 from core.records import file_mtime, holder, list_runs, read_history, runs_dir
-from experiments.caltech import TECHNIQUES
 
 
 LANGUAGES = {"English": "en", "繁體中文": "zh"}
@@ -58,10 +57,13 @@ def page_blocks(page: str) -> list:
     return _blocks(page, lang(), str(runs_dir()), runs_signature())
 
 
-PAGE_LINKS = {"app_pages/mnist.py": "mnist", "app_pages/home.py": "", "app_pages/captcha_models.py": "captcha-models"}
-# The technique pages' files are named after their url paths (c50_padding.py -> c50-padding).
-PAGE_LINKS.update({f"app_pages/{t[2].replace('-', '_')}.py": t[2] for t in TECHNIQUES.values()})
-PAGE_LINKS["app_pages/c50_best.py"] = "c50-best"
+PAGE_KEY = "page:open"  # which study page app_pages/page.py draws (streamlit_app.py sets it)
+
+
+def page_link(key: str) -> str:
+    """The app's link to a report page, by its key (a claim's "page"): every
+    study page's url path is its key, the Overview's the root."""
+    return "/" + ("" if key == "overview" else key)
 
 
 STATIC_ROWS = 80  # longer tables scroll inside an interactive grid (the Overview's 65 experiments stay static: a grid hid their figures at 1,000 px)
@@ -87,7 +89,7 @@ def html_table(value: pd.DataFrame, link_column: str | None = None) -> str:
     """A short table as HTML, drawn by the browser as it comes.
 
     st.table renders every cell through Streamlit's Markdown component: 883
-    of them on the captcha models page, 0.26 s of the browser's time on each
+    of them on the largest report page, 0.26 s of the browser's time on each
     visit (Chrome's profiler), the largest single cost of a page. Cells are
     plain text here (escaped: "conv1_1" is a name, not Markdown), figures
     never break inside a number, and `link_column` holds page paths shown as
@@ -114,7 +116,7 @@ def html_table(value: pd.DataFrame, link_column: str | None = None) -> str:
 def _table_frame(value: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     config = {}
     if "page" in value:
-        value = value.assign(page=value["page"].map(lambda p: "/" + PAGE_LINKS.get(p, "")))
+        value = value.assign(page=value["page"].map(page_link))
         config["page"] = st.column_config.LinkColumn(T("common.page"), display_text=T("common.open"))
     # "–" for what is absent, as in every export (a numeric column keeps its type where it is complete)
     return value.apply(lambda c: c if c.notna().all() else c.map(_cell)), config
@@ -131,12 +133,12 @@ def spec_of(chart) -> dict:
 
     For cached steps: building Altair objects (a vconcat deep-copies every
     layer it holds) and converting them with schema validation were 80 % of
-    the MNIST page's script time, paid again on every visit while pages
+    a chart-heavy page's script time, paid again on every visit while pages
     handed Altair charts to st.altair_chart (py-spy on the server). Not
     validated here: tests/test_app.py validates every chart of every
     committed report page. Drawn as st.altair_chart drew them: without Altair's default
     theme (fixed 300-px views), each dataset a DataFrame that Streamlit sends
-    as Arrow; and on a canvas, not as SVG (the MNIST page's 12 charts made
+    as Arrow; and on a canvas, not as SVG (a page of 12 charts made
     2,800 SVG elements for the browser to lay out; vega-embed reads
     usermeta.embedOptions, and switches by itself only past 2,000 points)."""
     import altair as alt
@@ -164,7 +166,7 @@ def _drop_defaults(spec: dict, defaults: dict) -> None:
 def prepared(blocks) -> list:
     """Blocks as render() sends them, made in a cached step: a chart or a row
     of curves becomes ("vega", spec), a short table ("html", text). A chart
-    right above its row of curves (MNIST's accuracy dots) joins it as one
+    right above its row of curves (a study's accuracy dots) joins it as one
     view: the same width and colours, plot areas aligned. Prepared blocks
     pass through unchanged."""
     blocks, out = list(blocks), []
@@ -191,7 +193,7 @@ def prepared(blocks) -> list:
 
 
 # A page of this many sections or more opens with links to them: the long
-# ones (the captcha's Models page, the Overview) are read a section at a time.
+# ones (the longest study pages, the Overview) are read a section at a time.
 CONTENTS_FROM = 4
 
 
@@ -269,74 +271,3 @@ def _history(path: str, mtime: float) -> pd.DataFrame:
 
 def history(run) -> pd.DataFrame:
     return _history(str(run.path / "history.csv"), run.mtime())
-
-
-# --- captcha ---------------------------------------------------------------------
-
-def captcha_models() -> dict:
-    """Label -> model file: the committed default first, then every finished
-    captcha run that kept its model."""
-    from core.captcha.recognizer import DEFAULT_MODEL, DEFAULT_RUN
-    out = {T("common.default-model", run=DEFAULT_RUN): DEFAULT_MODEL}
-    for r in list_runs():
-        if (r.config.get("data") or {}).get("dataset") == "thsr-captcha" and r.status == "done" \
-                and (r.path / "model.keras").is_file() and r.ref != DEFAULT_RUN:
-            out[r.ref if r.origin == "study" else f"{r.ref} ({T('common.yours')})"] = r.path / "model.keras"
-    return out
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _recognizer(path: str, mtimes: tuple):
-    """The model's reader, shared by every session: the light ONNX reader when
-    the model has its export beside it (no TensorFlow: the first upload costs
-    milliseconds), else Keras with its fast runner prepared once."""
-    from core.captcha.recognizer import open_reader
-    rec = open_reader(path)
-    rec.fast_single()  # uploads are read one at a time: prepare the fast runner once
-    if hasattr(rec, "warm_up"):
-        rec.warm_up()
-    return rec
-
-
-def recognizer(path: str):
-    from pathlib import Path
-    p = Path(path)
-    # the export beside it counts too: a new model.onnx is a new reader
-    mtimes = tuple(q.stat().st_mtime if q.exists() else 0.0 for q in (p, p.with_suffix(".onnx")))
-    return _recognizer(path, mtimes)
-
-
-@st.cache_data(show_spinner=False)
-def sample_captchas(n: int, seed: int = 0) -> list:
-    from core.captcha.data import test_samples
-    return test_samples(n, seed=seed)
-
-
-@st.cache_data(show_spinner=False)
-def generated_captcha(seed: int):
-    import numpy as np
-
-    from core.captcha.synth import make_captcha
-    return make_captcha(np.random.default_rng(seed))[0]
-
-
-@st.cache_data(show_spinner=False)
-def _failure_images(root: str, signature: tuple, n: int) -> list:
-    """(caption, image bytes) of the least confident test failures of the
-    default model's run, when the real captchas are on this machine."""
-    from core.captcha import views
-    from core.captcha.data import image_bytes
-    from core.captcha.recognizer import DEFAULT_MODEL
-    pred = views.read_predictions([DEFAULT_MODEL.parent])
-    out = []
-    for _, row in views.failures(pred, n).iterrows():
-        data = image_bytes(row["image"])
-        if data:
-            seen = row["truth"] if row["truth"] == row["label"] else T("common.labelled", truth=row["truth"],
-                                                                          label=row["label"])
-            out.append((f"{row['image']}: {seen} → {row['prediction']}", data))
-    return out
-
-
-def failure_images(n: int) -> list:
-    return _failure_images(str(runs_dir()), runs_signature(), n)

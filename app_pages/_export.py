@@ -40,14 +40,8 @@ _NOISE = re.compile(r"^(I0000|W0000|E0000|WARNING: All log messages|To enable th
 def page_titles(language: str) -> dict[str, str]:
     """Report page key -> its title in the sidebar's words, in report order."""
     from core.export import page_keys
-    from experiments.caltech import TECHNIQUES
-    from core.text import text
-    names = {"overview": text(language, "export.page-overview"), "mnist": text(language, "export.page-mnist"),
-             "captcha-models": text(language, "export.page-captcha-models"),
-             "c50-best": text(language, "export.page-c50", name=text(language, "nav.best"))}
-    for en, zh, page, _ in TECHNIQUES.values():
-        names.setdefault(page, text(language, "export.page-c50", name=zh if language == "zh" else en))
-    return {key: names.get(key, key) for key in page_keys()}
+    from core.report import page_title
+    return {key: page_title(language, key) for key in page_keys()}
 
 
 def last_error_line(stderr: str) -> str:

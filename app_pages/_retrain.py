@@ -25,7 +25,7 @@ def _key(experiments: list[str]) -> str:
 
 
 def _default_epochs(experiment: str, quick: bool) -> int:
-    from experiments import get_config
+    from core.study import get_config
     return int(get_config(experiment, quick=quick)["train"]["epochs"])
 
 

@@ -1,16 +1,23 @@
 """The data directory: which folder the app reads, how it was chosen, which
-datasets are in it (read from disk on every view, core.datadir.datasets) and
+datasets are in it (read from disk on every view, core.study.datasets) and
 the command that fetches or places each."""
 import pandas as pd
 import streamlit as st
 
-from core.datadir import CAPTCHA_SOURCE, cache_dir, data_dir_choice, datasets, downloads_allowed
+from core.blocks import lookup
+from core.datadir import cache_dir, data_dir_choice, downloads_allowed
+from core.study import datasets
 from core.records import user_runs_dir
-from app_pages._common import T
+from app_pages._common import T, lang
+
+
+def _text(kind: str, d, default: str, **values) -> str:
+    """A dataset's words from its study's content (data.<kind>_<key>), else `default`."""
+    return lookup(lang(), f"data.{kind}_{d.key.replace('-', '_')}", default).format(**values)
 
 
 def _name(d) -> str:
-    return T(f"data.name_{d.key.replace('-', '_')}")
+    return _text("name", d, d.name)
 
 
 root, how = data_dir_choice()
@@ -35,7 +42,7 @@ if not downloads_allowed():
 
 for d in found:
     st.header(_name(d))
-    st.caption(T(f"data.uses_{d.key.replace('-', '_')}"))
+    st.caption(_text("uses", d, ""))
     if d.present:
         st.success(T("data.found", folder=d.folder, files=f"{d.files:,}"))
     elif d.missing:
@@ -50,7 +57,7 @@ for d in found:
                 **({T("data.col_mb"): round(p["mb"], 1)} if "mb" in p else {}),
             } for p in d.parts]), hide_index=True, width="stretch")
     where = st.container() if not d.present else st.expander(T("data.again"))
-    where.markdown(T(f"data.get_{d.key.replace('-', '_')}", folder=d.folder, source=CAPTCHA_SOURCE))
+    where.markdown(_text("get", d, T("data.get_generic"), folder=d.folder, **d.values))
     where.code(d.command, language="bash")
 
 st.divider()

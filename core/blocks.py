@@ -1,6 +1,6 @@
 """The words and small blocks every report page shares: texts in the
 reader's language, verdict words, layer tables, the left-out note. Imported
-by core/report.py and core/caltech/report.py alike, so neither page module
+by core/report.py and every study's report module alike, so neither page module
 needs the other's helpers."""
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def verdict_labels(lang: str) -> dict[str, str]:
 
 def model_summary(name: str, **kwargs) -> pd.DataFrame:
     """Layer table generated from the model itself (never typed in), read
-    from core/model_tables.json so that a page needs no Keras."""
+    from the studies' model_tables.json files so that a page needs no Keras."""
     from core import model_tables
     return pd.DataFrame(model_tables.table(name, kwargs))
 

@@ -369,7 +369,7 @@ class StopWhenAsked(keras.callbacks.Callback):
     def _check(self, *_args, **_kw):
         # A list's truth and a file's stat: microseconds, against a batch's milliseconds.
         if self.asked():
-            from core.train import Interrupted
+            from core.runtime import Interrupted
             raise Interrupted("cancel asked during training")
 
     # Begin hooks: called in the training thread and, unlike the *_batch_end

@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass
 
-WORKER_ENV = "CNNLAB_WORKER"
+from core.runtime import WORKER_ENV, worker_name  # noqa: F401 (worker_name: as always imported from here)
 
 
 @dataclass
@@ -40,10 +40,8 @@ def train_one(config: dict, runs_dir=None, data_dir=None, force=False, verbose=0
               keep_state=False, worker: str | None = None) -> Outcome:
     """Train one config (with its seed) and say how it ended, never raising
     for a run's own failure: the same function in this process and on a worker."""
-    from core.caltech.data import ImageDataNotFound
-    from core.captcha.data import CaptchaDataNotFound
-    from core.mnist import MnistNotFound
     from core.records import run_id
+    from core.study import no_data_errors
     from core.train import RunBusy, RunUnreadable, train_run
 
     label = f"{config['experiment']}/{run_id(config)}"
@@ -57,7 +55,7 @@ def train_one(config: dict, runs_dir=None, data_dir=None, force=False, verbose=0
     try:
         run, outcome = train_run(config, runs_dir, data_dir, force=force, verbose=verbose,
                                  keep_state=keep_state)
-    except (MnistNotFound, ImageDataNotFound, CaptchaDataNotFound) as e:
+    except no_data_errors() as e:  # any study's "data not in the data directory"
         return out("no-data", str(e))
     except RunBusy as e:
         return out("busy", str(e))
@@ -139,8 +137,3 @@ def makespan(seconds: list[float], machines: int, overhead: float = 0.0) -> floa
     for s in sorted(seconds, reverse=True):
         heapq.heappush(free, heapq.heappop(free) + s + overhead)
     return max(free)
-
-
-def worker_name() -> str | None:
-    """The executor's worker training in this process, if any (meta.json's `worker`)."""
-    return os.environ.get(WORKER_ENV) or None

@@ -63,8 +63,8 @@ def experiment_rows(root=None, experiments: dict | None = None, include_app: boo
     With include_app, runs users started from the app follow their experiment's
     row, one row per distinct config, labelled "<experiment> (yours…)"."""
     if experiments is None:
-        from experiments import EXPERIMENTS
-        experiments = EXPERIMENTS
+        from core.study import experiments as every
+        experiments = every()
     by_exp: dict[str, list[Run]] = defaultdict(list)
     for run in list_runs(root):
         by_exp[run.experiment].append(run)

@@ -11,25 +11,17 @@ train_run calls, in order:
     model.fit(*args, callbacks=callbacks, **kwargs)
     test = task.evaluate(model, data, path, config)     # {metric: number}, "accuracy" the headline
 
-`Task` itself is single-output classification of in-memory arrays (MNIST's
-task); a study changes only what differs. Tasks are registered by the
-`data.dataset` name of their configs; the registry holds "module:Class"
-strings, so that naming a task (listing experiments, validating a config)
-imports neither the task nor Keras.
-
-A task of your own: subclass Task in a module of yours, call
-`register_task("my-dataset", "my_module:MyTask")` where its experiments are
-declared (README, "Add your own experiment").
+`Task` itself is single-output classification of in-memory arrays; a study
+changes only what differs. Each study names its tasks by the `data.dataset`
+of their configs (core/study.py: Study.tasks) as "module:Class" strings, so
+that naming a task (listing experiments, validating a config) imports neither
+the task nor Keras. `register_task` adds one outside a study.
 """
 from __future__ import annotations
 
 import importlib
 
-TASKS: dict[str, str] = {
-    "mnist": "core.task:MnistTask",
-    "thsr-captcha": "core.captcha.task:CaptchaTask",
-    "caltech50": "core.caltech.task:ImageFolderTask",
-}
+EXTRA: dict[str, str] = {}  # tasks registered outside a study (register_task)
 
 
 class UnknownTask(KeyError):
@@ -41,14 +33,21 @@ def register_task(dataset: str, target: str) -> None:
     class at `target` ("package.module:ClassName", imported when first used)."""
     if ":" not in target:
         raise ValueError(f"task target {target!r}: expected 'module:ClassName'")
-    TASKS[dataset] = target
+    EXTRA[dataset] = target
+
+
+def known_tasks() -> dict[str, str]:
+    """data.dataset -> "module:Class", every study's and register_task's."""
+    from core.study import tasks
+    return {**tasks(), **EXTRA}
 
 
 def get_task(dataset: str) -> "Task":
+    known = known_tasks()
     try:
-        target = TASKS[dataset]
+        target = known[dataset]
     except KeyError:
-        raise UnknownTask(f"no task for dataset {dataset!r}; known: {', '.join(sorted(TASKS))}") from None
+        raise UnknownTask(f"no task for dataset {dataset!r}; known: {', '.join(sorted(known))}") from None
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)()
 
@@ -82,11 +81,3 @@ class Task:
     def evaluate(self, model, data: dict, path, config: dict) -> dict:
         """Test metrics ({name: number}); "accuracy" is the figure every table shows."""
         return model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0, return_dict=True)
-
-
-class MnistTask(Task):
-    """Seed 002's MNIST protocols (core/data.py)."""
-
-    def load(self, config, data_dir=None):
-        from core.data import load_splits
-        return load_splits(config["data"], config["seed"], data_dir)

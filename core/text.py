@@ -15,6 +15,10 @@ import re
 from pathlib import Path
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
+# A study brings its own texts (core/study.py: Study.content), in the same
+# layout; its file of a name adds entries to the shell's file of that name
+# (a study's nav.md adds its page titles), and a key given twice is an error.
+EXTRA: list[Path] = []
 LANGS = ("en", "zh")
 _MARKER = re.compile(r"^<!--\s*([\w.-]+)\s*-->\s*$", re.M)
 
@@ -35,17 +39,36 @@ def parse(source: str) -> dict[str, str]:
     return out
 
 
+def add_content(folder) -> None:
+    """Read texts from this folder too (<folder>/<lang>/<file>.md)."""
+    folder = Path(folder)
+    if folder not in EXTRA:
+        EXTRA.append(folder)
+
+
 @functools.lru_cache(maxsize=None)
-def _file(lang: str, name: str, mtime: float) -> dict[str, str]:
-    return parse((CONTENT / lang / f"{name}.md").read_text(encoding="utf-8"))
+def _read(path: Path, mtime: float) -> dict[str, str]:
+    return parse(path.read_text(encoding="utf-8"))
 
 
 def entries(lang: str, name: str) -> dict[str, str]:
-    path = CONTENT / lang / f"{name}.md"
-    try:
-        return _file(lang, name, path.stat().st_mtime)
-    except FileNotFoundError:
-        return {}
+    out: dict[str, str] = {}
+    for folder in (CONTENT, *EXTRA):
+        path = folder / lang / f"{name}.md"
+        try:
+            found = _read(path, path.stat().st_mtime)
+        except FileNotFoundError:
+            continue
+        twice = set(found) & set(out)
+        if twice:
+            raise ValueError(f"{path}: {', '.join(sorted(twice))} already in another {name}.md")
+        out.update(found)
+    return out
+
+
+def files(lang: str) -> list[str]:
+    """The names of every content file in `lang`, the studies' included."""
+    return sorted({p.stem for folder in (CONTENT, *EXTRA) for p in (folder / lang).glob("*.md")})
 
 
 def text(lang: str, key: str, **values) -> str:

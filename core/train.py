@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core import envinfo
 from core.config import validate
-from core.executor import worker_name
+from core.runtime import Interrupted, worker_name  # noqa: F401 (Interrupted: as always imported from here)
 from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, holder, read_json, run_id,
                           LOCK_NAME, run_lock, runs_dir)
 
@@ -31,10 +31,6 @@ class RunUnreadable(RuntimeError):
 # How long a trainer waits for a run's lock: a reader checking the status
 # holds it for an instant, a trainer for the whole run.
 LOCK_WAIT_S = 3.0
-
-
-class Interrupted(KeyboardInterrupt):
-    pass
 
 
 def _now() -> str:
@@ -233,7 +229,7 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch, stop_aske
 
     from core.callbacks import EpochHistory, StopWhenAsked, TrainingState, check_backup
     from core.devices import spread
-    from core.models import build_model
+    from core.registry import build_model
     from core.task import get_task
 
     t_start = time.perf_counter()

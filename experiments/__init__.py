@@ -1,31 +1,31 @@
-"""Experiments declared as data: each name maps to a config function.
+"""The studies, one package each (experiments/<study>/, registered with
+core/study.py), and the command line that trains them (`python -m
+experiments`).
 
-`get_config(name, quick=False)` returns the config dict (without a seed); the
-quick switch shrinks data and epochs so the same experiment runs in seconds
-for CI, big_vision style.
+`get_config(name, quick=False)` returns an experiment's config (without a
+seed); the quick switch shrinks data and epochs so the same experiment runs
+in seconds for CI, big_vision style. `declare()` makes a small study of your
+own from a few configs, without a package (examples/folder_study/ shows the
+package way, which can also bring pages, cards and data checks).
 """
 from __future__ import annotations
 
 import copy
-import importlib
-import os
+import functools
 
-from experiments import caltech, captcha, mnist
-
-EXPERIMENTS: dict = {}
-CLAIMS: list = []  # the seeds' claims, each with the experiments that test it
-for _module in (mnist, captcha, caltech):
-    EXPERIMENTS.update(_module.EXPERIMENTS)
-    CLAIMS.extend(_module.CLAIMS)
-
-# Groups declared with declare() (a user's own studies): each gets a report
-# page of its own, built from its runs (core/report.py:group_blocks).
-GROUPS: dict[str, dict] = {}
-PLUGINS_ENV = "CNNLAB_PLUGINS"
+from core.study import PLUGINS_ENV, UnknownExperiment, get_config, load_plugins  # noqa: F401
 
 
-class UnknownExperiment(KeyError):
-    pass
+def __getattr__(name: str):
+    """EXPERIMENTS, CLAIMS and GROUPS as they always were, from the registry."""
+    from core import study
+    if name == "EXPERIMENTS":
+        return study.experiments()
+    if name == "CLAIMS":
+        return study.claims()
+    if name == "GROUPS":
+        return {s.name: s.declared for s in study.studies() if s.declared is not None}
+    raise AttributeError(f"module 'experiments' has no attribute {name!r}")
 
 
 def _quick(config: dict) -> dict:
@@ -45,34 +45,24 @@ def declare(group: str, experiments: dict[str, dict], baseline: str, title: str 
     `text` (a string, or {"en": ..., "zh": ...}) head its report page.
     `quick(config) -> config` shrinks one for --quick (default: two epochs
     and data.train_limit 256, which your task may read)."""
+    from core import study
     if baseline not in experiments:
         raise ValueError(f"declare({group!r}): baseline {baseline!r} is not one of its experiments")
-    taken = [n for n in experiments if n in EXPERIMENTS and EXPERIMENTS[n].__dict__.get("group") != group]
+    taken = [n for n in experiments if (s := study.study_of(n)) is not None and s.name != group]
     if taken:
         raise ValueError(f"declare({group!r}): {', '.join(taken)} already declared elsewhere")
-    for name, config in experiments.items():
-        def get(q=False, _name=name, _config=config):
-            config = {**copy.deepcopy(_config), "experiment": _name, "group": group}
-            return (quick or _quick)(config) if q else config
+
+    def getter(name, config):
+        def get(q=False):
+            out = {**copy.deepcopy(config), "experiment": name, "group": group}
+            return (quick or _quick)(out) if q else out
         get.group = group
-        EXPERIMENTS[name] = get
-    GROUPS[group] = {"title": title, "text": text, "baseline": baseline, "experiments": list(experiments)}
+        return get
 
-
-def load_plugins() -> None:
-    """Import the modules named in $CNNLAB_PLUGINS (comma-separated), where a
-    user declares tasks, models and experiments without editing this package."""
-    for name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
-        importlib.import_module(name)
-
-
-def get_config(name: str, quick: bool = False) -> dict:
-    if name not in EXPERIMENTS:
-        close = [n for n in EXPERIMENTS if name.split("-")[0] in n][:5]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownExperiment(f"unknown experiment {name!r}{hint} "
-                                "(`python -m experiments list` shows them all)")
-    return EXPERIMENTS[name](quick)
-
-
-load_plugins()
+    from core.report import group_blocks
+    spec = {"title": title, "text": text, "baseline": baseline, "experiments": list(experiments)}
+    study.register(study.Study(
+        name=group, title="nav.yours", experiments={n: getter(n, c) for n, c in experiments.items()},
+        pages=[study.Page(group, title, blocks=functools.partial(group_blocks, group),
+                          retrain=lambda: list(experiments))],
+        declared=spec))

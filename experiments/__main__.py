@@ -273,37 +273,21 @@ def cmd_report(args):
         return
     if args.lang or args.pages:
         _die("--lang and --pages go with --export FILE")
-    from core.results import experiment_rows, markdown_table
+    from core.results import experiment_rows, left_out, markdown_table
+    from core.study import resolve, studies
     every = experiment_rows(args.runs_dir)
-    # The best combination is judged against the study's baseline: list it too.
-    rows = [r for r in every if not args.group or r["group"] == args.group
-            or (args.group == "c50-best" and r["experiment"] == "c50-baseline")]
+    # A study may list others beside a group's own (a combination is judged
+    # against its study's baseline: Study.report_rows).
+    also = {n for s in studies() if s.report_rows for n in resolve(s.report_rows)(args.group)} if args.group else set()
+    rows = [r for r in every if not args.group or r["group"] == args.group or r["experiment"] in also]
     print(markdown_table(rows))
-    from core.results import left_out
     for ref, why in left_out(rows):
         print(f"\nleft out (unreadable): {ref}: {why}")
-    if any(r["group"] == "c50" for r in rows) and args.group != "c50-best":
-        from core.caltech.report import markdown_verdicts, study_time
-        print()
-        print(markdown_verdicts(rows))
-        print()
-        print(study_time(rows))
-    if any(r["group"] == "c50-best" for r in rows):
-        from core.caltech.report import best_summary
-        line = best_summary("en", every, page_hint=False)
-        if line:
-            print()
-            print(line)
-        from core.caltech.report import markdown_ensembles
-        table = markdown_ensembles(every, args.runs_dir)
-        if table:
-            print()
-            print(table)
-        from core.caltech.report import markdown_mirror
-        table = markdown_mirror(rows)
-        if table:
-            print()
-            print(table)
+    for s in studies():  # each study's own lines after the table (Study.report)
+        if s.report:
+            for text in resolve(s.report)(rows, every, args.group, args.runs_dir):
+                print()
+                print(text)
 
 
 def main(argv=None):
@@ -314,7 +298,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="every declared experiment").set_defaults(fn=cmd_list)
     r = sub.add_parser("run", help="train experiments, one run per seed; done runs are skipped")
-    r.add_argument("names", nargs="*", help="experiment names or globs (mnist-fair-*)")
+    r.add_argument("names", nargs="*", help="experiment names or globs ('prefix-*')")
     r.add_argument("--config", help="a config JSON file instead of a name")
     r.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 (default 1)")
     r.add_argument("--seed", type=int, action="append", help="a specific seed (repeatable)")
@@ -337,8 +321,8 @@ def main(argv=None):
                         "(default 1: TensorFlow already uses every core)")
     r.set_defaults(fn=cmd_run)
     pl = sub.add_parser("plan", help="what these experiments' runs take on N machines, from their recorded times")
-    pl.add_argument("names", nargs="+", help="experiment names or globs ('c50-*')")
-    pl.add_argument("--group", help="only experiments of this group, e.g. c50 (the 78-run study)")
+    pl.add_argument("names", nargs="+", help="experiment names or globs ('prefix-*')")
+    pl.add_argument("--group", help="only experiments of this group (`list` shows each experiment's)")
     pl.add_argument("--machines", default="1,2,4,8,16", help="machine counts (default 1,2,4,8,16)")
     pl.add_argument("--overhead", type=float, default=0.0,
                     help="seconds each run costs on top of its training (cluster hand-out, imports)")
@@ -352,12 +336,12 @@ def main(argv=None):
     ls.set_defaults(fn=cmd_runs)
     rp = sub.add_parser("report", help="markdown table of every experiment's seeds (README); "
                                        "--export FILE writes the whole report as HTML, PDF or Word")
-    rp.add_argument("--group", help="only this group, e.g. mnist-seed or mnist-fair")
+    rp.add_argument("--group", help="only this group (`list` shows each experiment's)")
     rp.add_argument("--export", metavar="FILE",
                     help="write the report to FILE instead: .html (offline, interactive), .pdf or .docx")
     rp.add_argument("--lang", choices=("en", "zh"), help="with --export: en (default) or zh (繁體中文)")
     rp.add_argument("--pages", metavar="KEY,KEY",
-                    help="with --export: only these pages, e.g. overview,mnist (default: all)")
+                    help="with --export: only these pages, e.g. overview,<page key> (default: all)")
     rp.set_defaults(fn=cmd_report)
     args = p.parse_args(argv)
     # SIGTERM (kill, the app's Cancel) while still importing, before a run

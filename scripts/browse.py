@@ -21,9 +21,10 @@ CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 # The app's pages by url path ("" is the Overview), in sidebar order.
 def page_paths() -> list[str]:
-    from experiments.caltech import TECHNIQUES
-    return ["", "mnist", *(page for _, _, page, _ in TECHNIQUES.values()), "c50-best", "captcha",
-            "captcha-preprocessing", "captcha-models", "runs", "data"]
+    """Every page's url path, in the navigation's order: the Overview, each
+    registered study's pages (core/study.py), the runs and the data."""
+    from core.study import pages
+    return ["", *(p.key for _, p in pages()), "runs", "data"]
 
 
 def free_port() -> int:

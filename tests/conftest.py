@@ -88,7 +88,7 @@ def write_captcha_set(root: Path, name: str, n: int, seed: int, duplicates=()) -
     (i, j) pairs: image j is written as a byte copy of image i."""
     from PIL import Image
 
-    from core.captcha.synth import make_dataset
+    from experiments.captcha.synth import make_dataset
 
     images, labels = make_dataset(n, seed=seed)
     d = root / name / "images"
@@ -116,7 +116,7 @@ def tiny_captchas(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def untrained_captcha_model(tmp_path) -> Path:
     """Our captcha architecture with random weights, saved like a run's model."""
-    from core.models import build_model
+    from core.registry import build_model
 
     path = tmp_path / "model" / "model.keras"
     path.parent.mkdir()
@@ -203,16 +203,37 @@ def page_tables(at) -> list:
 
 @pytest.fixture
 def own_study(monkeypatch):
-    """examples/folder_task.py loaded as a user's plugin (CNNLAB_PLUGINS), and
+    """examples/folder_study/ loaded as a user's plugin (CNNLAB_PLUGINS), and
     forgotten afterwards so no other test sees its experiments or its page."""
-    import experiments
-    from core.registry import REGISTRY
-    from core.task import TASKS
-    saved = (dict(experiments.EXPERIMENTS), dict(experiments.GROUPS), dict(TASKS), dict(REGISTRY))
-    monkeypatch.setenv(experiments.PLUGINS_ENV, "examples.folder_task")
-    experiments.load_plugins()
-    yield experiments.GROUPS
-    for live, old in zip((experiments.EXPERIMENTS, experiments.GROUPS, TASKS, REGISTRY), saved):
+    from core import registry, study, task, text
+    saved = (dict(study._STUDIES), dict(registry.REGISTRY), dict(task.EXTRA), list(text.EXTRA),
+             list(registry.FAMILIES))
+    monkeypatch.setenv(study.PLUGINS_ENV, "examples.folder_study")
+    study.studies()
+    study.load_plugins()
+    yield study.study("shapes")
+    for live, old in zip((study._STUDIES, registry.REGISTRY, task.EXTRA, text.EXTRA, registry.FAMILIES), saved):
         live.clear()
-        live.update(old)
-    sys.modules.pop("examples.folder_task", None)
+        live.update(old) if isinstance(live, dict) else live.extend(old)
+    for name in [m for m in sys.modules if m.startswith("examples.folder_study")]:
+        sys.modules.pop(name)
+
+
+def page_urls() -> list[str]:
+    """Every page of the app by its url path: the shell's ("" is the
+    Overview) and every registered study's (core/study.py)."""
+    from core.study import pages
+    return ["", *(p.key for _, p in pages()), "runs", "data"]
+
+
+def goto(at, page: str):
+    """Open a page of the app by its url path ("mnist", "c50-best", "" for the
+    Overview): many study pages share app_pages/page.py, so a file names none.
+    AppTest switches pages by file only; this finds the url's registered page
+    (the test must have run the app once, as for switch_page)."""
+    for page_hash, info in at._registered_pages.items():
+        if info.get("url_pathname", None) == page:
+            at._page_hash = page_hash
+            return at
+    raise ValueError(f"no page at /{page}; registered: "
+                     f"{sorted(i.get('url_pathname') for i in at._registered_pages.values())}")

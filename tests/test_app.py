@@ -1,4 +1,5 @@
 """One AppTest per page, on run records generated here (and on the committed ones)."""
+from conftest import goto
 import os
 
 import pytest
@@ -54,7 +55,7 @@ def _app(page=None, language=None):
         at.session_state["lang_choice"] = language
     at.run()
     if page:
-        at.switch_page(page)
+        goto(at, page)
         at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -81,12 +82,12 @@ def test_language_switch(runs_env):
     assert at.sidebar.radio[0].value == "繁體中文"
     assert at.title[0].value == "卷積網路實驗報告"
     assert "論點" in page_tables(at)[0].columns
-    at = _app("app_pages/mnist.py", language="繁體中文")
+    at = _app("mnist", language="繁體中文")
     assert at.title[0].value == "MNIST：全連接網路與 CNN"
 
 
 def test_mnist_page_charts_carry_the_runs(runs_env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     assert "MNIST" in at.title[0].value
     tables = page_tables(at)
     fair = next(t for t in tables if "experiment" in t and "mnist-fair-cnn2" in set(t["experiment"]))
@@ -108,7 +109,7 @@ def test_mnist_page_charts_carry_the_runs(runs_env):
 
 def test_a_users_retrain_appears_beside_the_study_runs(runs_env):
     fake_run(runs_env, "mnist-fair-cnn2", 7, 0.95, epochs=4, origin="app")
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     fair = next(t for t in page_tables(at)
                 if "experiment" in t and "mnist-fair-cnn2" in set(t["experiment"]))
     assert list(fair["experiment"]) == ["mnist-fair-cnn2", "mnist-fair-cnn2 (yours, 4 epochs)"]
@@ -118,7 +119,7 @@ def test_a_users_retrain_appears_beside_the_study_runs(runs_env):
 
 
 def test_runs_page_filters_and_compares(runs_env):
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     assert len(at.dataframe[0].value) == 4
     at.multiselect[0].select("mnist-seed-nn2").run()
     assert list(at.dataframe[0].value["experiment"]) == ["mnist-seed-nn2"]
@@ -130,7 +131,7 @@ def test_runs_page_filters_and_compares(runs_env):
 
 def test_pages_render_with_no_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(tmp_path / "empty"))
-    for page in (None, "app_pages/mnist.py", "app_pages/runs.py"):
+    for page in (None, "mnist", "runs"):
         _app(page)
 
 
@@ -146,11 +147,11 @@ def test_home_opens_on_the_committed_runs(monkeypatch):
 def test_every_page_link_of_the_conclusions_tables_opens_a_page():
     """The tables' "page" column links each claim to its page: every target
     is a page of the app's navigation."""
-    from app_pages._common import PAGE_LINKS
+    from conftest import page_urls
     from experiments import CLAIMS
+    urls = page_urls()
     for claim in CLAIMS:
-        assert claim["page"] in PAGE_LINKS, claim["page"]
-        assert (REPO / claim["page"]).is_file(), claim["page"]
+        assert claim["page"] in urls, claim["page"]
 
 
 def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkeypatch):
@@ -160,7 +161,7 @@ def test_home_headlines_the_captcha_reader_on_a_crawl_it_never_trained_on(monkey
     audit files."""
     import json
     import statistics
-    from core.captcha import audit
+    from experiments.captcha import audit
     monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
     best = {}
     for folder in (REPO / "runs").glob("captcha-xsrc-*"):

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from conftest import REPO, page_tables
-from core.caltech.evaluate import write_predictions
+from experiments.caltech.evaluate import write_predictions
 from core.records import atomic_write_json
 from experiments.caltech import TECHNIQUES, variants_of
 from test_app import _app, chart_frames, fake_run
 
-PAGES = {tech: f"app_pages/{page.replace('-', '_')}.py" for tech, (_, _, page, _) in TECHNIQUES.items()}
+PAGES = {tech: page for tech, (_, _, page, _) in TECHNIQUES.items()}  # each technique's url path
 CLASSES = [f"class{i:02d}" for i in range(50)]
 
 
@@ -93,13 +93,13 @@ def test_technique_pages_in_chinese(c50_runs):
 
 def test_best_page_judges_the_goal(c50_runs):
     """+15 points over the baseline's mean: met by the long run, not by the 15-epoch combination."""
-    at = _app("app_pages/c50_best.py")
+    at = _app("c50-best")
     assert at.title[0].value == "Best combination"
     assert any("Not trained yet" in m.value and "c50-best-long" in m.value for m in at.markdown)
     for seed, acc in enumerate((0.86, 0.87, 0.88)):
         c50_run(c50_runs, "c50-best-long", seed, acc)
         c50_run(c50_runs, "c50-best", seed, acc - 0.1)
-    at = _app("app_pages/c50_best.py")
+    at = _app("c50-best")
     assert any("85.00 %" in m.value for m in at.markdown if "Goal" in m.value)  # 70 % + 15 points
     table = next(df for df in page_tables(at) if "≥ +15 points?" in df.columns)
     goal = dict(zip(table["experiment"], table["≥ +15 points?"]))
@@ -111,12 +111,12 @@ def test_best_page_judges_the_goal(c50_runs):
     assert {"c50-baseline", "c50-best-long"} <= set(ht["experiment"])
     # Which way the objects face: only runs that stored their test outputs appear.
     assert not any("mirrored %" in df.columns for df in page_tables(at))
-    from core.caltech.evaluate import PROBS, write_probs
+    from experiments.caltech.evaluate import PROBS, write_probs
     y = np.arange(4)
     write_probs(c50_runs / "c50-best-long" / next(p.name for p in (c50_runs / "c50-best-long").iterdir()
                                                   if p.name.startswith("s0-")) / PROBS,
                 y, np.eye(50)[y], np.eye(50)[[0, 0, 2, 3]])
-    at = _app("app_pages/c50_best.py")
+    at = _app("c50-best")
     mirror = next(df for df in page_tables(at) if "mirrored %" in df.columns)
     assert mirror.set_index("experiment").loc["c50-best-long", "drop (pts)"] == pytest.approx(25.0)
     # The evidence table reads the study's own variants.
@@ -130,7 +130,7 @@ def test_best_page_judges_the_goal(c50_runs):
     assert "`c50-best-long` 87.00 %" in line and "+17.00 points, goal +15 met" in line
     # A better row since: the page shows its network instead.
     c50_run(c50_runs, "c50-best-hires", 0, 0.9)
-    at = _app("app_pages/c50_best.py")
+    at = _app("c50-best")
     assert any(h.value.startswith("c50-best-hires: ") for h in at.subheader)
     # ... but one seed above the goal is provisional, not "yes": the goal is judged on three.
     table = next(df for df in page_tables(at) if "≥ +15 points?" in df.columns)

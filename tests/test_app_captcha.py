@@ -1,5 +1,6 @@
 """AppTests of the three captcha pages: demo uploads (good and bad), live
 preprocessing, and the models page on run records written here."""
+from conftest import goto
 import io
 
 import numpy as np
@@ -8,8 +9,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, page_tables
-from core.captcha import ALPHABET
-from core.captcha.synth import make_captcha
+from experiments.captcha import ALPHABET
+from experiments.captcha.synth import make_captcha
 from core.records import atomic_write_json, config_hash, write_history
 from experiments import get_config
 
@@ -26,7 +27,7 @@ def open_page(page, monkeypatch, tmp_path):
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))  # no real samples
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page(page)
+    goto(at, page)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -53,7 +54,7 @@ EXCEPTION_NAMES = ("Error", "Exception", "OSError", "errno", "Traceback")
 
 
 def test_demo_reads_good_uploads_and_refuses_bad_ones(monkeypatch, tmp_path):
-    at = open_page("app_pages/captcha_demo.py", monkeypatch, tmp_path)
+    at = open_page("captcha", monkeypatch, tmp_path)
     at.file_uploader[0].set_value(batch(np.random.default_rng(0)))
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -80,7 +81,7 @@ def test_demo_in_chinese_says_the_same_in_chinese(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang_choice"] = "繁體中文"
     at.run()
-    at.switch_page("app_pages/captcha_demo.py")
+    goto(at, "captcha")
     at.run()
     at.file_uploader[0].set_value(batch(np.random.default_rng(0)))
     at.run()
@@ -95,7 +96,7 @@ def test_demo_in_chinese_says_the_same_in_chinese(monkeypatch, tmp_path):
 
 
 def test_one_file_failing_mid_reading_does_not_stop_the_others(monkeypatch, tmp_path):
-    import core.captcha.preprocess as pre
+    import experiments.captcha.preprocess as pre
     real = pre.dn2_steps
     seen = []
 
@@ -105,7 +106,7 @@ def test_one_file_failing_mid_reading_does_not_stop_the_others(monkeypatch, tmp_
             raise RuntimeError("boom")
         return real(rgb)
     monkeypatch.setattr(pre, "dn2_steps", breaks_on_the_second)
-    at = open_page("app_pages/captcha_demo.py", monkeypatch, tmp_path)
+    at = open_page("captcha", monkeypatch, tmp_path)
     rng = np.random.default_rng(1)
     at.file_uploader[0].set_value([(f"c{i}.png", png(make_captcha(rng)[0]), "image/png") for i in range(3)])
     at.run()
@@ -117,7 +118,7 @@ def test_one_file_failing_mid_reading_does_not_stop_the_others(monkeypatch, tmp_
 
 
 def test_demo_states_the_size_limit_before_any_upload(monkeypatch, tmp_path):
-    at = open_page("app_pages/captcha_demo.py", monkeypatch, tmp_path)
+    at = open_page("captcha", monkeypatch, tmp_path)
     limit = "Up to 10 MB a file can be uploaded. A captcha is about 10 KB; files over 2 MB are not read."
     assert limit in [c.value for c in at.caption]
     assert at.file_uploader[0].help == limit
@@ -125,14 +126,14 @@ def test_demo_states_the_size_limit_before_any_upload(monkeypatch, tmp_path):
 
 
 def test_demo_without_a_model_says_so(monkeypatch, tmp_path):
-    import core.captcha.recognizer as rec
+    import experiments.captcha.recognizer as rec
     monkeypatch.setattr(rec, "DEFAULT_MODEL", tmp_path / "missing.keras")
-    at = open_page("app_pages/captcha_demo.py", monkeypatch, tmp_path)
+    at = open_page("captcha", monkeypatch, tmp_path)
     assert any("Cannot load the model" in e.value for e in at.error)
 
 
 def test_preprocessing_page_follows_its_sliders(monkeypatch, tmp_path):
-    at = open_page("app_pages/captcha_preprocess.py", monkeypatch, tmp_path)
+    at = open_page("captcha-preprocessing", monkeypatch, tmp_path)
     assert len(at.get("image")) >= 2
     assert not at.warning
     threshold = next(s for s in at.slider if "threshold" in s.label)
@@ -178,7 +179,7 @@ def test_models_page_shows_results_curves_and_confusions(monkeypatch, tmp_path):
         fake_captcha_run(root, "captcha-fast", seed, exact)
     fake_captcha_run(root, "captcha-seed-m2", 0, 0.95)
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
-    at = open_page("app_pages/captcha_models.py", monkeypatch, tmp_path)
+    at = open_page("captcha-models", monkeypatch, tmp_path)
     from test_app import chart_frames
     frames = chart_frames(at)
     text = " ".join(str(f.to_dict()) for f in frames)

@@ -1,4 +1,4 @@
-"""The Data directory page and what it rests on (core.datadir.datasets): the
+"""The Data directory page and what it rests on (core.study.datasets): the
 folder read and how it was chosen, each dataset present, incomplete or
 missing with its file count, and the command that fetches or places it."""
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, write_captcha_set, write_image_folder
-from core import datadir
+from core import datadir, study
 
 PAGE = str(REPO / "app_pages" / "data.py")
 
@@ -36,13 +36,13 @@ def some_data(tiny_mnist, monkeypatch) -> Path:
 
 
 def test_datasets_found_counted_and_missing(some_data):
-    mnist, captcha, caltech = datadir.datasets()
+    mnist, captcha, caltech = study.datasets()
     assert (mnist.present, mnist.folder, mnist.files) == (True, some_data / "mnist", 4)
     assert (captcha.present, captcha.files) == (True, 20)
     assert [(p["part"], p["files"], p["labels"]) for p in captcha.parts] == [("setA", 12, 12), ("setB", 8, 8)]
     assert not caltech.present and caltech.folder == some_data / "caltech101" / "101_ObjectCategories"
-    assert caltech.command == f"python -m core.caltech --data-dir {some_data} download"
-    assert mnist.command == f"python -m core.mnist --data-dir {some_data} download"
+    assert caltech.command == f"python -m experiments.caltech --data-dir {some_data} download"
+    assert mnist.command == f"python -m experiments.mnist --data-dir {some_data} download"
     assert "git clone --depth 1 https://github.com/gary9987/keras-TaiwanHighSpeedRail-captcha" in captcha.command
     assert f"{some_data}/thsr-captcha/verified-11000/labels.csv" in captcha.command
 
@@ -50,7 +50,7 @@ def test_datasets_found_counted_and_missing(some_data):
 def test_incomplete_copies_name_what_is_missing(some_data):
     (some_data / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
     (some_data / "thsr-captcha" / "setB" / "images" / "8.jpg").unlink()
-    mnist, captcha, _ = datadir.datasets()
+    mnist, captcha, _ = study.datasets()
     assert not mnist.present and mnist.missing == ["t10k-labels-idx1-ubyte.gz"] and mnist.files == 3
     assert not captcha.present and captcha.missing == ["setB/images/"]
 
@@ -60,7 +60,7 @@ def test_caltech_and_npz_layouts(tmp_path):
     write_image_folder(root / "caltech101-50" / "101_ObjectCategories", {"airplanes": 5, "crab": 3})
     (root / "mnist").mkdir()
     (root / "mnist" / "mnist.npz").write_bytes(b"x" * 100)
-    mnist, captcha, caltech = datadir.datasets(root)
+    mnist, captcha, caltech = study.datasets(root)
     assert mnist.present and mnist.files == 1 and mnist.parts[0]["part"] == "mnist.npz"
     assert caltech.present and caltech.files == 8 and [p["part"] for p in caltech.parts] == ["airplanes", "crab"]
     assert not captcha.present and captcha.files == 0
@@ -87,8 +87,8 @@ def test_page_shows_folder_datasets_and_commands(some_data):
     assert f"Found in `{some_data / 'mnist'}`: 4 files." in texts(at, "success")
     assert texts(at, "error") == [f"Not found: it belongs in `{some_data / 'caltech101' / '101_ObjectCategories'}`."]
     codes = texts(at, "code")
-    assert f"python -m core.caltech --data-dir {some_data} download" in codes
-    assert f"python -m core.mnist --data-dir {some_data} download" in codes  # offered again, folded away
+    assert f"python -m experiments.caltech --data-dir {some_data} download" in codes
+    assert f"python -m experiments.mnist --data-dir {some_data} download" in codes  # offered again, folded away
     assert any("Downloads are switched off here" in i for i in texts(at, "info"))  # CNNLAB_OFFLINE=1
 
 

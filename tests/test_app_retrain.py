@@ -67,7 +67,7 @@ def only_job():
 
 
 def test_retrain_start_progress_done(env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     choose(at, "mnist-smoke")
     submit(at, epochs=3)
     rerun_until(at, lambda a: "**done**" in texts(a))
@@ -78,13 +78,13 @@ def test_retrain_start_progress_done(env):
     assert runs[0].is_user_run and runs[0].path.is_relative_to(env / "mine")
     assert list_runs(env / "runs", users=False) == []
     # listed beside the others on All runs, marked as the user's
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     table = at.dataframe[0].value
     assert list(table["origin"]) == ["yours"] and list(table["status"]) == ["done"]
 
 
 def test_the_epochs_typed_are_the_epochs_trained(env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     assert widget(at.selectbox, "variant").value == "mnist-seed-nn1"  # 30 epochs by default
     # a number typed while the variant changes in the same submit is the number trained
     submit(at, "mnist-smoke", epochs=3)  # mnist-smoke's own default is 2
@@ -97,7 +97,7 @@ def test_the_epochs_typed_are_the_epochs_trained(env):
 
 
 def test_the_epochs_default_follows_the_variant_until_a_number_is_typed(env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     assert widget(at.number_input, "epochs").value == 30
     choose(at, "mnist-seed-cnn1")
     assert widget(at.number_input, "epochs").value == 50
@@ -109,7 +109,7 @@ def test_the_epochs_default_follows_the_variant_until_a_number_is_typed(env):
 
 
 def test_quick_runs_the_shrunk_experiment(env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     choose(at, "mnist-seed-cnn1", quick=True)
     submit(at)
     job = only_job()
@@ -121,7 +121,7 @@ def test_quick_runs_the_shrunk_experiment(env):
 
 
 def test_second_start_refused_until_that_job_ends_then_cancel(env):
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     # A CNN at the page's 500-epoch maximum: minutes of work even on this tiny
     # set, so the cancel always lands mid-training.
     choose(at, "mnist-seed-cnn1")
@@ -142,7 +142,7 @@ def test_second_start_refused_until_that_job_ends_then_cancel(env):
 
 def test_a_failed_job_says_why_first_and_finished_jobs_can_be_dismissed(env, monkeypatch, tmp_path):
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))  # MNIST missing: the CLI stops
-    at = _app("app_pages/mnist.py")
+    at = _app("mnist")
     choose(at, "mnist-smoke")
     submit(at)
     rerun_until(at, lambda a: "**failed**" in texts(a))
@@ -155,4 +155,4 @@ def test_a_failed_job_says_why_first_and_finished_jobs_can_be_dismissed(env, mon
     at.run()
     assert "**failed**" not in texts(at)
     assert (job.path / "DISMISSED").exists() and job.dismissed  # on disk, not in the session
-    assert "**failed**" not in texts(_app("app_pages/mnist.py"))  # a new session does not show it either
+    assert "**failed**" not in texts(_app("mnist"))  # a new session does not show it either

@@ -31,7 +31,7 @@ def button(at, label):
 
 
 def test_accuracies_in_percent_and_a_dash_when_absent(runs):
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     data, seen = at.dataframe[0].value, shown(at)
     rows = dict(zip(data["experiment"] + "/" + data["seed"].astype(str), range(len(data))))
     study = seen.iloc[rows["mnist-fair-cnn2/0"]]
@@ -43,7 +43,7 @@ def test_accuracies_in_percent_and_a_dash_when_absent(runs):
 
 
 def test_the_users_runs_are_listed_beside_the_studys_marked_as_theirs(runs):
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     data = at.dataframe[0].value
     assert len(data) == 3
     origin = dict(zip(data["experiment"] + "/" + data["seed"].astype(str), data["origin"]))
@@ -52,7 +52,7 @@ def test_the_users_runs_are_listed_beside_the_studys_marked_as_theirs(runs):
 
 
 def test_deleting_a_run_asks_first_and_names_what_goes(runs):
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     ref = "mnist-fair-cnn2/" + runs["yours"].name
     at.multiselect[2].select(ref).run()
     assert [b.label for b in at.button] == ["delete"]  # only the user's run offers it
@@ -78,7 +78,7 @@ def test_deleting_a_run_asks_first_and_names_what_goes(runs):
 
 def test_study_runs_and_app_runs_outside_the_users_folder_offer_no_delete(runs):
     stray = fake_run(runs["study"], "mnist-seed-nn2", 3, 0.9, origin="app")  # an app run in the study folder
-    at = _app("app_pages/runs.py")
+    at = _app("runs")
     refs = list(at.dataframe[0].value["run"])
     at.multiselect[2].set_value([r for r in refs if not r.endswith(runs["yours"].name)]).run()
     assert not [b for b in at.button if b.label == "delete"]
@@ -86,7 +86,7 @@ def test_study_runs_and_app_runs_outside_the_users_folder_offer_no_delete(runs):
 
 
 def test_runs_page_in_chinese(runs):
-    at = _app("app_pages/runs.py", language="繁體中文")
+    at = _app("runs", language="繁體中文")
     assert at.title[0].value == "所有 run"
     seen = shown(at)
     assert {"測試準確率", "來源", "狀態"} <= set(seen.columns)

@@ -98,7 +98,7 @@ def test_a_page_opened_first_by_its_url_is_the_page(tmp_path_factory):
 
 def test_the_uploader_speaks_the_pages_language(server, browsers):
     """Streamlit draws its uploader's button and size line in English; in
-    Chinese the reader sees ours instead (app_pages/captcha_demo.py)."""
+    Chinese the reader sees ours instead (experiments/captcha/pages/demo.py)."""
     driver = browsers(1000)
     for lang, button, line in (("zh", "上傳", "每個檔案最多 10 MB"), ("en", "Upload", "10 MB a file")):
         browse.open_page(driver, f"{server}/captcha?lang={lang}")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, write_image_folder
-from core.caltech import data as c50
-from core.caltech.evaluate import PROBS, read_probs
-from core.models import build_model
+from experiments.caltech import data as c50
+from experiments.caltech.evaluate import PROBS, read_probs
+from core.registry import build_model
 from experiments import caltech as study
 
 
@@ -55,7 +55,7 @@ def test_load_splits_gives_uint8_rgb_and_ignores_the_run_seed(tiny_caltech):
 
 
 def test_missing_dataset_names_the_folder_and_the_download_command(tmp_path):
-    with pytest.raises(c50.ImageDataNotFound, match="python -m core.caltech download"):
+    with pytest.raises(c50.ImageDataNotFound, match="python -m experiments.caltech download"):
         c50.dataset_index({}, tmp_path)
 
 
@@ -132,7 +132,7 @@ def test_seed_tables_parameter_counts():
 
 
 def test_count_params_at_another_size_matches_a_real_build():
-    from core.caltech.models import count_params_at
+    from experiments.caltech.models import count_params_at
     for name, kwargs in (("c50_baseline", {}), ("c50_baseline", {"padding": "same", "batchnorm": True}),
                          ("c50_small_kernels", {}), ("c50_flower", {}), ("c50_digits_advanced", {}),
                          ("c50_cats_dogs", {}), ("c50_vgg_gap", {})):
@@ -141,8 +141,8 @@ def test_count_params_at_another_size_matches_a_real_build():
             real = build_model(name, input_shape=(size, size, 3), **kwargs).count_params()
             assert count_params_at(small, size) == real, (name, kwargs, size)
     # The layer table derived from shapes equals the real model's at that size.
-    from core.caltech.models import summary_at
-    from core.models import summary_rows
+    from experiments.caltech.models import summary_at
+    from core.registry import summary_rows
     small = build_model("c50_cats_dogs", input_shape=(32, 32, 3))
     assert summary_at(small, 64) == summary_rows(build_model("c50_cats_dogs", input_shape=(64, 64, 3)))
     flower = build_model("c50_flower", input_shape=(32, 32, 3))
@@ -229,13 +229,13 @@ def test_cli_without_the_dataset_exits_2_naming_what_to_do(tmp_path):
     r = subprocess.run([sys.executable, "-m", "experiments", "run", "c50-baseline", "--quick"], cwd=REPO,
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
-    assert "python -m core.caltech download" in r.stderr
+    assert "python -m experiments.caltech download" in r.stderr
 
 
 def test_study_time_prices_shared_runs_at_the_fastest_pace(tmp_path):
     """Seed 1 ran while the cores were shared (twice as slow): the measured
     total counts it as it was, the paced figure at seed 0's pace."""
-    from core.caltech.report import study_time
+    from experiments.caltech.report import study_time
     from core.records import atomic_write_json
     from core.results import experiment_rows
     from test_app import fake_run
@@ -263,7 +263,7 @@ def test_report_of_the_best_group_lists_the_baseline_and_the_goal(tmp_path, caps
 
 
 def test_the_goal_is_judged_on_three_seeds_and_a_lucky_single_seed_is_only_provisional(tmp_path):
-    from core.caltech.report import best_summary
+    from experiments.caltech.report import best_summary
     from core.results import experiment_rows
     from test_app import fake_run
     for seed in range(3):

@@ -1,4 +1,4 @@
-"""Seed ensembles (core/caltech/ensemble.py): averaged softmax, flip averaging,
+"""Seed ensembles (experiments/caltech/ensemble.py): averaged softmax, flip averaging,
 and the report's guard against records of other runs. Runs are written here
 with small untrained models on the tiny Caltech folder; nothing trains."""
 import json
@@ -7,10 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from core.caltech import data as c50
-from core.caltech import ensemble
-from core.caltech.evaluate import PROBS, read_probs, write_probs
-from core.caltech.report import BEST_ROWS, ensemble_rows
+from experiments.caltech import data as c50
+from experiments.caltech import ensemble
+from experiments.caltech.evaluate import PROBS, read_probs, write_probs
+from experiments.caltech.report import BEST_ROWS, ensemble_rows
 from core.records import config_hash
 from core.results import experiment_rows
 
@@ -151,6 +151,6 @@ def test_cli_refuses_unknown_and_untrained_experiments(tmp_path):
     from conftest import REPO
     env = {**os.environ, "PYTHONPATH": str(REPO), "CNNLAB_RUNS_DIR": str(tmp_path / "runs")}
     for name, said in (("c50-nope", "unknown 50-class experiment"), ("c50-best-long", "train it first")):
-        r = subprocess.run([sys.executable, "-m", "core.caltech", "ensemble", name], cwd=REPO, env=env,
+        r = subprocess.run([sys.executable, "-m", "experiments.caltech", "ensemble", name], cwd=REPO, env=env,
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and said in r.stderr, r.stderr[-1000:]

@@ -1,5 +1,5 @@
-"""The 50-class pages' calculators (core/caltech/tools.py) against Keras itself,
-and their widgets (app_pages/_caltech.py) in AppTests on run folders written here."""
+"""The 50-class pages' calculators (experiments/caltech/tools.py) against Keras itself,
+and their widgets (experiments/caltech/app.py) in AppTests on run folders written here."""
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
-from core.caltech import tools
-from core.caltech.models import NO_AUGMENT
+from experiments.caltech import tools
+from experiments.caltech.models import NO_AUGMENT
 
 
 # --- padding -----------------------------------------------------------------------
@@ -92,8 +92,8 @@ def test_activation_derivatives():
 
 
 def test_the_stored_activation_curves_are_what_keras_computes():
-    """core/caltech/activations.csv (read by the page without Keras) against
-    Keras today; on failure run `python -m core.caltech.tools`."""
+    """experiments/caltech/activations.csv (read by the page without Keras) against
+    Keras today; on failure run `python -m experiments.caltech.tools`."""
     stored, fresh = tools.stored_activation_frame(), tools.activation_frame()
     assert list(stored.columns) == list(fresh.columns) and len(stored) == len(fresh)
     assert list(stored["activation"]) == list(fresh["activation"])
@@ -152,7 +152,7 @@ def test_per_class_frame_and_head_tail(tmp_path):
 
 
 def test_mirror_frame_compares_original_and_mirrored_test_images(tmp_path):
-    from core.caltech.evaluate import PROBS, write_probs
+    from experiments.caltech.evaluate import PROBS, write_probs
     y = np.array([0, 1, 2, 3])
     eye = np.eye(4, dtype="float32")
     # s0: right on all four as they are, on one mirrored; s1: 3 of 4 both ways.
@@ -228,7 +228,7 @@ def _widget_app(repo: str, widget: str, root=None):
     import sys
     if repo not in sys.path:
         sys.path.insert(0, repo)
-    import app_pages._caltech as w
+    import experiments.caltech.app as w
     getattr(w, widget)(*([root] if root else []))
 
 
@@ -276,7 +276,7 @@ def test_padding_calculator_app():
 def test_augmentation_panel_without_the_dataset(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))
     at = _run("augmentation_preview_panel")
-    assert "core.caltech download" in at.info[0].value
+    assert "experiments.caltech download" in at.info[0].value
     at.button(key="aug_regen").click().run()
     assert at.number_input(key="aug_seed").value == 1
 

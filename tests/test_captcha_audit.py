@@ -3,8 +3,8 @@ import csv
 
 import pytest
 
-from core.captcha import ALPHABET
-from core.captcha import audit
+from experiments.captcha import ALPHABET
+from experiments.captcha import audit
 
 
 def write_preds(path, rows):
@@ -52,7 +52,7 @@ def test_audited_images_are_held_out_and_their_given_labels_match_the_sets(real_
     """Verdicts cover test images (the audited test figure) and validation
     images (how noisy the labels a model is selected on are), never training
     images; each records the label exactly as the set gives it."""
-    from core.captcha.data import list_items, split
+    from experiments.captcha.data import list_items, split
     _, val, test = split(list_items(real_captchas))
     given = {it.ref: it.label for it in test + val}
     with open(audit.LABEL_AUDIT, newline="", encoding="utf-8") as f:
@@ -76,7 +76,7 @@ def test_split_readings_by_source(tmp_path):
 def test_views_score_against_the_audited_labels(tmp_path):
     """A mislabelled image the model reads right is not listed as its failure,
     nor counted in the confusions; a real mistake is."""
-    from core.captcha import views
+    from experiments.captcha import views
     run = tmp_path / "run"
     run.mkdir()
     # verified-11000/6432 is labelled ZP2Y and reads ZH2Y (a committed verdict)
@@ -90,8 +90,8 @@ def test_views_score_against_the_audited_labels(tmp_path):
 
 def test_the_blind_audit_is_500_random_test_captchas_read_blind():
     import csv
-    from core.captcha import ALPHABET
-    from core.captcha.audit import BLIND_AUDIT, blind_summary
+    from experiments.captcha import ALPHABET
+    from experiments.captcha.audit import BLIND_AUDIT, blind_summary
     with open(BLIND_AUDIT, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 500 and len({r["image"] for r in rows}) == 500
@@ -116,8 +116,8 @@ def test_the_blind_audit_sample_is_the_seeded_draw_from_the_test_split(real_capt
 
     import numpy as np
 
-    from core.captcha.audit import BLIND_AUDIT
-    from core.captcha.data import list_items, split
+    from experiments.captcha.audit import BLIND_AUDIT
+    from experiments.captcha.data import list_items, split
     _, _, test = split(list_items(real_captchas))
     pick = np.random.default_rng(20261201).choice(len(test), size=500, replace=False)
     with open(BLIND_AUDIT, newline="") as f:

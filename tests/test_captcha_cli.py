@@ -1,4 +1,4 @@
-"""`python -m core.captcha predict / evaluate` (the exact output other tools
+"""`python -m experiments.captcha predict / evaluate` (the exact output other tools
 parse) and captcha training through `python -m experiments`."""
 import csv
 import json
@@ -10,13 +10,13 @@ import keras
 import pytest
 
 from conftest import REPO, write_captcha_set
-from core.captcha import ALPHABET, read_labels
-from core.captcha.recognizer import DEFAULT_MODEL
+from experiments.captcha import ALPHABET, read_labels
+from experiments.captcha.recognizer import DEFAULT_MODEL
 
 
 def captcha_cli(*args, timeout=240, env=None):
     env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "core.captcha", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "experiments.captcha", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -75,7 +75,7 @@ def test_evaluate_refuses_a_bad_label_line(labelled_folder, untrained_captcha_mo
 def run_main(args, capsys):
     """The command line in this process (no TensorFlow start-up per call):
     (exit code, stdout, stderr)."""
-    from core.captcha.__main__ import main
+    from experiments.captcha.__main__ import main
     try:
         code = main([str(a) for a in args])
     except SystemExit as e:
@@ -146,7 +146,7 @@ def test_evaluate_counts_unreadable_and_unlabelled_images(labelled_folder, untra
 
 
 def test_an_unexpected_failure_exits_3_not_1(monkeypatch, capsys):
-    import core.captcha.__main__ as cli
+    import experiments.captcha.__main__ as cli
 
     def crash(args):
         raise RuntimeError("a bug")
@@ -171,7 +171,7 @@ def test_committed_default_model_loads_safely_and_is_small():
 
 def test_default_model_reads_real_captchas(real_captchas):
     """The committed model on 200 of the held-out test images, through the CLI."""
-    from core.captcha.data import list_items, split
+    from experiments.captcha.data import list_items, split
 
     _, _, test = split(list_items(real_captchas))
     test = test[:200]
@@ -224,7 +224,7 @@ def test_training_through_experiments_cli(tiny_captchas, tmp_path):
 
 
 def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, tmp_path):
-    from core.captcha.robustness import TRANSFORMS
+    from experiments.captcha.robustness import TRANSFORMS
     out = tmp_path / "rob.json"
     r = captcha_cli("robustness", "--model", str(untrained_captcha_model), "--data-dir",
                     str(tiny_captchas), "--out", str(out))
@@ -248,8 +248,8 @@ def test_robustness_and_bench_commands(tiny_captchas, untrained_captcha_model, t
 def test_transforms_change_the_framing_only():
     import numpy as np
 
-    from core.captcha.robustness import TRANSFORMS
-    from core.captcha.synth import make_captcha
+    from experiments.captcha.robustness import TRANSFORMS
+    from experiments.captcha.synth import make_captcha
     img = make_captcha(np.random.default_rng(0), width=120, height=46)[0]
     shapes = {name: fn(img).shape for name, fn in TRANSFORMS.items()}
     assert shapes["clean"] == (46, 120, 3)
@@ -263,7 +263,7 @@ def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labe
     """The TensorFlow Lite paths (one image; batches of changing size on all
     cores) give Keras's readings and confidences, heads in the right order,
     and the conversion is cached."""
-    from core.captcha.recognizer import Recognizer
+    from experiments.captcha.recognizer import Recognizer
 
     monkeypatch.setenv("CNNLAB_CACHE_DIR", str(tmp_path / "cache"))
     images, _, _ = labelled_folder
@@ -288,7 +288,7 @@ def test_fast_single_image_runner_reads_like_keras(untrained_captcha_model, labe
 
 
 def test_audit_reads_a_runs_own_validation_split(tiny_captchas, untrained_captcha_model):
-    from core.captcha.data import list_items, split
+    from experiments.captcha.data import list_items, split
     run = untrained_captcha_model.parent
     data = {"dataset": "thsr-captcha", "preprocess": "grey", "preprocess_options": {"height": 32, "width": 96},
             "test_size": 20, "val_fraction": 0.25}
@@ -309,7 +309,7 @@ def test_audit_reads_a_runs_own_validation_split(tiny_captchas, untrained_captch
 def test_predict_loads_a_model_with_our_custom_augmentation_layer(labelled_folder, tmp_path):
     """captcha-net-frame's RandomFrame must be registered before a fresh
     process loads the file (it was not, once: robustness failed on it)."""
-    from core.models import build_model
+    from core.registry import build_model
     path = tmp_path / "frame" / "model.keras"
     path.parent.mkdir()
     build_model("captcha_net", frame={"height": [0.0, 0.2], "width": [0.0, 0.1]}).save(path)
@@ -322,9 +322,9 @@ def test_predict_loads_a_model_with_our_custom_augmentation_layer(labelled_folde
 def test_the_reader_reads_a_padded_upload_as_the_original(untrained_captcha_model):
     import numpy as np
 
-    from core.captcha.recognizer import Recognizer
-    from core.captcha.robustness import TRANSFORMS
-    from core.captcha.synth import make_captcha
+    from experiments.captcha.recognizer import Recognizer
+    from experiments.captcha.robustness import TRANSFORMS
+    from experiments.captcha.synth import make_captcha
     img = make_captcha(np.random.default_rng(3), width=120, height=46)[0]
     rec = Recognizer(untrained_captcha_model)
     clean = rec.preprocess(img)
@@ -335,7 +335,7 @@ def test_the_reader_reads_a_padded_upload_as_the_original(untrained_captcha_mode
 
 
 def test_robustness_table_means_seeds_per_experiment(tmp_path):
-    from core.captcha.views import robustness_table
+    from experiments.captcha.views import robustness_table
 
     def write(run, name, values):
         run.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from core.captcha.data import CaptchaDataNotFound, list_items, load_splits, preprocess_items, split
+from experiments.captcha.data import CaptchaDataNotFound, list_items, load_splits, preprocess_items, split
 
 
 def test_split_is_deterministic_disjoint_and_keeps_duplicates_together(tiny_captchas):
@@ -80,7 +80,7 @@ def test_real_split_holds_3000_and_no_training_image(real_captchas):
 
 
 def test_leave_one_source_out_tests_on_the_whole_source_and_never_trains_on_it(tiny_captchas):
-    from core.captcha.data import CaptchaDataNotFound, config_split, list_items
+    from experiments.captcha.data import CaptchaDataNotFound, config_split, list_items
     # setB's first captcha copied into setA: the copy may not train a model tested on setB
     root = tiny_captchas / "thsr-captcha"
     (root / "setA" / "images" / "40.jpg").write_bytes((root / "setB" / "images" / "1.jpg").read_bytes())
@@ -103,7 +103,7 @@ def test_leave_one_source_out_tests_on_the_whole_source_and_never_trains_on_it(t
 ])
 def test_the_cross_source_experiments_build_with_their_stated_splits(real_captchas, experiment, test_source,
                                                                      n_test, n_train_val):
-    from core.captcha.data import config_split
+    from experiments.captcha.data import config_split
     from experiments import get_config
     cfg = get_config(experiment)
     assert cfg["data"]["test_source"] == test_source and "relabel" not in cfg["data"]
@@ -118,8 +118,8 @@ def test_the_cleaned_cross_source_experiment_relabels_its_training_source_only(r
     """captcha-xsrc-to-hand-clean: captcha-xsrc-to-hand-undo's split, its training
     and validation labels from a list its own seeds proposed; the list names no
     test-source image and the test labels stay as given."""
-    from core.captcha import relabel
-    from core.captcha.data import config_split
+    from experiments.captcha import relabel
+    from experiments.captcha.data import config_split
     from experiments import get_config
     cfg, base = get_config("captcha-xsrc-to-hand-clean"), get_config("captcha-xsrc-to-hand-undo")
     assert {k: v for k, v in cfg["data"].items() if k != "relabel"} == base["data"]
@@ -137,8 +137,8 @@ def test_synthetic_captchas_join_training_only_the_same_for_a_seed(tiny_captchas
     """data.synthetic: generated captchas with the real ones' inverting arc, at
     crawl sizes, a share rescaled to 140 x 48, prepared like the real images;
     validation and test stay real."""
-    from core.captcha import ALPHABET
-    from core.captcha.data import load_splits
+    from experiments.captcha import ALPHABET
+    from experiments.captcha.data import load_splits
     from core.config import ConfigError, validate
     from experiments import get_config
     cfg = {"test_source": "setB", "val_fraction": 0.25, "preprocess": "grey",

@@ -1,4 +1,4 @@
-"""Seed ensembles of captcha models (core/captcha/ensemble.py): the reader
+"""Seed ensembles of captcha models (experiments/captcha/ensemble.py): the reader
 that averages its members, the command line's repeated --model, the
 committed ensemble record recomputed from its runs, and its row on the
 Models page."""
@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, page_tables
-from core.captcha.ensemble import FILE, PREDICTIONS, EnsembleReader, measure
-from core.captcha.recognizer import DEFAULT_MODEL, ModelNotFound, open_reader
-from core.captcha.synth import make_captcha
+from experiments.captcha.ensemble import FILE, PREDICTIONS, EnsembleReader, measure
+from experiments.captcha.recognizer import DEFAULT_MODEL, ModelNotFound, open_reader
+from experiments.captcha.synth import make_captcha
 from core.records import read_json
 
 XSRC = REPO / "runs" / "captcha-xsrc-to-hand-undo"
@@ -39,7 +39,7 @@ def test_the_ensemble_reads_the_mean_of_its_members_probabilities(tmp_path):
     x = np.stack([ens.preprocess(np.asarray(Image.open(p).convert("RGB"))) for p in paths])
     want = np.mean([m._probs(x) for m in members], axis=0)
     np.testing.assert_allclose(ens._probs(x), want, rtol=1e-6)
-    from core.captcha import decode
+    from experiments.captcha import decode
     assert [r.text for r in ens.read_many(paths)] == [decode(i) for i in want.argmax(-1)]
     assert ens.runner.startswith("ensemble of 2")
 
@@ -56,12 +56,12 @@ def test_an_ensemble_of_models_that_prepare_captchas_differently_is_refused():
 def test_predict_with_model_twice_reads_with_the_ensemble(tmp_path):
     paths = _captchas(tmp_path, 3)
     args = [a for m in MEMBERS for a in ("--model", str(m))]
-    r = subprocess.run([sys.executable, "-m", "core.captcha", "predict", *args, *map(str, paths)],
+    r = subprocess.run([sys.executable, "-m", "experiments.captcha", "predict", *args, *map(str, paths)],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     ens = EnsembleReader(MEMBERS)
     assert r.stdout.splitlines() == [f"{p}\t{ens.read(str(p)).text}" for p in paths]
-    bad = subprocess.run([sys.executable, "-m", "core.captcha", "predict", "--model", str(MEMBERS[0]),
+    bad = subprocess.run([sys.executable, "-m", "experiments.captcha", "predict", "--model", str(MEMBERS[0]),
                           "--model", str(DEFAULT_MODEL), str(paths[0])],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "same prepared image" in bad.stderr
@@ -110,8 +110,10 @@ def test_the_models_page_shows_the_ensemble_as_its_own_row(monkeypatch):
     if read_json(XSRC / FILE, None) is None:
         pytest.skip("no committed ensemble record")
     monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)
-    at = AppTest.from_file(str(REPO / "app_pages/captcha_models.py"), default_timeout=120)
+    from conftest import goto
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
     at.run()
+    goto(at, "captcha-models").run()
     assert not at.exception
     xsrc = next(t for t in page_tables(at) if "tested on (images)" in t.columns)
     rec = read_json(XSRC / FILE, None)

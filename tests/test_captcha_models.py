@@ -3,8 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from core.captcha import ALPHABET, LabelError, decode, encode, read_labels
-from core.models import build_model, summary_rows
+from experiments.captcha import ALPHABET, LabelError, decode, encode, read_labels
+from core.registry import build_model, summary_rows
 
 
 @pytest.mark.parametrize("name,total,frozen,channels", [
@@ -74,7 +74,7 @@ def test_random_frame_pads_with_white_or_edge_and_is_off_at_inference(tmp_path):
     when it shrinks the content, the new border is white (1.0) in some images
     and a copy of the edge pixels in the others; the model saves and loads
     with safe_mode."""
-    from core.captcha.models import RandomFrame
+    from experiments.captcha.models import RandomFrame
     x = np.full((64, 20, 40, 1), 0.5, "float32")
     layer = RandomFrame(height=(0.4, 0.5), width=(0.0, 0.0), shift=0.0, white=0.5, seed=3)
     assert np.array_equal(np.asarray(layer(x)), x)
@@ -93,8 +93,8 @@ def test_random_frame_pads_with_white_or_edge_and_is_off_at_inference(tmp_path):
 
 
 def test_word_accuracy_logs_the_audited_validation_figure():
-    from core.captcha import task
-    from core.captcha.data import Item
+    from experiments.captcha import task
+    from experiments.captcha.data import Item
 
     class Fixed(keras.Model):  # reads every captcha as "ACFH"
         def call(self, x):

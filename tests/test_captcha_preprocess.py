@@ -1,13 +1,14 @@
+from conftest import goto
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from core.captcha.preprocess import (CaptchaImageError, Dn2Params, dn2, dn2_steps, load_image, nopre,
+from experiments.captcha.preprocess import (CaptchaImageError, Dn2Params, dn2, dn2_steps, load_image, nopre,
                                      trim_border)
-from core.captcha.robustness import TRANSFORMS
-from core.captcha.synth import make_captcha, make_dataset
+from experiments.captcha.robustness import TRANSFORMS
+from experiments.captcha.synth import make_captcha, make_dataset
 
 
 def png_bytes(arr, fmt="PNG"):
@@ -107,7 +108,7 @@ def test_trim_border_never_eats_a_plain_image():
 def test_no_real_captcha_loses_a_pixel_to_the_trim(real_captchas):
     # The reader trims every upload while training never did: that is only
     # the same model input if real captchas come through untouched.
-    from core.captcha.data import list_items, split
+    from experiments.captcha.data import list_items, split
     _, _, test = split(list_items(real_captchas))
     trimmed = [it.ref for it in test if any(trim_border(load_image(it.path))[1])]
     assert trimmed == []
@@ -122,7 +123,7 @@ def _old_grey(rgb, height=32, width=96):
 
 
 def test_undo_arc_off_leaves_every_preprocessing_bit_identical():
-    from core.captcha.preprocess import get_preprocessor, grey
+    from experiments.captcha.preprocess import get_preprocessor, grey
     rng = np.random.default_rng(11)
     images = [make_captcha(rng)[0] for _ in range(4)] + [make_captcha(rng, arc="invert")[0] for _ in range(4)]
     for img in images:
@@ -144,7 +145,7 @@ def test_default_generator_output_is_unchanged():
 
 
 def test_undo_arc_options_are_checked():
-    from core.captcha.preprocess import get_preprocessor
+    from experiments.captcha.preprocess import get_preprocessor
     with pytest.raises(ValueError, match="true or false"):
         get_preprocessor("grey", undo_arc="yes")
     with pytest.raises(ValueError, match="undo_arc"):
@@ -154,8 +155,8 @@ def test_undo_arc_options_are_checked():
 def test_undo_arc_gives_back_the_strokes_a_generated_arc_inverted():
     """The generator knows the clean captcha and the band its arc inverted:
     the undo must find that band and give its pixels back."""
-    from core.captcha.preprocess import undo_arc
-    from core.captcha.synth import make_inverted
+    from experiments.captcha.preprocess import undo_arc
+    from experiments.captcha.synth import make_inverted
     band_px = restored = stroke_px = stroke_back = wrong_outside = 0
     per_image = []
     for seed in range(40):
@@ -177,7 +178,7 @@ def test_undo_arc_gives_back_the_strokes_a_generated_arc_inverted():
 
 
 def test_inverted_generator_matches_the_real_captchas_measurements():
-    from core.captcha.synth import make_inverted
+    from experiments.captcha.synth import make_inverted
     rng = np.random.default_rng(2)
     for _ in range(10):
         c = make_inverted(rng)
@@ -195,7 +196,7 @@ def test_inverted_generator_matches_the_real_captchas_measurements():
 
 @pytest.mark.parametrize("size", [(101, 44), (158, 48), (140, 48), (120, 46)])
 def test_generator_scales_and_frames_to_other_crawls_sizes(size):
-    from core.captcha.synth import make_inverted
+    from experiments.captcha.synth import make_inverted
     rng = np.random.default_rng(size[0])
     img, label, _ = make_captcha(rng, arc="invert", scale=size)
     assert img.shape == (size[1], size[0], 3) and len(label) == 4
@@ -213,7 +214,7 @@ def test_on_real_captchas_the_arc_inverts_and_undo_arc_removes_it(real_captchas)
     a band fitted to the margins alone is light where it crosses a stroke and
     dark on the background; every grey level is dark (6-85) or light
     (170-249); after the undo the band's edges no longer stand out."""
-    from core.captcha.preprocess import evidence_shares, fit_arc_band, inversion_evidence
+    from experiments.captcha.preprocess import evidence_shares, fit_arc_band, inversion_evidence
     totals, levels, edges_before, edges_after = {}, np.zeros(256, int), [], []
     for source in ("handlabeled-5000", "verified-11000"):
         for i in range(1, 101):
@@ -252,7 +253,7 @@ def test_preprocessing_page_shows_the_arc_undone_step_by_step(monkeypatch, tmp_p
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
     at.run()
-    at.switch_page("app_pages/captcha_preprocess.py")
+    goto(at, "captcha-preprocessing")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert any("inverts what lies under it" in s.value for s in at.subheader)
@@ -272,8 +273,8 @@ def test_preprocessing_page_shows_the_arc_undone_step_by_step(monkeypatch, tmp_p
                                 {"scale": (158, 48), "frame": 4}])
 def test_undo_arc_holds_on_other_crawls_sizes_and_frames(kw):
     # measured on 60 each: 97.5-99.0 % of band pixels back to their dark/light state, none under 90 %
-    from core.captcha.preprocess import undo_arc
-    from core.captcha.synth import make_inverted
+    from experiments.captcha.preprocess import undo_arc
+    from experiments.captcha.synth import make_inverted
     back = total = 0
     for seed in range(20):
         c = make_inverted(np.random.default_rng(seed), **kw)
@@ -286,7 +287,7 @@ def test_undo_arc_holds_on_other_crawls_sizes_and_frames(kw):
 def test_undo_arc_never_fails_on_a_real_captcha_whose_margin_gives_too_few_points(real_captchas):
     # verified-11000/3289: a parabola fits its margins, a line through the
     # kept left-margin points does not (too few): the fit gives up, not raises.
-    from core.captcha.preprocess import get_preprocessor, load_image
+    from experiments.captcha.preprocess import get_preprocessor, load_image
     path = real_captchas / "thsr-captcha" / "verified-11000" / "images" / "3289.jpg"
     out = get_preprocessor("grey", height=40, width=112, undo_arc=True)(load_image(path))
     assert out.shape == (40, 112, 1)

@@ -1,12 +1,12 @@
-"""Relabel lists (core/captcha/relabel.py): what they change, what they refuse."""
+"""Relabel lists (experiments/captcha/relabel.py): what they change, what they refuse."""
 import json
 
 import numpy as np
 import pytest
 
-from core.captcha import ALPHABET, INDEX, relabel
-from core.captcha.data import list_items, load_splits, split
-from core.captcha.relabel import RelabelError
+from experiments.captcha import ALPHABET, INDEX, propose, relabel
+from experiments.captcha.data import list_items, load_splits, split
+from experiments.captcha.relabel import RelabelError
 
 HEADER = "image,label,reading,confidence_min,by,action\n"
 
@@ -34,11 +34,11 @@ def test_propose_puts_a_persons_verdict_first_and_thresholds_the_rest(tiny_captc
     other = "ZZZZ" if labels[0] != "ZZZZ" else "2222"
     readings = [other, other, other, labels[3], other]
     sure = np.array([0.99, 0.99, 0.99, 0.99, 0.6])
-    monkeypatch.setattr(relabel, "ensemble_probs",
+    monkeypatch.setattr(propose, "ensemble_probs",
                         lambda runs, its: np.concatenate([_probs([r], s) for r, s in zip(readings, sure)]))
     audit = {items[1].ref: labels[1], items[2].ref: "AAAA"}   # a confirmation, a correction
     looked = {items[1].ref, items[2].ref, items[3].ref}        # items[3]: read, ambiguous
-    rows = {r["image"]: r for r in relabel.propose([], items, 0.9, audit, looked)}
+    rows = {r["image"]: r for r in propose.propose([], items, 0.9, audit, looked)}
     assert rows[items[0].ref]["action"] == "relabel" and rows[items[0].ref]["reading"] == other
     assert items[1].ref not in rows                          # confirmed by eye: kept whatever the models say
     assert rows[items[2].ref]["reading"] == "AAAA" and rows[items[2].ref]["by"] == "eye"
@@ -90,7 +90,7 @@ def test_load_splits_relabels_training_and_validation_never_test(tiny_captchas, 
 
 def test_relabel_command_writes_a_list_and_will_not_overwrite(tiny_captchas, untrained_captcha_model,
                                                               lists_here, capsys):
-    from core.captcha.__main__ import main
+    from experiments.captcha.__main__ import main
     run = untrained_captcha_model.parent
     (run / "config.json").write_text(json.dumps({"data": {
         "dataset": "thsr-captcha", "preprocess": "grey",
@@ -113,7 +113,7 @@ def test_relabel_on_leave_one_source_out_runs_reads_only_the_training_source(
         tiny_captchas, untrained_captcha_model, lists_here, capsys):
     """Runs tested on a whole source propose a list over the other sources only
     (their own split), so it can never name a test-source captcha."""
-    from core.captcha.__main__ import main
+    from experiments.captcha.__main__ import main
     run = untrained_captcha_model.parent
     (run / "config.json").write_text(json.dumps({"data": {
         "dataset": "thsr-captcha", "preprocess": "grey", "test_source": "setB",
@@ -139,7 +139,7 @@ def test_audit_reads_a_runs_own_relabelled_split(tiny_captchas, untrained_captch
     """`audit --split val` scores a run against the labels it was selected on."""
     import csv
 
-    from core.captcha.audit import predict_split
+    from experiments.captcha.task import predict_split
     train, val, _ = split(list_items(tiny_captchas), test_size=15)
     a, b = val[0], val[1]
     (lists_here / "relabel-r.csv").write_text(

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import REPO
 from core import report
+from experiments.captcha import report as captcha_report
 from core.charts import stacked
 from core.export import static_spec
 from core.results import experiment_rows, figure, markdown_table
@@ -83,8 +84,8 @@ def test_the_overview_forest_plot_fits_the_shuffle_buffer_interval(monkeypatch):
     """The issue's case: Δ −60.53 ± 2 se reaches −65.2; the axis ran −66 … +145."""
     _committed(monkeypatch)
     rows = experiment_rows(None)
-    df = report.forest_frame("en", rows)
-    techs = df[df["group"] == "techniques"]
+    from experiments.caltech.report import technique_forest
+    techs = report.forest_ready("en", technique_forest("en", rows))
     spec = report._forest("en", techs).to_dict(validate=False)
     (lo, hi), = {d for d, _, _ in _x_views(spec, spec["datasets"])}
     assert lo <= techs["low"].min() and hi >= max(0, techs["high"].max())
@@ -110,7 +111,7 @@ def test_no_committed_one_seed_figure_claims_a_spread(monkeypatch):
         line = next(x for x in table.splitlines() if f"`{r['experiment']}`" in x)
         assert "± – (1 seed)" in line, line
     assert "± 0.00 (1" not in table
-    blocks = report.captcha_models_blocks("en", None)
+    blocks = captcha_report.captcha_models_blocks("en", None)
     shown = " ".join(v.to_string() for k, v in blocks if k == "table")
     assert "91.37 ± – (1 seed)" in shown and "± 0.00 (1)" not in shown
     chart = next(v for k, v in blocks if k == "chart")
@@ -125,8 +126,8 @@ def test_the_captcha_models_page_leads_with_what_a_user_gets(monkeypatch):
     figure (the Overview's headline), its cards, then the audited figures as
     the first chart; the history of the recipes comes after the results."""
     _committed(monkeypatch)
-    from core.captcha.recognizer import DEFAULT_RUN
-    blocks = report.captcha_models_blocks("en", None)
+    from experiments.captcha.recognizer import DEFAULT_RUN
+    blocks = captcha_report.captcha_models_blocks("en", None)
     kinds = [k for k, _ in blocks]
     assert kinds[:3] == ["h1", "md", "metrics"]
     lead = blocks[1][1]

@@ -218,7 +218,7 @@ def test_new_and_unknown_blocks_render(monkeypatch):
     blocks = [("h1", "Fake <page> & co"), ("md", "**Bold** and *italic*, `a<b`.\n\n* one\n* two"),
               ("metrics", [{"label": "Best", "value": "99.1 %", "help": "mean of 3"}]),
               ("hologram", object()),
-              ("table", pd.DataFrame({"a": [1.5, None], "page": ["app_pages/mnist.py", None]})),
+              ("table", pd.DataFrame({"a": [1.5, None], "page": ["mnist", None]})),
               ("chart", chart.properties(width="container")), ("row", [chart, chart, chart])]
     monkeypatch.setattr(report, "PAGES", (("fake", lambda lang, root=None: blocks),))
     pdf = PdfReader(io.BytesIO(export.export("pdf", "en")))

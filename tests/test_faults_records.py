@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import page_urls, REPO
 from core.records import DEFAULT_RUNS_DIR, Run, list_runs
 from core.results import experiment_rows, left_out
 from test_app import _app, fake_run
@@ -157,12 +157,12 @@ def test_training_refuses_to_write_over_a_torn_run(torn_runs, tmp_path):
 
 
 # group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
-PAGES = sorted(str(p.relative_to(REPO)) for p in (REPO / "app_pages").glob("[!_]*.py") if p.name != "group.py")
+PAGES = page_urls()  # every page of the app, by its url path
 # Where a torn run is counted, and so must be named as left out.
-LEFT_OUT = {"app_pages/home.py": list(TORN), "app_pages/mnist.py": ["mnist-"],
-            "app_pages/captcha_models.py": ["captcha-"], "app_pages/c50_best.py": ["c50-baseline"],
-            "app_pages/c50_batchnorm.py": ["c50-batchnorm", "c50-baseline"],
-            "app_pages/c50_padding.py": ["c50-baseline"]}
+LEFT_OUT = {"": list(TORN), "mnist": ["mnist-"],
+            "captcha-models": ["captcha-"], "c50-best": ["c50-baseline"],
+            "c50-batchnorm": ["c50-batchnorm", "c50-baseline"],
+            "c50-padding": ["c50-baseline"]}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -171,7 +171,7 @@ def test_every_page_opens_on_torn_runs_and_says_what_it_left_out(torn_runs, page
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
     at = _app(page)
     shown = " ".join(m.value for m in at.markdown) + " ".join(w.value for w in at.warning)
-    if page == "app_pages/runs.py":
+    if page == "runs":
         data = at.dataframe[0].value
         bad = data[data["status"] == "unreadable"]
         assert set(bad["run"]) == set(torn)
@@ -189,6 +189,6 @@ def test_every_page_opens_on_torn_runs_and_says_what_it_left_out(torn_runs, page
 def test_the_chinese_page_gives_the_reason_in_chinese(torn_runs, monkeypatch):
     root, torn = torn_runs
     monkeypatch.setenv("CNNLAB_RUNS_DIR", str(root))
-    at = _app("app_pages/mnist.py", language="繁體中文")
+    at = _app("mnist", language="繁體中文")
     shown = " ".join(m.value for m in at.markdown)
     assert "未納入本頁的數字" in shown and "不是文字檔" in shown

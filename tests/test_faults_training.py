@@ -322,7 +322,7 @@ _WORKER = """
 import json, sys
 import keras, tensorflow
 from core.train import train_run
-import core.callbacks, core.data, core.models
+import core.callbacks, experiments.mnist.data, experiments.mnist.models
 cfg, data = json.loads(sys.argv[1]), sys.argv[2]
 print("ready", flush=True)
 root = sys.stdin.readline().strip()

@@ -19,10 +19,8 @@ from pathlib import Path
 import numpy as np
 import keras
 assert keras.backend.backend() == "jax", keras.backend.backend()
-import core.caltech.models, core.captcha.models  # register their families
-from core.models import known_models
-
-# One of each family: their layers, the augmentation layers and the
+import experiments.caltech.models, experiments.captcha.models  # register their families
+from core.registry import known_models
 # four-head captcha output. Forward passes only: XLA takes about a minute on
 # two CPU cores to compile one training step, too long for the suite; a quick
 # training run on JAX is `KERAS_BACKEND=jax python -m experiments run
@@ -42,7 +40,7 @@ for name, kwargs in CASES.items():
     out["models"][name] = {"finite": bool(all(np.all(np.isfinite(a)) for a in first)),
                            "reloads_same": bool(all(np.allclose(a, b, atol=1e-5) for a, b in zip(first, second)))}
 
-from core.captcha.recognizer import Recognizer
+from experiments.captcha.recognizer import Recognizer
 reading = Recognizer().read(sys.argv[1])
 out["reading"] = {"text": reading.text, "probs": np.asarray(reading.probs).tolist()}
 print("RESULT " + json.dumps(out))
@@ -52,8 +50,8 @@ print("RESULT " + json.dumps(out))
 def test_models_run_save_and_load_on_jax_and_the_default_reader_agrees(tmp_path):
     from PIL import Image
 
-    from core.captcha.recognizer import DEFAULT_MODEL, Recognizer
-    from core.captcha.synth import make_captcha
+    from experiments.captcha.recognizer import DEFAULT_MODEL, Recognizer
+    from experiments.captcha.synth import make_captcha
     if not DEFAULT_MODEL.is_file():
         pytest.skip("the committed default captcha model is missing from this checkout")
     image, _, _ = make_captcha(np.random.default_rng(3))

@@ -1,5 +1,5 @@
 """The light reader (issue 24): the ONNX export and its check against Keras,
-the cold path of `python -m core.captcha predict` (Pillow and onnxruntime's
+the cold path of `python -m experiments.captcha predict` (Pillow and onnxruntime's
 C library: no TensorFlow, Keras, JAX, not even numpy), `predict -` on a
 stream of paths, and the readers' agreement with Keras."""
 import hashlib
@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from core.captcha import light
-from core.captcha.recognizer import DEFAULT_MODEL, OnnxReader, Recognizer, open_reader
-from core.captcha.synth import make_captcha
+from experiments.captcha import light
+from experiments.captcha.recognizer import DEFAULT_MODEL, OnnxReader, Recognizer, full_reader as _full_reader, open_reader
+from experiments.captcha.synth import make_captcha
 
 DEFAULT_ONNX = DEFAULT_MODEL.with_suffix(".onnx")
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -42,7 +42,7 @@ def synthetic(tmp_path, n=6, seed=0):
 
 
 def test_the_cold_paths_copies_of_the_readers_limits_agree():
-    from core.captcha import preprocess
+    from experiments.captcha import preprocess
     assert (light.MAX_BYTES, light.MAX_SIDE, light.ASPECT) == (preprocess.MAX_BYTES, preprocess.MAX_SIDE,
                                                                preprocess.ASPECT)
     assert (light.BORDER_STD, light.BORDER_DIFF) == (preprocess.BORDER_STD, preprocess.BORDER_DIFF)
@@ -74,7 +74,7 @@ def test_the_committed_export_is_current_and_checked_on_the_whole_test_split():
 def test_export_of_a_small_model_reads_like_keras(untrained_captcha_model, tmp_path, monkeypatch):
     """export-onnx on a saved model: metadata, record and readings; both
     onnxruntime runners (C API and Python binding) agree with Keras."""
-    from core.captcha.onnx_export import export_file
+    from experiments.captcha.onnx_export import export_file
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))  # checked on synthetic captchas
     record = export_file(untrained_captcha_model)
     onnx_path = untrained_captcha_model.with_suffix(".onnx")
@@ -93,7 +93,7 @@ def test_export_of_a_small_model_reads_like_keras(untrained_captcha_model, tmp_p
         assert reader.preprocess_name == keras_rec.preprocess_name
     assert {OnnxReader(onnx_path).runner, OnnxReader(onnx_path, binding=True).runner} == {
         "onnxruntime (C API)", "onnxruntime (Python binding)"}
-    cold = light.ColdReader.open(untrained_captcha_model)
+    cold = light.ColdReader.open(untrained_captcha_model, full=_full_reader)
     assert [cold.read_text(p) for p in paths] == [r.text for r in want]
     # a model.keras replaced after its export is read through Keras again
     untrained_captcha_model.write_bytes(untrained_captcha_model.read_bytes() + b"\0")
@@ -105,8 +105,8 @@ def test_the_committed_model_reads_real_captchas_alike_through_keras_onnx_and_th
     """300 held-out test captchas: the same four characters from Keras, the
     ONNX reader and the cold path, probabilities within 1e-4; every one of
     them takes the cold path's fast route, with the full reader's input."""
-    from core.captcha.data import list_items, split
-    from core.captcha.preprocess import load_image
+    from experiments.captcha.data import list_items, split
+    from experiments.captcha.preprocess import load_image
 
     _, _, test = split(list_items(real_captchas))
     paths = [it.path for it in test[:300]]
@@ -115,7 +115,7 @@ def test_the_committed_model_reads_real_captchas_alike_through_keras_onnx_and_th
     onnx_readings = onnx.read_many(paths)
     assert [r.text for r in onnx_readings] == [r.text for r in keras_readings]
     assert max(np.abs(a.probs - b.probs).max() for a, b in zip(onnx_readings, keras_readings)) < 1e-4
-    cold = light.ColdReader.open(DEFAULT_MODEL)
+    cold = light.ColdReader.open(DEFAULT_MODEL, full=_full_reader)
     assert [cold.read_text(p) for p in paths] == [r.text for r in keras_readings]
     assert cold.fast_reads == 300 and cold.full_reads == 0
     for p in paths[:50]:
@@ -136,7 +136,7 @@ def test_the_cold_path_hands_anything_unusual_to_the_full_reader(tmp_path):
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     paths = [tmp_path / n for n in files] + [tmp_path / "missing.png", tmp_path]
-    cold = light.ColdReader.open(DEFAULT_MODEL)
+    cold = light.ColdReader.open(DEFAULT_MODEL, full=_full_reader)
     got = [cold.read_text(p) for p in paths]
     want = OnnxReader(DEFAULT_ONNX).read_many(paths)
     for p, g, w in zip(paths, got, want):
@@ -146,13 +146,13 @@ def test_the_cold_path_hands_anything_unusual_to_the_full_reader(tmp_path):
 
 
 def cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "core.captcha", *args], cwd=REPO, env=ENV,
+    return subprocess.run([sys.executable, "-m", "experiments.captcha", *args], cwd=REPO, env=ENV,
                           capture_output=True, text=True, timeout=120, **kwargs)
 
 
 PROBE = """
 import json, sys
-from core.captcha.__main__ import run
+from experiments.captcha.__main__ import run
 code = run(sys.argv[1:])
 loaded = sorted(m for m in ("tensorflow", "keras", "jax", "numpy", "onnxruntime", "pandas", "core.records")
                 if m in sys.modules)
@@ -189,7 +189,7 @@ def readline(stream, timeout=60.0) -> str:
 def test_predict_dash_answers_each_path_as_it_arrives(tmp_path):
     """A path written, its answer read back before the next is written."""
     good = synthetic(tmp_path, 2, seed=9)
-    p = subprocess.Popen([sys.executable, "-m", "core.captcha", "predict", "-"], cwd=REPO, env=ENV,
+    p = subprocess.Popen([sys.executable, "-m", "experiments.captcha", "predict", "-"], cwd=REPO, env=ENV,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         p.stdin.write(f"{good[0]}\n")
@@ -253,7 +253,7 @@ def test_a_cold_predict_costs_less_than_importing_numpy_pillow_and_onnxruntime(t
     img = synthetic(tmp_path, 1)[0]
     ours, imports = [], []
     for _ in range(5):
-        ours.append(cpu_seconds([sys.executable, "-m", "core.captcha", "predict", str(img)]))
+        ours.append(cpu_seconds([sys.executable, "-m", "experiments.captcha", "predict", str(img)]))
         imports.append(cpu_seconds([sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]))
     assert statistics.median(ours) <= 1.2 * statistics.median(imports), (ours, imports)
 
@@ -263,12 +263,12 @@ import io, json, sys
 import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-from core.captcha.synth import make_captcha
+from experiments.captcha.synth import make_captcha
 buf = io.BytesIO()
 Image.fromarray(make_captcha(np.random.default_rng(0))[0]).save(buf, "PNG")
 at = AppTest.from_file(sys.argv[1], default_timeout=120)
 at.run()
-at.switch_page("app_pages/captcha_demo.py")
+at.switch_page("experiments/captcha/pages/demo.py")
 at.run()
 at.file_uploader[0].set_value([("a.png", buf.getvalue(), "image/png")])
 at.run()

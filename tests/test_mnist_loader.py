@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from conftest import make_digits, write_idx
-from core.data import load_splits
-from core.mnist import MnistNotFound, load_mnist, read_idx
+from experiments.mnist.data import load_splits
+from experiments.mnist.loader import MnistNotFound, load_mnist, read_idx
 
 
 def test_idx_files_load_gzipped_or_raw(tmp_path):
@@ -78,7 +78,7 @@ def test_random_subsets_are_seeded_and_disjoint(tiny_mnist):
 
 
 def test_pixel_scale_option(tiny_mnist):
-    from core.data import load_splits
+    from experiments.mnist.data import load_splits
     cfg = {"dataset": "mnist", "pool": "train60k", "pool_size": 300, "subset": "first", "val_size": 50}
     scaled = load_splits(cfg, 0, tiny_mnist)
     raw = load_splits({**cfg, "pixel_scale": 1}, 0, tiny_mnist)
@@ -96,7 +96,7 @@ def fake_keras_download(tmp_path, monkeypatch):
 
     from keras.src.utils import file_utils
 
-    import core.mnist as m
+    import experiments.mnist.loader as m
     x, y = make_digits(30, 7)
     src = tmp_path / "served.npz"
     np.savez(src, x_train=x, y_train=y, x_test=x[:6], y_test=y[:6])
@@ -119,7 +119,7 @@ def test_download_goes_through_keras_into_the_data_dir(tmp_path, fake_keras_down
     (a, _), (c, _) = load_mnist(root, allow_download=True)
     np.testing.assert_array_equal(a, x)
     assert c.shape == (6, 28, 28)
-    from core.mnist import KERAS_URL
+    from experiments.mnist.loader import KERAS_URL
     assert calls == [(KERAS_URL, str((root / "mnist" / "mnist.npz").absolute()))]
     assert (root / "mnist" / "mnist.npz").is_file()  # where the README says
     assert not (tmp_path / "keras-home").exists()   # not in ~/.keras
@@ -140,7 +140,7 @@ def test_a_failed_download_explains_and_leaves_nothing(tmp_path, fake_keras_down
 
 
 def test_a_corrupted_download_is_refused(tmp_path, fake_keras_download, monkeypatch):
-    import core.mnist as m
+    import experiments.mnist.loader as m
     monkeypatch.setattr(m, "KERAS_SHA256", "0" * 64)
     with pytest.raises(MnistNotFound, match="download failed"):
         load_mnist(tmp_path, allow_download=True)
@@ -148,6 +148,6 @@ def test_a_corrupted_download_is_refused(tmp_path, fake_keras_download, monkeypa
 
 
 def test_download_command_offline_says_why(tmp_path, capsys):
-    from core.mnist import main
+    from experiments.mnist.loader import main
     assert main(["--data-dir", str(tmp_path), "download"]) == 2
     assert "downloads are disabled" in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""core/model_tables.json is what the models build today, and pages read it
-without importing Keras."""
+"""Each study's model_tables.json is what its models build today, and pages
+read it without importing Keras."""
 import json
 import subprocess
 import sys
@@ -10,11 +10,13 @@ from core import model_tables
 
 
 def test_stored_tables_match_the_models():
-    stored = json.loads(model_tables.FILE.read_text(encoding="utf-8"))
-    fresh = model_tables.generate()
-    assert sorted(stored) == sorted(fresh), "run `python -m core.model_tables`"
-    for k in fresh:
-        assert stored[k] == fresh[k], f"{k}: stale table, run `python -m core.model_tables`"
+    from core.study import studies
+    for study in (s for s in studies() if s.model_tables):
+        stored = json.loads(study.model_tables.read_text(encoding="utf-8"))
+        fresh = model_tables.generate(study)
+        assert sorted(stored) == sorted(fresh), f"{study.name}: run `python -m core.model_tables`"
+        for k in fresh:
+            assert stored[k] == fresh[k], f"{k}: stale table, run `python -m core.model_tables`"
 
 
 def test_report_pages_import_neither_keras_nor_tensorflow():
@@ -30,9 +32,11 @@ def test_no_app_page_imports_keras_or_tensorflow():
     """Every page as the app runs it (AppTest, one process, the committed runs):
     none pays TensorFlow's seconds. The padding calculator's Keras check and
     retraining import it only when asked for."""
-    code = ("import glob, sys\nfrom streamlit.testing.v1 import AppTest\n"
-            "for f in sorted(glob.glob('app_pages/[a-z]*.py')):\n"
-            "    at = AppTest.from_file(f, default_timeout=120); at.run()\n"
+    code = ("import sys\nsys.path.insert(0, 'tests')\nfrom streamlit.testing.v1 import AppTest\n"
+            "from conftest import goto, page_urls\n"
+            "for f in page_urls():\n"
+            "    at = AppTest.from_file('streamlit_app.py', default_timeout=120); at.run()\n"
+            "    goto(at, f).run()\n"
             "    assert not at.exception, (f, at.exception)\n"
             "    loaded = sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules)\n"
             "    assert not loaded, (f, loaded)\n"

@@ -2,9 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from core.models import UnknownModel, build_model, known_models, summary_rows
-
-# Seed 002's tables: total parameters of each MNIST model.
+from core.registry import UnknownModel, build_model, known_models, summary_rows
 SEED_COUNTS = {"mnist_nn1": 203_530, "mnist_nn2": 407_050,
                "mnist_cnn1": 297_706, "mnist_cnn2": 242_062}
 

@@ -45,10 +45,10 @@ def many_runs(tmp_path_factory):
     return _runs(tmp_path_factory.mktemp("many"), 200)
 
 
-@pytest.mark.parametrize("page", [None, "app_pages/mnist.py", "app_pages/runs.py", "app_pages/captcha_models.py",
-                                  "app_pages/c50_architectures.py", "app_pages/c50_augmentation.py",
-                                  "app_pages/c50_class_weights.py", "app_pages/c50_padding.py",
-                                  "app_pages/c50_best.py"])
+@pytest.mark.parametrize("page", [None, "mnist", "runs", "captcha-models",
+                                  "c50-architectures", "c50-augmentation",
+                                  "c50-class-weights", "c50-padding",
+                                  "c50-best"])
 def test_page_renders_as_fast_with_200_runs_as_with_one_per_experiment(few_runs, many_runs, monkeypatch, page,
                                                                        capsys):
     import streamlit as st

@@ -4,6 +4,7 @@ transparent pixel formats are converted, not clipped.
 
 The loader is tested directly (fast, no model); the command line once, over a
 mixed batch; the demo page once, over a mixed upload."""
+from conftest import goto
 import io
 import os
 import random
@@ -15,9 +16,9 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from core.captcha import ALPHABET
-from core.captcha.preprocess import CaptchaImageError, load_image
-from core.captcha.synth import make_captcha
+from experiments.captcha import ALPHABET
+from experiments.captcha.preprocess import CaptchaImageError, load_image
+from experiments.captcha.synth import make_captcha
 
 # What a reader must never see in a message meant for a person.
 EXCEPTION_WORDS = ("Error", "Exception", "Traceback", "errno", "Errno", "SyntaxError", "struct")
@@ -219,8 +220,8 @@ def test_deep_and_transparent_pixel_formats_are_converted_not_clipped():
 
 def test_a_real_captcha_saved_16_bit_reads_as_the_8_bit_original(real_captchas):
     """Before: convert('RGB') clipped 16-bit to white and 7F37 read as 777F."""
-    from core.captcha import read_labels
-    from core.captcha.recognizer import Recognizer
+    from experiments.captcha import read_labels
+    from experiments.captcha.recognizer import Recognizer
 
     folder = real_captchas / "thsr-captcha" / "verified-11000"
     labels = read_labels(folder / "labels.csv")[:16]
@@ -258,7 +259,7 @@ def test_cli_predict_reads_every_good_image_of_a_mixed_batch(tmp_path):
              tmp_path / "cut.jpg", good[2]]
     readable = [good[0], g8, g16, good[1], good[2]]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    r = subprocess.run([sys.executable, "-m", "core.captcha", "predict", *map(str, order)], cwd=REPO,
+    r = subprocess.run([sys.executable, "-m", "experiments.captcha", "predict", *map(str, order)], cwd=REPO,
                        env=env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
@@ -279,7 +280,7 @@ def test_demo_page_answers_the_good_uploads_of_a_mixed_batch(monkeypatch, tmp_pa
     monkeypatch.setenv("CNNLAB_DATA_DIR", str(tmp_path / "no-data"))  # no real samples
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
     at.run()
-    at.switch_page("app_pages/captcha_demo.py")
+    goto(at, "captcha")
     at.run()
     img = captcha(30)
     uploads = [("good0.png", encode(captcha(31), "PNG"), "image/png"),

@@ -7,7 +7,9 @@ from core import text
 
 
 def _names(lang):
-    return sorted(p.stem for p in (text.CONTENT / lang).glob("*.md"))
+    from core.study import studies
+    studies()  # their texts too
+    return text.files(lang)
 
 
 def _fields(s):
@@ -33,9 +35,22 @@ def test_parse_and_lookup(tmp_path, monkeypatch):
     (tmp_path / "en" / "t.md").write_text("note\n<!-- a -->\nHello **{who}**\n\n<!-- b -->\nOnly English\n")
     (tmp_path / "zh" / "t.md").write_text("<!-- a -->\n你好 **{who}**\n")
     monkeypatch.setattr(text, "CONTENT", tmp_path)
+    monkeypatch.setattr(text, "EXTRA", [])
     assert text.text("zh", "t.a", who="x") == "你好 **x**"
     assert text.text("zh", "t.b") == "Only English"  # falls back
     with pytest.raises(text.MissingText):
         text.text("en", "t.c")
     with pytest.raises(ValueError):
         text.parse("<!-- a -->\n1\n<!-- a -->\n2\n")
+
+
+def test_a_study_adds_entries_to_a_shell_file_and_may_not_repeat_one(tmp_path, monkeypatch):
+    for folder, body in ((tmp_path / "shell", "<!-- a -->\nshell\n"), (tmp_path / "study", "<!-- b -->\nstudy\n")):
+        (folder / "en").mkdir(parents=True)
+        (folder / "en" / "t.md").write_text(body)
+    monkeypatch.setattr(text, "CONTENT", tmp_path / "shell")
+    monkeypatch.setattr(text, "EXTRA", [tmp_path / "study"])
+    assert (text.text("en", "t.a"), text.text("en", "t.b")) == ("shell", "study")
+    (tmp_path / "study" / "en" / "t.md").write_text("<!-- a -->\nagain\n")
+    with pytest.raises(ValueError, match="already in another t.md"):
+        text.text("en", "t.a")

@@ -2,6 +2,7 @@
 Chinese on the committed runs, is scanned for English words outside code,
 identifiers (experiment, model, layer and run names) and the technical terms
 that Chinese course reports keep in English."""
+from conftest import goto, page_urls
 import re
 
 import pandas as pd
@@ -12,7 +13,7 @@ from conftest import REPO, node_table
 
 APP = str(REPO / "streamlit_app.py")
 # group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
-PAGES = sorted(str(p.relative_to(REPO)) for p in (REPO / "app_pages").glob("[!_]*.py") if p.name != "group.py")
+PAGES = page_urls()  # every page of the app, by its url path
 
 # Terms kept in English in Chinese technical writing (the seed reports do),
 # units, file formats and product names.
@@ -38,7 +39,7 @@ def _names() -> set[str]:
     names = set(EXPERIMENTS)
     for f in (REPO / "runs").glob("c50-*/*/classes.json"):  # Caltech-101's class names
         names.update(json.loads(f.read_text(encoding="utf-8")).get("classes", []))
-    for k, rows in json.loads(model_tables.FILE.read_text(encoding="utf-8")).items():
+    for k, rows in model_tables._stored().items():
         names.add(k.split("|")[0])
         names.update(r["layer"] for r in rows)
     return names
@@ -105,8 +106,8 @@ def test_page_in_chinese_shows_no_english(page, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang_choice"] = "繁體中文"
     at.run()
-    if page != "app_pages/home.py":
-        at.switch_page(page)
+    if page != "":
+        goto(at, page)
         at.run()
     assert not at.exception, [e.message for e in at.exception]
     found = {}

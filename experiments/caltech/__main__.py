@@ -1,4 +1,4 @@
-"""`python -m core.caltech download | classes | ensemble`.
+"""`python -m experiments.caltech download | classes | ensemble`.
 
 download  fetches the official Caltech-101 archive (caltech-101.zip, which holds
           101_ObjectCategories.tar.gz) into <data dir>/caltech101/ and extracts it.
@@ -6,7 +6,7 @@ classes   prints the classes the selection rule picks and the split sizes, for
           the default dataset or a folder of your own (--folder).
 ensemble  averages the finished seeds of an experiment (plain and with
           horizontal-flip averaging) on the test split and records the result
-          in runs/<experiment>/ensemble.json (core/caltech/ensemble.py).
+          in runs/<experiment>/ensemble.json (experiments/caltech/ensemble.py).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from core.caltech import data as c50
+from experiments.caltech import data as c50
 from core.datadir import data_dir, downloads_allowed
 
 
@@ -49,7 +49,7 @@ def download(target_root: Path) -> Path:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m core.caltech", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m experiments.caltech", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", help="dataset folder (default: $CNNLAB_DATA_DIR or ~/.cache/cnnlab/data)")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -85,8 +85,8 @@ def main(argv=None) -> int:
 
 
 def _ensemble(args) -> int:
-    from core.caltech import ensemble
-    from experiments.caltech import EXPERIMENTS
+    from experiments.caltech import ensemble
+    from experiments.caltech.configs import EXPERIMENTS
     if args.experiment not in EXPERIMENTS:
         print(f"error: unknown 50-class experiment {args.experiment!r}", file=sys.stderr)
         return 2

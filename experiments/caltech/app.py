@@ -1,6 +1,6 @@
 """Widgets of the 50-class technique pages: padding calculator, live
 augmentation preview, activation curves, class weights and what they did per
-class. Thin: every number comes from core.caltech.tools."""
+class. Thin: every number comes from experiments.caltech.tools."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -9,12 +9,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.caltech import tools
-from core.caltech.evaluate import read_classes
-from core.caltech.augment import SEED_AUGMENT
+from experiments.caltech import tools
+from experiments.caltech.evaluate import read_classes
+from experiments.caltech.augment import SEED_AUGMENT
 from core.datadir import data_dir
 from core.records import list_runs, runs_dir
-from experiments.caltech import SIZE
+from experiments.caltech.configs import SIZE
 from app_pages._common import T, lang, spec_of, vega
 
 CW_EXPERIMENTS = ("c50-baseline", "c50-cw-max", "c50-cw-balanced")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 
-from core.caltech.augment import SEED_AUGMENT
+from experiments.caltech.augment import SEED_AUGMENT
 
 SOURCE = "seed 000"
 SIZE = 48
@@ -411,7 +411,18 @@ for _tech, (_en, _zh, _page, _variants) in TECHNIQUES.items():
     for _name, _change, _label, _label_zh in _variants:
         _sv = SEED_VERDICTS.get(SEED_VERDICT_OF.get(_name, _tech))
         CLAIMS.append({
-            "id": _name, "page": f"app_pages/{_page.replace('-', '_')}.py", "technique": _tech,
+            "id": _name, "page": _page, "technique": _tech,
             "claim": {"en": f"{_en}: {_label}", "zh": f"{_zh}：{_label_zh}"},
             "seed_verdict": {"en": _sv[0], "zh": _sv[1]} if _sv else None,
             "tests": [(_name, "c50-baseline", "same protocol, one change")]})
+
+
+# The seed's own sizes, for the parameter comparison it made (its 128 x 128
+# for the baseline family, 224 x 224 for the other architectures).
+SEED_SIZE = {"c50_flower": 224, "c50_digits_advanced": 224, "c50_cats_dogs": 224}
+
+
+def model_sizes(cfg: dict) -> list[int]:
+    """The sizes a page shows a 50-class model at: its own and the seed's
+    (core/model_tables.py)."""
+    return [cfg["data"]["image_size"], SEED_SIZE.get(cfg["model"]["name"], 128)]

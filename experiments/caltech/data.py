@@ -31,6 +31,7 @@ import numpy as np
 
 from core.datadir import cached_array
 from core.datadir import data_dir as resolve_data_dir
+from core.datadir import DataNotFound, Dataset, count_files, line_count, q, subdirs
 
 ARCHIVE_FOLDER = "101_ObjectCategories"
 CANDIDATE_ROOTS = ("caltech101", "caltech101-50")
@@ -41,7 +42,7 @@ FRACTIONS = (0.70, 0.15, 0.15)   # train, validation, test
 DOWNLOAD_URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip"
 
 
-class ImageDataNotFound(FileNotFoundError):
+class ImageDataNotFound(DataNotFound):
     pass
 
 
@@ -55,7 +56,7 @@ def default_folder(data_dir=None) -> Path:
     raise ImageDataNotFound(
         f"no Caltech-101 images under {root}: expected "
         f"{root / CANDIDATE_ROOTS[0] / ARCHIVE_FOLDER}/<class>/image_0001.jpg. "
-        f"Run `python -m core.caltech download` (fetches {DOWNLOAD_URL}), or point "
+        f"Run `python -m experiments.caltech download` (fetches {DOWNLOAD_URL}), or point "
         "data.folder / --data-dir at a folder with one sub-folder per class.")
 
 
@@ -219,3 +220,25 @@ def batch_mixer(mix: dict, seed: int | None = None):
             out = tf.switch_case(pick, [lambda layer=layer: layer(batch) for layer in layers])
         return out["images"], out["labels"]
     return apply
+
+
+# --- what the Data page shows (core/datadir.py:datasets) ---------------------
+
+
+
+def caltech_status(root: Path) -> Dataset:
+    ds = Dataset("caltech101", "Caltech-101", False, root / CANDIDATE_ROOTS[0] / ARCHIVE_FOLDER,
+                 how="download", command=f"python -m experiments.caltech --data-dir {q(root)} download")
+    for name in CANDIDATE_ROOTS:
+        folder = root / name / ARCHIVE_FOLDER
+        classes = subdirs(folder)
+        if not classes:
+            continue
+        counts = {d.name: count_files(d, IMAGE_SUFFIXES) for d in classes}
+        counts = {c: n for c, n in counts.items() if n}
+        if not counts:
+            continue
+        ds.present, ds.folder, ds.files = True, folder, sum(counts.values())
+        ds.parts = [{"part": c, "files": n} for c, n in sorted(counts.items(), key=lambda cn: (-cn[1], cn[0].lower()))]
+        break
+    return ds

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.caltech.evaluate import PROBS, predict_test, read_probs, write_probs
-from core.caltech.evaluate import test_figures as _figures
+from experiments.caltech.evaluate import PROBS, predict_test, read_probs, write_probs
+from experiments.caltech.evaluate import test_figures as _figures
 from core.records import Run, atomic_write_json, read_json
 
 FILE = "ensemble.json"
@@ -34,7 +34,7 @@ def member_runs(experiment: str, root=None, experiments: dict | None = None) -> 
     can be computed (their model file is on this machine)."""
     from core.results import experiment_rows
     if experiments is None:
-        from experiments.caltech import EXPERIMENTS as experiments
+        from experiments.caltech.configs import EXPERIMENTS as experiments
     [row] = experiment_rows(root, {experiment: experiments[experiment]})
     return [Run(Path(p)) for p in row["run_paths"]
             if read_probs(Path(p) / PROBS) is not None or (Path(p) / "model.keras").is_file()]
@@ -81,7 +81,7 @@ def write(experiment: str, root=None, data_dir=None, experiments: dict | None = 
     that can no longer be evaluated here: an old run whose model file is gone
     and which never stored its outputs would silently drop out of the new
     record, which would then describe a smaller ensemble than the one kept."""
-    from core.caltech import data as c50
+    from experiments.caltech import data as c50
     from core.envinfo import device, git_state, versions
     from core.records import runs_dir
     runs = member_runs(experiment, root, experiments)

@@ -10,11 +10,14 @@ augmentation and BatchNormalization tables show), 16,809,714 with same padding
 """
 from __future__ import annotations
 
+import functools
+import json
+
 import keras
 from keras import layers
 
-from core.caltech.augment import NO_AUGMENT, SEED_AUGMENT  # noqa: F401 (re-exported)
-from core.models import register
+from experiments.caltech.augment import NO_AUGMENT, SEED_AUGMENT  # noqa: F401 (re-exported)
+from core.registry import register
 
 
 def augmentation_layers(spec: dict | None, seed: int | None = None) -> list:
@@ -165,7 +168,7 @@ def c50_vgg_gap(input_shape=(64, 64, 3), classes=50, augment=None, widths=(32, 6
 
 
 def summary_at(model: keras.Model, size: int) -> list[dict]:
-    """core.models.summary_rows as the same chain of layers would give it at
+    """core.registry.summary_rows as the same chain of layers would give it at
     size x size, computed from shapes alone: pages show the seed's 224 x 224
     networks without allocating their 52 M weights. Only a Dense layer's count
     depends on the input size (through the width of what it reads)."""
@@ -184,3 +187,16 @@ def summary_at(model: keras.Model, size: int) -> list[dict]:
 
 def count_params_at(model: keras.Model, size: int) -> int:
     return sum(r["params"] for r in summary_at(model, size))
+
+
+@functools.lru_cache(maxsize=64)
+def _small(name: str, kwargs_json: str):
+    from core.registry import build_model
+    return build_model(name, input_shape=(32, 32, 3), **json.loads(kwargs_json))
+
+
+def sized_table(name: str, kwargs: dict, size: int) -> list[dict]:
+    """core/model_tables.py's table of a model at size x size: built once at
+    32 x 32, every size's table derived from its shapes (summary_at)."""
+    return summary_at(_small(name, json.dumps(kwargs, sort_keys=True)), size)
+

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from core.blocks import _v, local, tx
+from core.report import accuracy_chart, curves_blocks, curves_chart
 from core.results import accuracy_points, experiment_rows, figure
 from core.verdict import compare
-from experiments import caltech as study
+from experiments.caltech import configs as study
 
 # Our explanation of each technique, how seed 000 ran it and, where our
 # verdict differs from the seed's, why it may: content/<lang>/techniques.md
@@ -27,9 +28,7 @@ SEED_WORD = {"up overall": "up", "slightly up overall": "up", "unchanged": "unch
              "down overall": "down"}
 
 
-# The seed's own sizes, for the parameter comparison it made (its 128 x 128
-# for the baseline family, 224 x 224 for the other architectures).
-SEED_SIZE = {"c50_flower": 224, "c50_digits_advanced": 224, "c50_cats_dogs": 224}
+from experiments.caltech.configs import SEED_SIZE  # noqa: E402 (its pages' parameter comparison)
 
 
 def params_at(cfg: dict, size: int) -> int:
@@ -56,33 +55,13 @@ def _delta_cells(c: dict | None) -> tuple:
 
 
 def _name(lang: str, technique: str) -> str:
-    """A technique's name (experiments/caltech.py's TECHNIQUES) in `lang`."""
+    """A technique's name (experiments/caltech/configs.py's TECHNIQUES) in `lang`."""
     en, zh = study.TECHNIQUES[technique][:2]
     return zh if lang == "zh" and zh else en
 
 
-def _accuracy_chart(lang: str, done: list[dict], target: float | None = None):
-    """Test accuracy bars (mean ± std over seeds) of finished rows, the axis
-    fitted to them (and to the goal line, if any)."""
-    from core import charts
-    acc = accuracy_points(done, lang, reference=False)
-    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
-
-
-def _curves_blocks(lang: str, done: list[dict]) -> list:
-    """The key of the lines' colours, then the row of curve charts."""
-    from core import charts
-    curves = charts.curves_frame(done)
-    return [("key", charts.curves_key(curves)), ("row", _curves_chart(lang, curves))]
-
-
-def _curves_chart(lang: str, curves):
-    from core import charts
-    return charts.curves_panel(curves, {
-        "accuracy": tx(lang, "tables.curve-accuracy"),
-        "val_accuracy": tx(lang, "tables.curve-val-accuracy"),
-        "val_loss": tx(lang, "tables.curve-val-loss"),
-        "gap_accuracy": tx(lang, "tables.curve-gap")}, lang=lang)
+# The charts every study's page draws the same way (core/report.py).
+_accuracy_chart, _curves_blocks, _curves_chart = accuracy_chart, curves_blocks, curves_chart
 
 
 def technique_table(lang: str, technique: str, rows: list[dict]) -> pd.DataFrame:
@@ -190,7 +169,7 @@ def _model_blocks(lang: str, technique: str) -> list:
 
 def techniques_table(lang: str, rows: list[dict]) -> pd.DataFrame:
     """Seed 000's conclusions table, redone: variant vs baseline, up / unchanged / down."""
-    from experiments import caltech as study
+    from experiments.caltech import configs as study
     by_name = {r["experiment"]: r for r in rows}
     base = by_name.get("c50-baseline")
     out = []
@@ -315,7 +294,7 @@ def ensemble_rows(lang: str, rows: list[dict], root=None) -> list[dict]:
     """Seed ensembles of the best-combination experiments (runs/<exp>/ensemble.json),
     each against the baseline's mean. A record of an older declaration is left
     out; one computed before more seeds finished says so."""
-    from core.caltech import ensemble
+    from experiments.caltech import ensemble
     by = {r["experiment"]: r for r in rows}
     base = by.get("c50-baseline")
     if not base or not base["n_done"]:
@@ -360,7 +339,7 @@ def markdown_ensembles(rows: list[dict], root=None) -> str:
     table = ensemble_rows("en", rows, root)
     if not table:
         return ""
-    return ("Seed ensembles (`python -m core.caltech ensemble <experiment>`; Δ vs the baseline's mean):\n\n"
+    return ("Seed ensembles (`python -m experiments.caltech ensemble <experiment>`; Δ vs the baseline's mean):\n\n"
             + _markdown(pd.DataFrame(table)))
 
 
@@ -435,7 +414,7 @@ def best_blocks(lang: str = "en", root=None) -> list:
 
 def _head_tail_blocks(lang: str, rows: list[dict]) -> list:
     """Where a gain comes from: the ten largest classes against the ten smallest."""
-    from core.caltech.tools import head_tail_frame
+    from experiments.caltech.tools import head_tail_frame
     ht = head_tail_frame({r["experiment"]: r["run_paths"] for r in rows})
     if ht.empty:
         return []
@@ -452,7 +431,7 @@ def _head_tail_blocks(lang: str, rows: list[dict]) -> list:
 
 
 def mirror_table(lang: str, rows: list[dict]) -> pd.DataFrame:
-    from core.caltech.tools import mirror_frame
+    from experiments.caltech.tools import mirror_frame
     mf = mirror_frame({r["experiment"]: r["run_paths"] for r in rows})
 
     def pct(col):  # "0.00" rather than "-0.00" where a difference rounds away
@@ -483,3 +462,71 @@ def page_functions() -> list[tuple[str, object]]:
     """(page key, blocks function) for core.report.PAGES: one per technique, then the best combination."""
     return [*((study.TECHNIQUES[t][2], functools.partial(technique_blocks, t)) for t in study.TECHNIQUES),
             ("c50-best", best_blocks)]
+
+
+# --- the Overview's part, and `experiments report`'s ---------------------------------
+
+def cards(lang: str, rows: list[dict]) -> list[dict]:
+    """The Overview's card: the best full-budget combination's gain over the baseline."""
+    by = {r["experiment"]: r for r in rows}
+    base = by.get("c50-baseline")
+    full = [by[n] for n in BEST_ROWS[1:] if n in by and "baseline" not in n and by[n]["n_done"] >= PLANNED_SEEDS]
+    if not (base and base["n_done"] and full):
+        return []
+    best = max(full, key=lambda r: r["test_acc_mean"])
+    return [{"label": tx(lang, "overview.metric-c50.label"),
+             "value": tx(lang, "overview.metric-c50.value",
+                         diff=f"{100 * (best['test_acc_mean'] - base['test_acc_mean']):+.2f}"),
+             "caption": tx(lang, "overview.metric-c50.caption", experiment=best["experiment"],
+                           acc=f"{100 * best['test_acc_mean']:.2f}", base=f"{100 * base['test_acc_mean']:.2f}",
+                           n=best["n_done"]),
+             "help": tx(lang, "overview.metric-c50.help")}]
+
+
+def technique_forest(lang: str, rows: list[dict]) -> pd.DataFrame:
+    """One forest-plot row per technique variant against the baseline."""
+    from core.report import FOREST_COLUMNS
+    by = {r["experiment"]: r for r in rows}
+    base = by.get("c50-baseline")
+    out = []
+    for claim in study.CLAIMS:
+        r = by.get(claim["id"])
+        if r is None or base is None or not r["n_done"] or not base["n_done"]:
+            continue
+        c = compare(r, base)
+        if c["diff"] is None:
+            continue
+        sv = claim["seed_verdict"]
+        out.append({"label": claim["claim"][lang],
+                    "diff": 100 * c["diff"], "se": None if c["se"] is None else 100 * c["se"],
+                    "verdict": c["verdict"], "seed": local(lang, sv) if sv else ""})
+    return pd.DataFrame(out, columns=FOREST_COLUMNS)
+
+
+def overview(lang: str, rows: list[dict]) -> dict:
+    """Seed 000's techniques as a forest plot, the best combination's line,
+    and the conclusions table."""
+    line = best_summary(lang, rows)
+    return {"forest": [(tx(lang, "overview.claims.c50"), technique_forest(lang, rows))],
+            "summary": [line] if line else [],
+            "details": [("h3", tx(lang, "overview.details.c50")), ("md", tx(lang, "overview.details.c50-text")),
+                        ("table", techniques_table(lang, rows))]}
+
+
+def report_rows(group: str | None) -> list[str]:
+    """Experiments `experiments report --group` lists beside the group's own:
+    the best combination is judged against the study's baseline."""
+    return ["c50-baseline"] if group == "c50-best" else []
+
+
+def report_extras(rows: list[dict], every: list[dict], group: str | None, root=None) -> list[str]:
+    """What `experiments report` prints after its table, each after an empty
+    line: the verdicts and the study's training time; for the best
+    combination its summary, the ensembles and the mirrored-test table."""
+    out = []
+    if any(r["group"] == "c50" for r in rows) and group != "c50-best":
+        out += [markdown_verdicts(rows), study_time(rows)]
+    if any(r["group"] == "c50-best" for r in rows):
+        out += [t for t in (best_summary("en", every, page_hint=False), markdown_ensembles(every, root),
+                            markdown_mirror(rows)) if t]
+    return out

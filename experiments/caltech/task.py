@@ -10,7 +10,7 @@ from core.task import Task
 class ImageFolderTask(Task):
 
     def load(self, config, data_dir=None):
-        from core.caltech import data as c50
+        from experiments.caltech import data as c50
         return c50.load_splits(config["data"], config["seed"], data_dir)
 
     def model_kwargs(self, config, data):
@@ -34,7 +34,7 @@ class ImageFolderTask(Task):
         model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
 
     def fit_inputs(self, config, data):
-        from core.caltech import data as c50
+        from experiments.caltech import data as c50
         tcfg, seed = config["train"], config["seed"]
         classes = len(data["classes"])
         one_hot = classes if self.soft_targets(config) else None
@@ -47,5 +47,5 @@ class ImageFolderTask(Task):
         return (train_ds,), {"validation_data": val_ds, "class_weight": weights}
 
     def evaluate(self, model, data, path, config):
-        from core.caltech.evaluate import evaluate
+        from experiments.caltech.evaluate import evaluate
         return evaluate(model, data, path)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.caltech.data import ImageDataNotFound, class_weights, dataset_index, load_pixels
-from core.caltech.evaluate import PROBS, per_class_accuracy, read_classes, read_predictions, read_probs
+from experiments.caltech.data import ImageDataNotFound, class_weights, dataset_index, load_pixels
+from experiments.caltech.evaluate import PROBS, per_class_accuracy, read_classes, read_predictions, read_probs
 
 __all__ = ["ConvSize", "conv_output_size", "keras_output_size", "padding_grid", "activation_frame",
            "stored_activation_frame",
@@ -155,7 +155,7 @@ def stored_activation_frame() -> pd.DataFrame:
 
 
 def write_activation_file() -> Path:
-    """`python -m core.caltech.tools`: recompute the curves from Keras and store them."""
+    """`python -m experiments.caltech.tools`: recompute the curves from Keras and store them."""
     activation_frame().to_csv(ACTIVATIONS_FILE, index=False, float_format="%.17g")
     return ACTIVATIONS_FILE
 
@@ -288,7 +288,7 @@ def augmentation_preview(images: np.ndarray, spec: dict, n_variants: int, seed: 
     identity otherwise. Fresh layers with a fixed seed: the same seed gives the
     same pictures. Pixels go in as float32 0-255, the range RandomContrast's
     default value_range assumes, and come back as uint8."""
-    from core.caltech.models import augmentation_layers
+    from experiments.caltech.models import augmentation_layers
 
     x = np.repeat(np.asarray(images, dtype="float32"), n_variants, axis=0)
     layers = augmentation_layers(spec, seed=seed)

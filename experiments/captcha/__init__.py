@@ -1,53 +1,51 @@
-"""THSR booking-captcha recognition (seed 002, part II): labels, data, models.
+"""The THSR booking-captcha study (seed 002, part II) and its reader.
 
 Four characters per captcha from a 19-character alphabet; every model has
-four softmax heads, one per position.
+four softmax heads, one per position. configs.py declares the experiments;
+data.py, preprocess.py, models.py and task.py read, prepare, build and
+train; audit.py, relabel.py and ensemble.py clean and score labels;
+recognizer.py and light.py are the reader (`python -m experiments.captcha
+predict`, the light one without TensorFlow); report.py writes the Models
+page, pages/ holds the app's interactive pages, content/ its texts.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
-ALPHABET = "234579ACFHKMNPQRTYZ"
-N_CHARS = 4
-INDEX = {c: i for i, c in enumerate(ALPHABET)}
+from experiments.captcha.labels import (ALPHABET, INDEX, N_CHARS, LabelError, decode, encode,  # noqa: F401
+                                        normalise_label, read_labels)
 
+# --- the study (core/study.py) -----------------------------------------------------
 
-class LabelError(ValueError):
-    pass
+from core.study import Dataset as _Dataset, Page as _Page, Study as _Study  # noqa: E402
+from experiments.captcha import keys as _keys  # noqa: E402
+from experiments.captcha.configs import *  # noqa: E402,F401,F403
+from experiments.captcha.configs import CLAIMS, EXPERIMENTS  # noqa: E402
 
+ORDER = 20
 
-def normalise_label(text: str, where: str = "label") -> str:
-    label = text.strip().upper()
-    if len(label) != N_CHARS or any(c not in INDEX for c in label):
-        bad = [c for c in label if c not in INDEX]
-        why = (f"has {len(label)} characters, expected {N_CHARS}" if len(label) != N_CHARS
-               else f"character(s) {''.join(bad)!r} not in the alphabet {ALPHABET}")
-        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
-        raise LabelError(f"{where}: {shown!r} {why}")
-    return label
-
-
-def read_labels(path) -> list[str]:
-    """One label per line, line N labelling N.jpg; case-insensitive, CRLF or
-    LF. A bad line raises LabelError naming the file and line number, and
-    so does a file that is not UTF-8 text (a picture or archive given by
-    mistake); OSError when the file cannot be read at all."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[:e.start].count(b"\n") + 1
-        raise LabelError(f"{path}, line {line}: not a text file of labels "
-                         f"(byte {e.start + 1} is not UTF-8 text)") from None
-    lines = raw.splitlines()
-    while lines and not lines[-1].strip():  # a trailing newline is not a label
-        lines.pop()
-    return [normalise_label(line, f"{path}, line {n}") for n, line in enumerate(lines, start=1)]
-
-
-def encode(label: str) -> list[int]:
-    return [INDEX[c] for c in normalise_label(label)]
-
-
-def decode(indices) -> str:
-    return "".join(ALPHABET[int(i)] for i in indices)
+STUDY = _Study(
+    name="captcha",
+    title="nav.captcha",
+    intro="overview.intro-captcha",
+    experiments=EXPERIMENTS,
+    claims=CLAIMS,
+    tasks={"thsr-captcha": "experiments.captcha.task:CaptchaTask"},
+    datasets=[_Dataset("thsr-captcha", "experiments.captcha.data:captcha_status",
+                       missing=("experiments.captcha.data:CaptchaDataNotFound",))],
+    config_keys={"data": _keys.DATA},
+    check="experiments.captcha.keys:check",
+    models=["experiments.captcha.models"],
+    pages=[
+        _Page("captcha", "nav.captcha-demo", ":material/text_fields:", script="pages/demo.py"),
+        _Page("captcha-preprocessing", "nav.captcha-preprocess", ":material/cleaning_services:",
+              script="pages/preprocess.py"),
+        _Page("captcha-models", "nav.captcha-models", ":material/insights:",
+              blocks="experiments.captcha.report:captcha_models_blocks",
+              after="experiments.captcha.app:failure_gallery",
+              retrain=lambda: [n for n in EXPERIMENTS if n.startswith("captcha-")],
+              export_title="export.page-captcha-models"),
+    ],
+    cards="experiments.captcha.report:captcha_cards",
+    content=Path(__file__).parent / "content",
+    model_tables=Path(__file__).parent / "model_tables.json",
+    package=Path(__file__).parent,
+)

@@ -1,37 +1,37 @@
 """Command line for reading captchas (other tools parse its output: keep it exact).
 
-    python -m core.captcha predict [--model PATH] IMAGE...
+    python -m experiments.captcha predict [--model PATH] IMAGE...
         one line per readable image on stdout: path TAB four upper-case
         characters; one line per unreadable one on stderr: path, colon, why.
         IMAGE "-" reads paths from standard input, one a line, and answers
         each line at once (stdout flushed), so a script starts the reader once
-    python -m core.captcha evaluate --images DIR --labels FILE [--model PATH]
+    python -m experiments.captcha evaluate --images DIR --labels FILE [--model PATH]
         line N of FILE labels DIR/N.jpg; the last line is JSON
         {"n", "exact_match", "char_accuracy", "ms_per_image",
          "unreadable_images", "unlabelled_images"}: unreadable images count
         as wrong, images in DIR beyond the labels are not scored (both are
         also said on stderr)
-    python -m core.captcha audit [--run DIR] [--split test|val|train] [--sheet OUT.png]
+    python -m experiments.captcha audit [--run DIR] [--split test|val|train] [--sheet OUT.png]
         a run's confident failures (suspect labels) and its accuracy on the
-        labels as given and as audited (core/captcha/label_audit.csv)
-    python -m core.captcha relabel --runs RUN... --name NAME
+        labels as given and as audited (experiments/captcha/label_audit.csv)
+    python -m experiments.captcha relabel --runs RUN... --name NAME
         cleaner training/validation labels from an ensemble of runs, saved as
-        core/captcha/relabel-NAME.csv for a data config to name
-    python -m core.captcha export-onnx [--model PATH]
+        experiments/captcha/relabel-NAME.csv for a data config to name
+    python -m experiments.captcha export-onnx [--model PATH]
         the model's ONNX export beside it (model.onnx) for the light reader,
         checked against Keras on its run's test split (onnx.json); the last
         line is that check as JSON
-    python -m core.captcha bench [--model PATH] [--cold N] [--against CMD] IMAGE...
+    python -m experiments.captcha bench [--model PATH] [--cold N] [--against CMD] IMAGE...
         the light reader's cold start (fresh processes: wall time, peak
         memory), ms per upload warm, images/s batched; JSON
-    python -m core.captcha ensemble EXPERIMENT
+    python -m experiments.captcha ensemble EXPERIMENT
         the ensemble of the experiment's finished runs scored on its test
         split: runs/EXPERIMENT/ensemble.json and ensemble-predictions.csv
 
 predict, evaluate and bench take --model more than once: an ensemble, the
-models' probabilities averaged (core/captcha/ensemble.py).
+models' probabilities averaged (experiments/captcha/ensemble.py).
 
-predict and evaluate read through onnxruntime (core/captcha/light.py), with
+predict and evaluate read through onnxruntime (experiments/captcha/light.py), with
 neither TensorFlow nor Keras imported, whenever the model is an .onnx file
 or a .keras file with its ONNX export beside it; another .keras file is read
 through Keras (seconds to start; a note on stderr says how to export it).
@@ -95,10 +95,10 @@ def _note(text: str) -> None:
 def _recognizer(path, light: bool = True):
     """The model's reader: the light ONNX one when the model has an export
     (light=False: always Keras, for the commands that need the model itself)."""
-    from core.captcha.recognizer import ModelNotFound, Recognizer, open_reader
+    from experiments.captcha.recognizer import ModelNotFound, Recognizer, open_reader
     try:
         if isinstance(path, list):  # --model given more than once: their averaged probabilities
-            from core.captcha.ensemble import EnsembleReader
+            from experiments.captcha.ensemble import EnsembleReader
             return EnsembleReader(path)
         return open_reader(path, note=_note) if light else Recognizer(path)
     except ModelNotFound as e:
@@ -126,11 +126,16 @@ def _stdin_paths():
 COLD_MAX_IMAGES = 100
 
 
+def _full_reader(path, csession, data):
+    from experiments.captcha.recognizer import full_reader  # numpy's import only when needed
+    return full_reader(path, csession, data)
+
+
 def _predict_reader(args):
     """A function path -> text or the CaptchaImageError, for predict."""
     if len(args.models) <= 1 and ("-" in args.images or len(args.images) <= COLD_MAX_IMAGES):
-        from core.captcha.light import ColdReader
-        cold = ColdReader.open(args.model)
+        from experiments.captcha.light import ColdReader
+        cold = ColdReader.open(args.model, full=_full_reader)
         if cold is not None:
             return cold.read_text, None
     rec = _recognizer(args.model)
@@ -184,8 +189,8 @@ def _unlabelled(folder, labelled: set[str]) -> list[str]:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from core.captcha import LabelError, N_CHARS, read_labels
-    from core.captcha.preprocess import describe_os_error
+    from experiments.captcha.labels import LabelError, N_CHARS, read_labels
+    from experiments.captcha.preprocess import describe_os_error
 
     folder = Path(args.images)
     if not folder.is_dir():
@@ -239,15 +244,15 @@ def cmd_robustness(args) -> int:
     reader as it reads uploads, robustness-model-only.json with --no-trim."""
     from pathlib import Path
 
-    from core.captcha.data import CaptchaDataNotFound, list_items, split
-    from core.captcha.robustness import evaluate_transforms
+    from experiments.captcha.data import CaptchaDataNotFound, list_items, split
+    from experiments.captcha.robustness import evaluate_transforms
     from core.records import atomic_write_json
 
     try:
         _, _, test = split(list_items(args.data_dir))
     except CaptchaDataNotFound as e:
         fail(str(e))
-    from core.captcha.audit import load_audit
+    from experiments.captcha.audit import load_audit
     rec = _recognizer(args.model, light=False)
     rec.trim_borders = not args.no_trim
     rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, audit=load_audit())
@@ -351,7 +356,7 @@ def cmd_bench(args) -> int:
               "threads": os.cpu_count(), "single_runner": rec.runner}
     if args.cold:
         model = [a for m in args.models for a in ("--model", str(m))]
-        cmds = {"ours": [sys.executable, "-m", "core.captcha", "predict", *model, paths[0]],
+        cmds = {"ours": [sys.executable, "-m", "experiments.captcha", "predict", *model, paths[0]],
                 "imports_only": [sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]}
         if args.against:
             cmds["against"] = [*shlex.split(args.against), paths[0]]
@@ -383,8 +388,8 @@ def cmd_export_onnx(args) -> int:
     """The model's ONNX export for the light reader, checked against Keras."""
     from pathlib import Path
 
-    from core.captcha.onnx_export import export_file
-    from core.captcha.recognizer import DEFAULT_MODEL, ModelNotFound
+    from experiments.captcha.onnx_export import export_file
+    from experiments.captcha.recognizer import DEFAULT_MODEL, ModelNotFound
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if model.suffix != ".keras":
         fail(f"{model}: export-onnx exports a .keras model (the ONNX file is written beside it)")
@@ -407,15 +412,15 @@ def cmd_audit(args) -> int:
     import csv
     from pathlib import Path
 
-    from core.captcha import audit
-    from core.captcha.recognizer import DEFAULT_MODEL
+    from experiments.captcha import audit, task
+    from experiments.captcha.recognizer import DEFAULT_MODEL
     run = Path(args.run) if args.run else DEFAULT_MODEL.parent
     preds = run / "predictions.csv"
     if args.split != "test":
-        from core.captcha.data import CaptchaDataNotFound
-        from core.captcha.recognizer import ModelNotFound
+        from experiments.captcha.data import CaptchaDataNotFound
+        from experiments.captcha.recognizer import ModelNotFound
         try:
-            preds = audit.predict_split(run, args.split, args.data_dir)
+            preds = task.predict_split(run, args.split, args.data_dir)
         except (CaptchaDataNotFound, FileNotFoundError, ModelNotFound) as e:
             fail(str(e))
         print(f"{args.split} readings: {preds}", file=sys.stderr)
@@ -436,15 +441,15 @@ def cmd_audit(args) -> int:
 
 def cmd_relabel(args) -> int:
     """Propose a relabel list for the training and validation splits from an
-    ensemble of finished runs (core/captcha/relabel.py) and save it as
-    core/captcha/relabel-NAME.csv, for a data config to name."""
+    ensemble of finished runs (experiments/captcha/relabel.py) and save it as
+    experiments/captcha/relabel-NAME.csv, for a data config to name."""
     import json as _json
     from collections import Counter
     from pathlib import Path
 
-    from core.captcha import relabel
-    from core.captcha.audit import load_audit, reviewed
-    from core.captcha.data import CaptchaDataNotFound, config_split
+    from experiments.captcha import propose, relabel
+    from experiments.captcha.audit import load_audit, reviewed
+    from experiments.captcha.data import CaptchaDataNotFound, config_split
 
     runs = [Path(r) for r in args.runs]
     for r in runs:
@@ -471,7 +476,7 @@ def cmd_relabel(args) -> int:
         audit, looked_at = {}, set()
     else:
         audit, looked_at = load_audit(), reviewed()
-    rows = relabel.propose(runs, train + val, args.threshold, audit, looked_at)
+    rows = propose.propose(runs, train + val, args.threshold, audit, looked_at)
     relabel.write(rows, out)
     counts = Counter((r["by"], r["action"]) for r in rows)
     print(_json.dumps({"saved": str(out), "images": len(train) + len(val),
@@ -484,8 +489,8 @@ MODELS_HELP = ("a .onnx or .keras captcha model (default: the committed one); gi
 
 
 def cmd_ensemble(args) -> int:
-    """runs/<experiment>/ensemble.json and ensemble-predictions.csv (core/captcha/ensemble.py)."""
-    from core.captcha import ensemble
+    """runs/<experiment>/ensemble.json and ensemble-predictions.csv (experiments/captcha/ensemble.py)."""
+    from experiments.captcha import ensemble
     from experiments import EXPERIMENTS
     if args.experiment not in EXPERIMENTS:
         fail(f"no experiment {args.experiment!r} (python -m experiments list names them)")
@@ -498,7 +503,7 @@ def cmd_ensemble(args) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m core.captcha",
+    p = argparse.ArgumentParser(prog="python -m experiments.captcha",
                                 description="Read THSR booking captchas (4 characters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("predict", help="print PATH<TAB>CHARS for each image")
@@ -538,7 +543,7 @@ def main(argv=None) -> int:
     pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet and --split)")
     pl = sub.add_parser("relabel", help="propose cleaner training/validation labels from finished runs")
     pl.add_argument("--runs", nargs="+", required=True, metavar="RUN", help="captcha run folders (an ensemble)")
-    pl.add_argument("--name", required=True, help="the list's name: core/captcha/relabel-NAME.csv")
+    pl.add_argument("--name", required=True, help="the list's name: experiments/captcha/relabel-NAME.csv")
     pl.add_argument("--threshold", type=float, default=0.9,
                     help="relabel when every character's ensemble probability reaches this, else drop")
     pl.add_argument("--force", action="store_true", help="overwrite an existing list")

@@ -15,7 +15,7 @@ Its bias is stated wherever it is used: only images some model disputed (and
 a random sample of agreements) were looked at, so label errors a model agrees
 with mostly stay in, and the audited figure favours the audited models.
 
-The same check on the validation split (`predict_split`) measures how noisy
+The same check on the validation split (task.py: `predict_split`) measures how noisy
 the labels a model learns from and is selected on are; verdicts on those
 images go in the same file (they never touch a test figure).
 """
@@ -106,26 +106,6 @@ def accuracy(predictions_csv: Path, audit: dict[str, str] | None = None,
             "failures": failures, "failures_reviewed": failures_reviewed}
 
 
-def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:
-    """The run's model reads its own training or validation split (as its
-    config defines them, relabel list included); rows as in predictions.csv,
-    in predictions-<split>.csv."""
-    import json
-
-    from core.captcha import data as cd
-    from core.captcha import task
-    from core.captcha.recognizer import Recognizer
-    cfg = json.loads((Path(run_dir) / "config.json").read_text())["data"]
-    # relabel list included: the labels this run learnt from and was selected on
-    items = dict(zip(("train", "val", "test"), cd.config_split(cfg, data_dir)))[split]
-    x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
-    rec = Recognizer(Path(run_dir) / "model.keras")
-    pred, conf = task.predict_indices(rec.model, x)
-    out = Path(run_dir) / f"predictions-{split}.csv"
-    task.write_predictions(out, items, cd.labels_array(items), pred, conf)
-    return out
-
-
 def by_source(predictions_csv: Path) -> dict:
     """Exact match per image set (the sets were labelled differently)."""
     with open(predictions_csv, newline="") as f:
@@ -142,7 +122,7 @@ def contact_sheet(rows: list[dict], data_dir, out: Path, per_row: int = 3) -> Pa
     """The suspects drawn at 2x with 'index: label / reading / image' under each."""
     from PIL import Image, ImageDraw
 
-    from core.captcha.data import captcha_root
+    from experiments.captcha.data import captcha_root
     root = captcha_root(data_dir)
     w, h = 2 * 160, 2 * 50 + 22
     sheet = Image.new("RGB", (per_row * w, max(1, -(-len(rows) // per_row)) * h), "white")
@@ -168,7 +148,7 @@ split and read by eye without the label or any model's reading (`blind` =
 yes: enlarged contact sheets in a shuffled order, the reader told only the
 alphabet and that the arc inverts what it crosses). Where the blind reading
 and the label disagreed, the image was then looked at with the arc's
-inversion undone (core/captcha/preprocess.py:undo_arc), label and reading
+inversion undone (experiments/captcha/preprocess.py:undo_arc), label and reading
 beside it: `verdict` label wrong / reader wrong / ambiguous, `audited` the
 label as read. The blind pass measures label noise without leaning on a
 model; it misses an error where reader and label err alike (one such, found
@@ -208,7 +188,7 @@ def blind_summary(path: Path = BLIND_AUDIT, predictions_csv: Path | None = None)
 if __name__ == "__main__":
     import json
     import sys
-    from core.captcha.recognizer import DEFAULT_RUN
+    from experiments.captcha.recognizer import DEFAULT_RUN
     from core.records import REPO_ROOT
     run = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_RUN
     print(json.dumps(blind_summary(predictions_csv=REPO_ROOT / "runs" / run / "predictions.csv"), indent=1))

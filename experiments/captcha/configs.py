@@ -10,8 +10,8 @@ captcha-seed-*  the seed's two models with its protocol: Adam, batch 128,
 captcha-xsrc-*  leave one source out: train on one captcha set, test on all
                 of the other (how the reader does on captchas of another crawl).
 captcha-fast    ours: `grey` 32x96 input, a small BatchNorm'd CNN with random
-                zoom/shift, batch 64; see core/captcha/models.py.
-All share one held-out test split of 3,000 real captchas (core/captcha/data.py).
+                zoom/shift, batch 64; see experiments/captcha/models.py.
+All share one held-out test split of 3,000 real captchas (experiments/captcha/data.py).
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _ours(model, height, width, learning_rate, title, notes, **model_kwargs):
 
 
 def _relabelled(config, name):
-    from core.captcha.relabel import spec
+    from experiments.captcha.relabel import spec
     config["data"]["relabel"] = spec(name)
     return config
 
@@ -117,7 +117,7 @@ _DEFS = {
     # on the noisy validation loss kept worse epochs: seed 2 kept epoch 23
     # (98.6 % audited validation exact match) where its last read 99.2 %.
     # Only change: train and select on the relabel list those three seeds
-    # propose (core/captcha/relabel.py). The test labels are untouched.
+    # propose (experiments/captcha/relabel.py). The test labels are untouched.
     "captcha-net-clean": lambda: _relabelled(_ours(
         "captcha_net", 40, 112, 0.001,
         "Captcha, ours v5: captcha-net-shift trained and selected on cleaned labels",
@@ -155,7 +155,7 @@ def _undo_arc(config):
 _DEFS.update({
     "captcha-xsrc-to-hand": lambda: _cross_source(
         "handlabeled-5000", "Captcha, other source: trained on verified-11000, tested on all of handlabeled-5000",
-        "Leave one source out (core/captcha/data.py:source_split); recipe of captcha-net-shift."),
+        "Leave one source out (experiments/captcha/data.py:source_split); recipe of captcha-net-shift."),
     # The arc inverts what lies under it (measured on 3,000 captchas: under
     # the fitted band 87.5 % of stroke pixels are light, 85.3 % of background
     # pixels dark); undoing the inversion gives back the strokes a 5 or an F

@@ -18,14 +18,16 @@ selection.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.captcha import encode, read_labels
+from experiments.captcha.labels import encode, read_labels
 from core.datadir import cached_array
 from core.datadir import data_dir as resolve_data_dir
+from core.datadir import DataNotFound, Dataset, count_files, line_count, q, subdirs
 
 FOLDER = "thsr-captcha"
 TEST_SIZE = 3000
@@ -33,7 +35,7 @@ SPLIT_SALT = "cnnlab-thsr-split-v1"
 SOURCE_URL = "https://github.com/gary9987/keras-TaiwanHighSpeedRail-captcha"
 
 
-class CaptchaDataNotFound(FileNotFoundError):
+class CaptchaDataNotFound(DataNotFound):
     pass
 
 
@@ -122,7 +124,7 @@ def source_split(items: list[Item], test_source: str, val_fraction: float = 0.2)
 def preprocess_items(items: list[Item], preprocess: str, options: dict | None = None) -> np.ndarray:
     """uint8 array (N, H, W, C) of preprocessed images, cached on disk by the
     images' contents and the preprocessing, so a second run skips decoding."""
-    from core.captcha.preprocess import get_preprocessor, load_image
+    from experiments.captcha.preprocess import get_preprocessor, load_image
 
     options = options or {}
     fn = get_preprocessor(preprocess, **options)
@@ -159,13 +161,13 @@ def load_splits(cfg: dict, seed: int, data_dir=None) -> dict:
 
 def synthetic_set(spec: dict, seed: int, preprocess: str, options: dict | None = None):
     """`data.synthetic` = {"n": N, "scaled": f}: N generated captchas drawn as
-    the real ones are (core/captcha/synth.py, arc="invert": the arc inverts what
+    the real ones are (experiments/captcha/synth.py, arc="invert": the arc inverts what
     it crosses), at the sizes crawls use (101-158 x 44-48 px native), a share f
     of them (default 0.25) rescaled to 140 x 48 as another public crawl stores
     them; prepared like the real images. Returns (uint8 images, (N, 4) labels),
     the same for the same run seed, cached on disk."""
-    from core.captcha.preprocess import get_preprocessor
-    from core.captcha.synth import make_captcha
+    from experiments.captcha.preprocess import get_preprocessor
+    from experiments.captcha.synth import make_captcha
 
     n, scaled = int(spec["n"]), float(spec.get("scaled", 0.25))
     options = options or {}
@@ -205,9 +207,9 @@ def config_split(cfg: dict, data_dir=None) -> tuple[list[Item], list[Item], list
 
 def relabelled(spec: dict, train: list[Item], val: list[Item], test: list[Item]):
     """Training and validation items with a committed relabel list applied
-    (core/captcha/relabel.py). The test split keeps its labels as given: a
+    (experiments/captcha/relabel.py). The test split keeps its labels as given: a
     list that names a test image is refused."""
-    from core.captcha import relabel
+    from experiments.captcha import relabel
     fixes = relabel.load(spec)
     leaked = sorted(it.ref for it in test if it.ref in fixes)
     if leaked:
@@ -238,3 +240,42 @@ def image_bytes(ref: str, data_dir=None) -> bytes | None:
     set_name, _, number = ref.partition("/")
     path = root / set_name / "images" / f"{number}.jpg"
     return path.read_bytes() if path.is_file() else None
+
+
+# --- what the Data page shows (core/datadir.py:datasets) ---------------------
+
+
+CAPTCHA_SOURCE = "https://github.com/gary9987/keras-TaiwanHighSpeedRail-captcha"
+# The public repository's folders and the set each becomes (line N of the
+# label file labels image N.jpg in both).
+CAPTCHA_SETS = {
+    "handlabeled-5000": ("src/download_img/image ", "src/img process plus/ lebal5000.csv"),
+    "verified-11000": ("src/auto_get_image_by_selenium/img", "src/auto_get_image_by_selenium/label/label.csv"),
+}
+
+
+def captcha_status(root: Path) -> Dataset:
+    base = root / FOLDER
+    lines = []
+    for name, (images, labels) in CAPTCHA_SETS.items():
+        lines += [f"mkdir -p {q(base / name)}",
+                  f"cp -r {shlex.quote('thsr-src/' + images)} {q(base / name / 'images')}",
+                  f"cp {shlex.quote('thsr-src/' + labels)} {q(base / name / 'labels.csv')}"]
+    ds = Dataset("thsr-captcha", "THSR captchas", False, base, how="place", values={"source": CAPTCHA_SOURCE},
+                 command="\n".join([f"git clone --depth 1 {CAPTCHA_SOURCE} thsr-src", *lines]))
+    # the loader reads <data dir>/thsr-captcha/<set>/, or sets directly in the data directory
+    for cand in (base, root):
+        sets = sorted(d for d in subdirs(cand) if (d / "labels.csv").is_file())
+        if not sets:
+            continue
+        ds.folder = cand
+        for d in sets:
+            n_images = count_files(d / "images")
+            n_labels = line_count(d / "labels.csv")
+            ds.parts.append({"part": d.name, "files": n_images, "labels": n_labels})
+            if n_images < n_labels:  # the loader needs N.jpg for every line N
+                ds.missing.append(f"{d.name}/images/")
+        ds.files = sum(p["files"] for p in ds.parts)
+        ds.present = ds.files > 0 and not ds.missing
+        break
+    return ds

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.captcha.light import ModelNotFound
-from core.captcha.recognizer import Reader, open_reader
+from experiments.captcha.light import ModelNotFound
+from experiments.captcha.recognizer import Reader, open_reader
 
 FILE, PREDICTIONS = "ensemble.json", "ensemble-predictions.csv"
 
@@ -75,9 +75,9 @@ def measure(experiment: str, root=None, data_dir=None) -> dict:
     """Score the ensemble of the experiment's finished runs on its test split
     and write ensemble.json and ensemble-predictions.csv beside its runs."""
     from core import envinfo
-    from core.captcha import audit
-    from core.captcha import data as cd
-    from core.captcha import task
+    from experiments.captcha import audit
+    from experiments.captcha import data as cd
+    from experiments.captcha import task
     from core.records import atomic_write_json, runs_dir
 
     runs = member_runs(experiment, root)

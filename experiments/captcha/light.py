@@ -2,7 +2,7 @@
 no TensorFlow and no Keras (issue 24). This module itself imports neither
 numpy nor onnxruntime's Python package.
 
-`python -m core.captcha predict one.jpg` through Keras takes 6.5-7.3 s and
+`python -m experiments.captcha predict one.jpg` through Keras takes 6.5-7.3 s and
 713 MiB from a cold process, nearly all of it importing TensorFlow and
 loading the model. `import numpy, PIL.Image, onnxruntime` alone takes
 0.13-0.25 s on our 2-core machine (numpy ~0.1 s of CPU, onnxruntime's Python
@@ -15,7 +15,7 @@ goes to the full reader (`recognizer.OnnxReader`: numpy, the project's own
 preprocessing, the same session), so every reading and every refusal is the
 full reader's. README ("Captchas") has the measured figures.
 
-The export (`model.onnx` beside `model.keras`, core/captcha/onnx_export.py)
+The export (`model.onnx` beside `model.keras`, experiments/captcha/onnx_export.py)
 carries what a reader needs in its metadata (`META_KEY`, JSON): the
 preprocessing and its options from the run's config.json, the alphabet, the
 input's name and the four heads' names in the Keras model's order. Its
@@ -33,7 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
-from core.captcha import ALPHABET, N_CHARS
+from experiments.captcha.labels import ALPHABET, N_CHARS
 
 # The committed default model (recognizer.py says more), here so that the
 # cold path finds it without importing numpy.
@@ -45,7 +45,7 @@ META_KEY = "cnnlab.captcha"   # the ONNX metadata_props entry: JSON, see onnx_ex
 RECORD = "onnx.json"          # the export's check against Keras, beside model.onnx
 FORMAT = 1
 
-# core/captcha/preprocess.py's limits and border thresholds (that module
+# experiments/captcha/preprocess.py's limits and border thresholds (that module
 # imports numpy); tests/test_light_reader.py checks that they agree.
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 1000
@@ -128,7 +128,7 @@ def check_metadata(raw: str | None, path) -> dict:
     """The export's metadata, checked; ModelNotFound saying what is wrong."""
     if not raw:
         raise ModelNotFound(f"{path} is an ONNX model without this project's captcha metadata "
-                            "(`python -m core.captcha export-onnx --model MODEL.keras` writes one)")
+                            "(`python -m experiments.captcha export-onnx --model MODEL.keras` writes one)")
     try:
         meta = json.loads(raw)
         if meta.get("format") != FORMAT:
@@ -404,13 +404,14 @@ class ColdReader:
 
     An ordinary captcha (PNG/JPEG/GIF/BMP, an RGB, grey or palette image of a
     captcha's size and shape, no plain margin) is decoded and prepared by
-    Pillow exactly as core/captcha/preprocess.py prepares it (`grey`: the
+    Pillow exactly as experiments/captcha/preprocess.py prepares it (`grey`: the
     same Pillow calls in the same order) and read through onnxruntime's C
     API. Any other file is read by the full reader, created on first need
     (numpy; the same session), which also gives every refusal its words."""
 
-    def __init__(self, onnx_path, data: bytes, meta: dict, session: CSession):
+    def __init__(self, onnx_path, data: bytes, meta: dict, session: CSession, full=None):
         self.path = Path(onnx_path)
+        self._make_full = full  # (path, csession, data) -> the full reader: recognizer.py's OnnxReader
         self.meta, self.session = meta, session
         opts = meta.get("preprocess_options") or {}
         # Only plain `grey` (a size, nothing else: no undo_arc) is prepared here.
@@ -425,7 +426,7 @@ class ColdReader:
         self.fast_reads = self.full_reads = 0
 
     @classmethod
-    def open(cls, model_path) -> "ColdReader | None":
+    def open(cls, model_path, full=None) -> "ColdReader | None":
         """The cold reader for a model path, or None when it cannot serve it
         (no current ONNX export, no C API, an odd file): the caller then
         uses recognizer.open_reader, which says why in words."""
@@ -440,13 +441,14 @@ class ColdReader:
             session = c_session(data)
         except (ValueError, OSError, ModelNotFound, OrtError):
             return None
-        return cls(onnx, data, meta, session) if session else None
+        return cls(onnx, data, meta, session, full) if session else None
 
     def full(self):
         """The full reader (numpy, preprocess.py) sharing this session."""
         if self._full is None:
-            from core.captcha.recognizer import OnnxReader
-            self._full = OnnxReader(self.path, csession=self.session, data=self._data)
+            if self._make_full is None:
+                raise RuntimeError("ColdReader.open(..., full=...) names no full reader for this image")
+            self._full = self._make_full(self.path, csession=self.session, data=self._data)
         return self._full
 
     def _input(self, path):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from core.captcha import ALPHABET, N_CHARS
-from core.models import register
+from experiments.captcha.labels import ALPHABET, N_CHARS
+from core.registry import register
 
 HEIGHT, WIDTH = 50, 130
 
@@ -162,7 +162,7 @@ def captcha_net(input_shape=(40, 112, 1), dropout=0.3, zoom=0.08, shift=0.05, hi
     zoom and shifts. Cost kept to ~1.5x captcha_fast for a 2-core CPU.
 
     `frame` swaps the zoom/shift augmentation for RandomFrame (see
-    experiments/captcha.py, captcha-net-frame).
+    experiments/captcha/configs.py, captcha-net-frame).
     """
     inputs = keras.Input(input_shape)
     x = _our_trunk(inputs, zoom, shift, frame)

@@ -1,11 +1,11 @@
-"""A captcha model's ONNX export for the light reader (core/captcha/light.py),
+"""A captcha model's ONNX export for the light reader (experiments/captcha/light.py),
 and its check against Keras. Needs TensorFlow (Keras exports through
 tf2onnx); reading the export needs neither.
 
     export(model, out, preprocess, options)  the file, with the reader's metadata
     compare(model, onnx_path, x)             Keras vs onnxruntime on x: readings, max |diff|
     export_run(model, x_test, run, data)     the training hook (task.evaluate): never raises
-    export_file(keras_path)                  `python -m core.captcha export-onnx`
+    export_file(keras_path)                  `python -m experiments.captcha export-onnx`
 
 The check record, onnx.json beside model.onnx:
     {"onnx_file", "keras_sha1" (the .keras file it came from, null when it was
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.captcha import ALPHABET, N_CHARS
-from core.captcha.light import FORMAT, META_KEY, RECORD
+from experiments.captcha.labels import ALPHABET, N_CHARS
+from experiments.captcha.light import FORMAT, META_KEY, RECORD
 
 TOLERANCE = 1e-4   # largest |Keras - ONNX| probability a passing export may have
 
@@ -115,7 +115,7 @@ def export(model, out: Path, preprocess: str, options: dict | None = None, sourc
         del proto.metadata_props[:]
         proto.metadata_props.add(key=META_KEY, value=json.dumps(meta, sort_keys=True))
         proto.doc_string = (f"cnnlab THSR captcha reader ({model.name}); read with "
-                            "core/captcha/light.py (metadata key cnnlab.captcha)")
+                            "experiments/captcha/light.py (metadata key cnnlab.captcha)")
         onnx.save(proto, str(tmp))
         os.replace(tmp, out)
     finally:
@@ -127,7 +127,7 @@ def compare(model, onnx_path: Path, x: np.ndarray) -> dict:
     """Keras and the export through the light reader's own runner on the
     same inputs: the largest probability difference and how often they read
     the same characters."""
-    from core.captcha.recognizer import OnnxReader
+    from experiments.captcha.recognizer import OnnxReader
 
     reader = OnnxReader(onnx_path, threads=os.cpu_count() or 1)
     k = _keras_heads(model, x)
@@ -169,7 +169,7 @@ def export_run(model, x_test: np.ndarray, run_dir: Path, data_cfg: dict | None) 
     run_dir = Path(run_dir)
     out = run_dir / "model.onnx"
     out.unlink(missing_ok=True)
-    record = {"onnx_file": out.name, "keras_sha1": None, "written_by": "training (core/captcha/task.py)",
+    record = {"onnx_file": out.name, "keras_sha1": None, "written_by": "training (experiments/captcha/task.py)",
               "exported": _now(), "versions": _versions()}
     try:
         if not data_cfg or "preprocess" not in data_cfg:
@@ -190,11 +190,11 @@ def export_run(model, x_test: np.ndarray, run_dir: Path, data_cfg: dict | None) 
 def _check_inputs(keras_path: Path, cfg: dict | None, data_dir=None):
     """(x, what it is): the run's test split preprocessed as it was for
     training when the data is here, else 256 synthetic captchas."""
-    from core.captcha.preprocess import get_preprocessor
+    from experiments.captcha.preprocess import get_preprocessor
     if cfg:
         what = "the run's test split" if "dataset" in cfg else "the held-out test split (the model has no run config)"
         try:
-            from core.captcha import data as cd
+            from experiments.captcha import data as cd
             _, _, test = cd.config_split(cfg, data_dir)
             if cfg.get("test_limit"):
                 test = test[:cfg["test_limit"]]
@@ -202,7 +202,7 @@ def _check_inputs(keras_path: Path, cfg: dict | None, data_dir=None):
             return x.astype("float32") / 255, what
         except (FileNotFoundError, OSError, ValueError):
             pass
-    from core.captcha.synth import make_captcha
+    from experiments.captcha.synth import make_captcha
     fn = get_preprocessor(cfg["preprocess"], **cfg.get("preprocess_options", {})) if cfg else None
     rng = np.random.default_rng(0)
     imgs = [make_captcha(rng)[0] for _ in range(256)]
@@ -210,9 +210,9 @@ def _check_inputs(keras_path: Path, cfg: dict | None, data_dir=None):
 
 
 def export_file(keras_path, out=None, data_dir=None) -> dict:
-    """`python -m core.captcha export-onnx`: a saved model's export beside it
+    """`python -m experiments.captcha export-onnx`: a saved model's export beside it
     (or at `out`), checked against Keras on its run's test split."""
-    from core.captcha.recognizer import Recognizer, onnx_beside
+    from experiments.captcha.recognizer import Recognizer, onnx_beside
 
     keras_path = Path(keras_path)
     rec = Recognizer(keras_path)
@@ -231,7 +231,7 @@ def export_file(keras_path, out=None, data_dir=None) -> dict:
         source = keras_path.name
     export(rec.model, out, rec.preprocess_name, rec.preprocess_options, source=source)
     x, what = _check_inputs(keras_path, cfg, data_dir)
-    record = {"onnx_file": out.name, "keras_sha1": None, "written_by": "python -m core.captcha export-onnx",
+    record = {"onnx_file": out.name, "keras_sha1": None, "written_by": "python -m experiments.captcha export-onnx",
               "exported": _now(), "versions": _versions()}
     if out.parent == keras_path.parent:
         import hashlib

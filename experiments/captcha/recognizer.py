@@ -5,7 +5,7 @@ command line and the demo page.
 an .onnx file or a .keras file with its current ONNX export beside it
 (onnxruntime; no TensorFlow, no Keras; the preprocessing from the export's
 own metadata), else `Recognizer` (Keras). A cold `predict` goes lighter
-still (core/captcha/light.py: ColdReader).
+still (experiments/captcha/light.py: ColdReader).
 
 A Keras model file knows its layers but not how its input was prepared, so
 the preprocessing is taken from the run's config.json beside the model when
@@ -21,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from core.captcha import ALPHABET, N_CHARS, decode
-from core.captcha.light import ModelNotFound, _first_line  # noqa: F401 (ModelNotFound lives on here)
-from core.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
+from experiments.captcha.labels import ALPHABET, N_CHARS, decode
+from experiments.captcha.light import ModelNotFound, _first_line  # noqa: F401 (ModelNotFound lives on here)
+from experiments.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
 
 # The committed default model: a run of our own pipeline (see README), seed 0
 # of our best captcha experiment by rule, so no test figure picked it. Its
 # ONNX export (model.onnx, checked against it: onnx.json) sits beside it.
 # Defined in light.py (the cold path finds it without numpy); the readers
 # here look it up in this module, so a test may replace it here.
-from core.captcha.light import DEFAULT_MODEL, DEFAULT_RUN, REPO_ROOT  # noqa: E402,F401
+from experiments.captcha.light import DEFAULT_MODEL, DEFAULT_RUN, REPO_ROOT  # noqa: E402,F401
 
 
 @dataclass
@@ -55,7 +55,7 @@ def _why_not_loadable(path: Path, e: Exception) -> str:
 def _preprocessing_for(model, model_path: Path):
     import json
 
-    from core.captcha.models import PREPROCESSING
+    from experiments.captcha.models import PREPROCESSING
 
     cfg_file = model_path.parent / "config.json"
     if cfg_file.is_file():
@@ -168,7 +168,7 @@ class Recognizer(Reader):
             raise ModelNotFound(f"no model at {self.path} ({hint})")
         import keras
 
-        import core.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
+        import experiments.captcha.models  # noqa: F401  registers our custom layers (RandomFrame) for loading
         try:
             self.model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
         except Exception as e:  # a corrupt or foreign file: say so, do not crash the caller
@@ -191,12 +191,12 @@ class Recognizer(Reader):
             raise ModelNotFound(f"{self.path} loads but cannot read a captcha ({_first_line(e)})") from e
 
     def fast_single(self) -> bool:
-        """Prepare the TensorFlow Lite runners (core/captcha/fast.py): one
+        """Prepare the TensorFlow Lite runners (experiments/captcha/fast.py): one
         thread for single uploads, all cores for batches; a one-off conversion
         of a few seconds per model file, cached on disk. Without it everything
         runs through Keras."""
         if self.lite is None:
-            from core.captcha.fast import LiteRunner
+            from experiments.captcha.fast import LiteRunner
             self.lite = LiteRunner.create(self.model, self.path) or False
             self.lite_batch = self.lite and self.lite.with_threads(os.cpu_count() or 1)
             if self.lite:
@@ -218,7 +218,7 @@ class Recognizer(Reader):
 
 
 class OnnxReader(Reader):
-    """A captcha model's ONNX export (core/captcha/light.py), read by
+    """A captcha model's ONNX export (experiments/captcha/light.py), read by
     onnxruntime: no TensorFlow, no Keras, the preprocessing named in the
     file's own metadata. Runs through onnxruntime's C API (light.CSession)
     where it is available, else its Python binding; either way one session on
@@ -230,7 +230,7 @@ class OnnxReader(Reader):
 
     def __init__(self, model_path, trim_borders: bool = True, threads: int = 1, csession=None, data=None,
                  binding: bool = False):
-        from core.captcha import light
+        from experiments.captcha import light
 
         self.path = Path(model_path)
         if not self.path.is_file():
@@ -267,7 +267,7 @@ class OnnxReader(Reader):
 
     def _binding_session(self, threads: int):
         """The same model through onnxruntime's Python binding."""
-        from core.captcha import light
+        from experiments.captcha import light
         try:
             import onnxruntime as ort
         except ImportError as e:
@@ -316,7 +316,7 @@ def open_reader(model_path=None, trim_borders: bool = True, note=None, threads: 
     export beside a .keras file cannot be read, Keras reads the model.
     `note(text)` is told why Keras had to be used and how to make the
     export. Raises ModelNotFound with the reason in words."""
-    from core.captcha.light import onnx_for
+    from experiments.captcha.light import onnx_for
 
     path = Path(model_path) if model_path else DEFAULT_MODEL
     onnx, why = onnx_for(path)
@@ -330,7 +330,7 @@ def open_reader(model_path=None, trim_borders: bool = True, note=None, threads: 
     rec = Recognizer(path if model_path else None, trim_borders=trim_borders)
     if note and why:
         note(f"{path} is read through Keras, which takes seconds to start: {why}; "
-             f"`python -m core.captcha export-onnx --model {path}` writes the export "
+             f"`python -m experiments.captcha export-onnx --model {path}` writes the export "
              "that the light reader uses")
     return rec
 
@@ -339,3 +339,9 @@ def timed(fn, *args, **kwargs):
     t = time.perf_counter()
     result = fn(*args, **kwargs)
     return result, time.perf_counter() - t
+
+
+def full_reader(path, csession, data) -> "OnnxReader":
+    """light.ColdReader's full reader, for a file it does not prepare itself
+    (the same ONNX session; numpy's preprocessing)."""
+    return OnnxReader(path, csession=csession, data=data)

@@ -17,7 +17,7 @@ ensemble reading differs from its label:
 * `drop`: the ensemble disagrees but is unsure; the captcha leaves training
   and validation (its label is doubtful and so is the reading).
 
-The list is committed as a CSV (`core/captcha/relabel-<name>.csv`) and a data
+The list is committed as a CSV (`experiments/captcha/relabel-<name>.csv`) and a data
 config names it with the file's sha1, so a run records exactly which labels it
 learnt from, and an edited list is a new config. A list that names a test
 image is refused.
@@ -28,7 +28,6 @@ import csv
 import hashlib
 from pathlib import Path
 
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ["image", "label", "reading", "confidence_min", "by", "action"]
@@ -85,53 +84,6 @@ def apply(items: list, fixes: dict[str, str | None]) -> list:
         elif fixes[it.ref] is not None:
             out.append(replace(it, label=fixes[it.ref]))
     return out
-
-
-def ensemble_probs(run_dirs: list[Path], items: list) -> np.ndarray:
-    """(N, 4, 19) mean of the runs' softmax outputs on the items, each run
-    reading them through its own preprocessing."""
-    import json
-
-    from core.captcha import data as cd
-    from core.captcha.recognizer import Recognizer
-    total = None
-    for run in run_dirs:
-        cfg = json.loads((Path(run) / "config.json").read_text())["data"]
-        x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
-        rec = Recognizer(Path(run) / "model.keras")
-        probs = rec.model.predict(x, batch_size=512, verbose=0)
-        probs = np.stack([np.asarray(p) for p in probs], axis=1)
-        total = probs if total is None else total + probs
-    return total / len(run_dirs)
-
-
-def propose(run_dirs: list[Path], items: list, threshold: float = 0.9,
-            audit: dict[str, str] | None = None, looked_at: set[str] | None = None) -> list[dict]:
-    """One row per item whose label is to change or go.
-
-    A person's verdict (core/captcha/label_audit.csv, validation images read
-    by eye) comes first: a correction relabels, a confirmation keeps the
-    label whatever the models say, an ambiguous image is dropped. Every other
-    item whose ensemble reading differs from its label is relabelled when
-    each character's ensemble probability reaches `threshold`, else dropped.
-    """
-    from core.captcha import decode
-    audit, looked_at = audit or {}, looked_at or set()
-    probs = ensemble_probs(run_dirs, items)
-    pred, conf = probs.argmax(-1), probs.max(-1)
-    rows = []
-    for it, p, c in zip(items, pred, conf):
-        reading, sure = decode(p), float(c.min())
-        row = {"image": it.ref, "label": it.label, "confidence_min": f"{sure:.4f}"}
-        if it.ref in looked_at:
-            by_eye = audit.get(it.ref)  # None: read by eye, ambiguous
-            if by_eye != it.label:
-                rows.append({**row, "reading": by_eye or reading, "by": "eye",
-                             "action": "relabel" if by_eye else "drop"})
-        elif reading != it.label:
-            rows.append({**row, "reading": reading, "by": "ensemble",
-                         "action": "relabel" if sure >= threshold else "drop"})
-    return rows
 
 
 def write(rows: list[dict], path: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from core.captcha import N_CHARS
+from experiments.captcha.labels import N_CHARS
 
 
 def _crop(rgb, top, bottom, left, right):
@@ -56,7 +56,7 @@ def evaluate_transforms(recognizer, items, transforms=None, audit: dict | None =
     """One row per transform: exact match and character accuracy on the labels
     as given and, with `audit` ({image ref: label read by eye}, see audit.py),
     on the audited labels as well."""
-    from core.captcha.preprocess import load_image
+    from experiments.captcha.preprocess import load_image
 
     transforms = transforms or TRANSFORMS
     raw = [load_image(it.path) for it in items]

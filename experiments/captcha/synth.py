@@ -5,7 +5,7 @@ characters. The tests use it (no real data needed) and training may use it.
 make_captcha's default (arc="paint") paints the arc dark, as the first
 generator did; tests and fixtures depend on those images, so it is kept
 bit for bit. arc="invert" draws the captcha as the real ones are measured to
-be (core/captcha/preprocess.py, issue 24): every pixel dark or light, a dark
+be (experiments/captcha/preprocess.py, issue 24): every pixel dark or light, a dark
 one's grey level uniform in 6-85 and a light one's in 170-249 (255 - v maps
 one range onto the other), about 2.5 % of pixels flipped as noise, and the arc
 a band about 5 rows thick that inverts what lies under it, entering at the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.captcha import ALPHABET, N_CHARS
+from experiments.captcha.labels import ALPHABET, N_CHARS
 
 
 def _font(size: int):

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.captcha import N_CHARS, decode
+from experiments.captcha.labels import N_CHARS, decode
 from core.task import Task
 
 HEADS = [f"fc13_W{i + 1}" for i in range(N_CHARS)]
@@ -99,10 +99,10 @@ class WordAccuracy(keras.callbacks.Callback):
 
 
 def audited_labels(items, y: np.ndarray):
-    """`y` with the committed audit's readings applied (core/captcha/audit.py),
+    """`y` with the committed audit's readings applied (experiments/captcha/audit.py),
     or None when the audit has read none of these images."""
-    from core.captcha import encode
-    from core.captcha.audit import load_audit
+    from experiments.captcha.labels import encode
+    from experiments.captcha.audit import load_audit
 
     known = load_audit()
     fixed = [known.get(it.ref) for it in items or []]
@@ -118,7 +118,7 @@ def audited_labels(items, y: np.ndarray):
 def time_single_images(model, items, data_cfg: dict, n: int = 100) -> dict:
     """What one upload costs: read the file, preprocess, predict, one image at
     a time (median and mean over up to n test images, after one warm-up)."""
-    from core.captcha.preprocess import get_preprocessor, load_image
+    from experiments.captcha.preprocess import get_preprocessor, load_image
 
     fn = get_preprocessor(data_cfg["preprocess"], **data_cfg.get("preprocess_options", {}))
     items = [it for it in items[:n + 1] if it is not None]
@@ -150,7 +150,7 @@ def evaluate(model, data: dict, path: Path, data_cfg: dict | None = None) -> dic
     write_predictions(path / "predictions.csv", items, y, pred, conf)
     # The light reader's file (model.onnx, checked against this model on the
     # whole test split: onnx.json); a failure is recorded, never the run's.
-    from core.captcha.onnx_export import export_run
+    from experiments.captcha.onnx_export import export_run
     export_run(model, data["x_test"], path, data_cfg)
     return out
 
@@ -171,7 +171,7 @@ def balanced_sample_weight(y: np.ndarray) -> dict:
     """Per-output sample weights that balance each head's classes
     (weight = n / (classes x count)), the multi-output stand-in for
     class_weight='balanced'."""
-    from core.captcha import ALPHABET
+    from experiments.captcha.labels import ALPHABET
 
     out = {}
     for i, h in enumerate(HEADS):
@@ -186,7 +186,7 @@ class CaptchaTask(Task):
     word accuracy each epoch, per-head sample weights when asked."""
 
     def load(self, config, data_dir=None):
-        from core.captcha.data import load_splits
+        from experiments.captcha.data import load_splits
         return load_splits(config["data"], config["seed"], data_dir)
 
     def compile(self, model, optimizer, config, data):
@@ -205,3 +205,22 @@ class CaptchaTask(Task):
 
     def evaluate(self, model, data, path, config):
         return evaluate(model, data, path, config["data"])
+
+
+def predict_split(run_dir: Path, split: str, data_dir=None) -> Path:
+    """The run's model reads its own training or validation split (as its
+    config defines them, relabel list included); rows as in predictions.csv,
+    in predictions-<split>.csv."""
+    import json
+
+    from experiments.captcha import data as cd
+    from experiments.captcha.recognizer import Recognizer
+    cfg = json.loads((Path(run_dir) / "config.json").read_text())["data"]
+    # relabel list included: the labels this run learnt from and was selected on
+    items = dict(zip(("train", "val", "test"), cd.config_split(cfg, data_dir)))[split]
+    x = cd.preprocess_items(items, cfg["preprocess"], cfg.get("preprocess_options", {})).astype("float32") / 255
+    rec = Recognizer(Path(run_dir) / "model.keras")
+    pred, conf = predict_indices(rec.model, x)
+    out = Path(run_dir) / f"predictions-{split}.csv"
+    write_predictions(out, items, cd.labels_array(items), pred, conf)
+    return out

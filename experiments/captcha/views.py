@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.captcha import ALPHABET, N_CHARS
+from experiments.captcha.labels import ALPHABET, N_CHARS
 
 
 def read_predictions(run_paths) -> pd.DataFrame:
     """predictions.csv of several runs, one row per (run, test image), with
     `truth`: the label as read by eye where the audit has a verdict
-    (core/captcha/audit.py), else the label as given. The views below score
+    (experiments/captcha/audit.py), else the label as given. The views below score
     against `truth`, so a mislabelled image is not shown as the model's mistake."""
-    from core.captcha.audit import load_audit
+    from experiments.captcha.audit import load_audit
 
     frames = []
     for p in run_paths:

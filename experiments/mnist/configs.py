@@ -193,7 +193,7 @@ def _claim(claim_id: str, tests: list[tuple[str, str]]) -> dict:
 
     def say(key):
         return {lang: text(lang, f"claims.{claim_id}.{key}") for lang in LANGS}
-    return {"id": claim_id, "page": "app_pages/mnist.py", "claim": say("claim"), "seed_verdict": say("seed"),
+    return {"id": claim_id, "page": "mnist", "claim": say("claim"), "seed_verdict": say("seed"),
             "tests": [(better, worse, say(f"how-{i}")) for i, (better, worse) in enumerate(tests, 1)]}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.mnist import load_mnist
+from experiments.mnist.loader import load_mnist
 
 
 def load_splits(data_cfg: dict, seed: int, data_dir=None) -> dict:

@@ -10,7 +10,7 @@ Looked for, in order, inside the data directory (and its `mnist/` folder):
      cache_subdir. (Keras 3 refuses a path as load_data's file name.)
 Offline with none of them, MnistNotFound names the files and where to get them.
 
-`python -m core.mnist [--data-dir DIR] download` does step 3 on its own.
+`python -m experiments.mnist [--data-dir DIR] download` does step 3 on its own.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from core.datadir import data_dir as resolve_data_dir
 from core.datadir import downloads_allowed
+from core.datadir import DataNotFound, Dataset, count_files, line_count, q, subdirs
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 # The checksum keras.datasets.mnist.load_data checks the same file against.
@@ -34,7 +35,7 @@ IDX_FILES = {
 }
 
 
-class MnistNotFound(FileNotFoundError):
+class MnistNotFound(DataNotFound):
     pass
 
 
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m core.mnist",
+    p = argparse.ArgumentParser(prog="python -m experiments.mnist",
                                 description="Fetch MNIST (mnist.npz) into the data directory.")
     p.add_argument("--data-dir", help="dataset folder (default: $CNNLAB_DATA_DIR or ~/.cache/cnnlab/data)")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -140,6 +141,35 @@ def main(argv=None) -> int:
         return 2
     print(f"MNIST in {root}: {len(x):,} training and {len(xs):,} test images")
     return 0
+
+
+# --- what the Data page shows (core/datadir.py:datasets) ---------------------
+
+
+
+def mnist_status(root: Path) -> Dataset:
+    ds = Dataset("mnist", "MNIST", False, root / "mnist", how="download",
+                 command=f"python -m experiments.mnist --data-dir {q(root)} download")
+    partial = None
+    for folder in _candidates(root):
+        npz = folder / "mnist.npz"
+        if npz.is_file():
+            ds.present, ds.folder, ds.files = True, folder, 1
+            ds.parts = [{"part": "mnist.npz", "files": 1, "mb": npz.stat().st_size / 1e6}]
+            return ds
+        found = {stem: _find_idx(folder, stem) for stem in IDX_FILES.values()}
+        if all(found.values()):
+            ds.present, ds.folder, ds.files = True, folder, 4
+            ds.parts = [{"part": p.name, "files": 1, "mb": p.stat().st_size / 1e6} for p in found.values()]
+            return ds
+        if any(found.values()) and partial is None:
+            partial = (folder, found)
+    if partial:
+        folder, found = partial
+        ds.folder, ds.files = folder, sum(1 for p in found.values() if p)
+        ds.parts = [{"part": p.name, "files": 1, "mb": p.stat().st_size / 1e6} for p in found.values() if p]
+        ds.missing = [stem + ".gz" for stem, p in found.items() if not p]
+    return ds
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Model registry: every network is built by name from a config.
+"""MNIST's networks (seed 002, part I), each built by name from a config.
 
 Each builder reads top to bottom like the seed's layer table it reproduces;
 layer names follow those tables so summaries can be compared line by line.
@@ -9,22 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-# The registry itself is Keras-free (core/registry.py); these names stay here
-# for the code that has always imported them from core.models.
-from core.registry import REGISTRY, UnknownModel, build_model, known_models, register, register_family  # noqa: E402,F401
-
-
-def summary_rows(model: keras.Model) -> list[dict]:
-    """(layer, type, output shape, parameters) from the model itself, for pages."""
-    rows = []
-    for layer in model.layers:
-        try:
-            shape = str(tuple(layer.output.shape))
-        except (AttributeError, ValueError):
-            shape = "?"
-        rows.append({"layer": layer.name, "type": type(layer).__name__,
-                     "output_shape": shape, "params": int(layer.count_params())})
-    return rows
+from core.registry import register
 
 
 # --- Seed 002, part I: MNIST -------------------------------------------------

@@ -6,8 +6,9 @@ import io
 
 import streamlit as st
 
-from core.captcha.preprocess import ASPECT, MAX_BYTES, MAX_SIDE, dn2_steps, load_image, upscale
-from app_pages._common import T, captcha_models, recognizer, sample_captchas
+from experiments.captcha.preprocess import ASPECT, MAX_BYTES, MAX_SIDE, dn2_steps, load_image, upscale
+from app_pages._common import T
+from experiments.captcha.app import captcha_models, recognizer, sample_captchas
 
 MB = 1024 * 1024
 

@@ -3,10 +3,11 @@ then how the arc's inversion is found and undone (issue 24)."""
 import numpy as np
 import streamlit as st
 
-from core.captcha.preprocess import (ArcParams, CaptchaImageError, Dn2Params, arc_views, dn2_steps, evidence_shares,
+from experiments.captcha.preprocess import (ArcParams, CaptchaImageError, Dn2Params, arc_views, dn2_steps, evidence_shares,
                                      grey, load_image, nopre, overlay_arc, undo_arc_steps, upscale)
-from core.captcha.synth import make_captcha
-from app_pages._common import T, sample_captchas
+from experiments.captcha.synth import make_captcha
+from app_pages._common import T
+from experiments.captcha.app import sample_captchas
 
 st.title(T("captcha_preprocess.title"))
 st.markdown(T("captcha_preprocess.intro"))

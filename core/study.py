@@ -1,0 +1,231 @@
+"""A study: everything one line of experiments brings, in one package that
+registers one `Study`. The engine, the report, the app's navigation, the Data
+page, the Overview, the exports and the command line are built from the
+registered studies and name none of them.
+
+Where studies come from: every sub-package of `experiments/` that defines
+`STUDY` (the built-in ones: one folder each), then every module named in
+$CNNLAB_PLUGINS (comma-separated) that defines `STUDY` or calls `register`.
+A new study is therefore one new folder; `examples/folder_study/` is one.
+
+Callables may be given as "package.module:name" strings: they are imported
+when first used, so listing experiments or checking a config imports neither
+Keras nor a study's report code.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+PLUGINS_ENV = "CNNLAB_PLUGINS"
+# The package whose sub-packages are the built-in studies (a name, not an
+# import: the engine depends on no study).
+BUILTIN_PACKAGE = os.environ.get("CNNLAB_STUDIES_PACKAGE", "experiments")
+
+
+def resolve(target):
+    """A callable or class from "module:name" (or the object itself)."""
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass
+class Page:
+    """One page of a study in the app (and, with `blocks`, in every export).
+
+    `blocks(lang, root) -> [block]` makes a report page (core/report.py's
+    content model); `script` (a path relative to the study's package) is a
+    Streamlit page of the study's own, for what only the app can do (upload a
+    file). `panel` (a Streamlit function) is drawn after the first
+    `panel_after` blocks; `retrain()` lists the experiments offered for
+    retraining under the page."""
+    key: str                                 # url path and export key
+    title: str | dict                        # a content key ("nav.<page>") or {"en": ..., "zh": ...}
+    icon: str = ":material/science:"
+    blocks: str | Callable | None = None
+    script: str | None = None
+    panel: str | Callable | None = None
+    panel_after: int = 2
+    retrain: str | Callable | None = None
+    after: str | Callable | None = None      # Streamlit function drawn after the blocks (a gallery)
+    export_title: str | dict | None = None   # its name in the export's page list (default: title)
+
+
+@dataclass
+class Dataset:
+    """A dataset a study reads: `status(root) -> core.datadir.Dataset` says
+    whether it is in the data directory and how to fetch it; `missing` are the
+    exceptions its loader raises when it is not (a run then ends "no data")."""
+    key: str
+    status: str | Callable
+    missing: tuple = ()
+
+
+@dataclass
+class Study:
+    name: str
+    title: str | dict                        # its section in the navigation
+    experiments: dict                        # name -> get(quick=False) -> config
+    claims: list = field(default_factory=list)
+    tasks: dict = field(default_factory=dict)          # data.dataset -> "module:Task"
+    datasets: list = field(default_factory=list)       # [Dataset]
+    config_keys: dict = field(default_factory=dict)    # {"data": {key: check}, "train": {...}}
+    check: str | Callable | None = None      # check(config) raises ConfigError: rules across keys
+    models: list = field(default_factory=list)         # modules of @register builders
+    pages: list = field(default_factory=list)          # [Page]
+    cards: str | Callable | None = None      # cards(lang, rows) -> [metric]: the Overview's
+    overview: str | Callable | None = None   # overview(lang, rows) -> {"forest", "summary", "details"}
+    report: str | Callable | None = None     # report(rows, group) -> [markdown]: `experiments report` extras
+    report_rows: str | Callable | None = None  # report_rows(group) -> names listed with a --group
+    content: Path | None = None              # its texts: <content>/<lang>/<file>.md
+    model_tables: Path | None = None         # its models' layer tables (core/model_tables.py)
+    model_sizes: str | Callable | None = None  # model_sizes(config) -> [size]: the sizes its pages show
+    sized_table: str | Callable | None = None  # sized_table(name, kwargs, size) -> that table
+    package: Path | None = None              # its folder (scripts are relative to it)
+    intro: str | None = None                 # content key: its phrase in the Overview's first paragraph
+    declared: dict | None = None             # experiments.declare()'s spec (title, text, baseline, experiments)
+
+
+_STUDIES: dict[str, Study] = {}
+_loaded = False
+
+
+class StudyError(ValueError):
+    pass
+
+
+def register(study: Study) -> Study:
+    """Add a study; its experiment names, page keys and datasets must be new."""
+    for other in _STUDIES.values():
+        if other.name == study.name:
+            continue
+        clash = (set(other.experiments) & set(study.experiments)) or \
+            ({p.key for p in other.pages} & {p.key for p in study.pages})
+        if clash:
+            raise StudyError(f"study {study.name!r}: {', '.join(sorted(clash))} already belong to {other.name!r}")
+    _STUDIES[study.name] = study
+    if study.content:
+        from core import text
+        text.add_content(study.content)
+    return study
+
+
+def _import_studies() -> None:
+    global _loaded
+    _loaded = True
+    try:
+        package = importlib.import_module(BUILTIN_PACKAGE)
+    except ImportError:
+        package = None
+    if package is not None:
+        found = sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name)
+        modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in found if m.ispkg]
+        for module in sorted((m for m in modules if hasattr(m, "STUDY")), key=lambda m: getattr(m, "ORDER", 100)):
+            register(module.STUDY)
+    load_plugins()
+
+
+def load_plugins() -> None:
+    """Import the modules named in $CNNLAB_PLUGINS (comma-separated): each
+    registers its study by defining STUDY (or by calling register, declare,
+    register_task or @register itself)."""
+    for name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
+        module = importlib.import_module(name)
+        if isinstance(getattr(module, "STUDY", None), Study):
+            register(module.STUDY)
+
+
+def studies() -> list[Study]:
+    """Every registered study, the built-in ones first (in their ORDER)."""
+    if not _loaded:
+        _import_studies()
+    return list(_STUDIES.values())
+
+
+def study(name: str) -> Study:
+    for s in studies():
+        if s.name == name:
+            return s
+    raise KeyError(f"no study {name!r}; known: {', '.join(s.name for s in studies())}")
+
+
+def experiments() -> dict[str, Callable]:
+    """Every study's experiments, by name, in study order."""
+    out: dict = {}
+    for s in studies():
+        out.update(s.experiments)
+    return out
+
+
+class UnknownExperiment(KeyError):
+    pass
+
+
+def get_config(name: str, quick: bool = False) -> dict:
+    """An experiment's config (without a seed), any study's; quick: seconds."""
+    known = experiments()
+    if name not in known:
+        close = [n for n in known if name.split("-")[0] in n][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownExperiment(f"unknown experiment {name!r}{hint} "
+                                "(`python -m experiments list` shows them all)")
+    return known[name](quick)
+
+
+def claims() -> list[dict]:
+    return [c for s in studies() for c in s.claims]
+
+
+def tasks() -> dict[str, str]:
+    return {k: v for s in studies() for k, v in s.tasks.items()}
+
+
+def pages() -> list[tuple[Study, Page]]:
+    return [(s, p) for s in studies() for p in s.pages]
+
+
+def page(key: str) -> tuple[Study, Page]:
+    for s, p in pages():
+        if p.key == key:
+            return s, p
+    raise KeyError(key)
+
+
+def study_of(experiment: str) -> Study | None:
+    return next((s for s in studies() if experiment in s.experiments), None)
+
+
+def datasets(explicit=None) -> list:
+    """Every registered study's datasets as found in the data directory
+    (core.datadir.Dataset each): what the Data page shows."""
+    from core.datadir import data_dir
+    root = data_dir(explicit)
+    return [resolve(d.status)(root) for s in studies() for d in s.datasets]
+
+
+def no_data_errors() -> tuple[type, ...]:
+    """The exceptions that mean "this run's data is not in the data directory"."""
+    from core.datadir import DataNotFound
+    return (DataNotFound, *(resolve(e) for s in studies() for d in s.datasets for e in d.missing))
+
+
+def local(lang: str, value: Any) -> str:
+    """A title given as {"en": ..., "zh": ...}, a content key or plain text."""
+    if isinstance(value, dict):
+        return value.get(lang) or value.get("en", "")
+    from core.text import MissingText, text
+    if isinstance(value, str) and "." in value and " " not in value:
+        try:
+            return text(lang, value)
+        except MissingText:
+            pass
+    return value

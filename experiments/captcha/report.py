@@ -1,0 +1,371 @@
+"""The captcha study's report pages (seed 002, part II): the Models page and
+the cards the Overview and that page show. Same content model as every
+report page (core/report.py): the app renders these blocks, every export
+writes them. Every figure is read from the runs' records and predictions.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from core.blocks import left_out_blocks, lookup, model_blocks, model_summary, slug, tx
+from core.results import accuracy_points, experiment_rows, figure
+
+
+def _audited(paths: list[str], audit_files: tuple | None = None) -> list[dict]:
+    """experiments.captcha.audit.accuracy of each run that stored its test predictions;
+    `audit_files` (load_audit(), reviewed()) when the caller has them already."""
+    from pathlib import Path
+
+    from experiments.captcha import audit
+    known, looked_at = audit_files or (audit.load_audit(), audit.reviewed())
+    return [audit.accuracy(Path(p) / "predictions.csv", known, looked_at) for p in paths
+            if (Path(p) / "predictions.csv").is_file()]
+
+
+def _audit_cells(lang: str, accs: list[dict]) -> dict:
+    """The audit columns of a row: image accuracy on the labels as given and
+    audited, character accuracy audited (means over the runs), failures read."""
+    def mean(k):
+        return round(100 * sum(a[k] for a in accs) / len(accs), 2) if accs else None
+    return {tx(lang, "captcha_models.audit.given"): mean("exact_match"),
+            tx(lang, "captcha_models.audit.audited"): mean("exact_match_audited"),
+            tx(lang, "captcha_models.audit.char"): mean("char_accuracy_audited"),
+            tx(lang, "captcha_models.audit.by-eye"):
+                f"{sum(a['failures_reviewed'] for a in accs)} / {sum(a['failures'] for a in accs)}"
+                if accs else None}
+
+
+def _scores(rows: list[dict], audit_files: tuple | None = None) -> dict[str, list[dict]]:
+    """_audited for each finished row, by its experiment: scored once for
+    every section of a page that shows them."""
+    from experiments.captcha import audit
+    files = audit_files or (audit.load_audit(), audit.reviewed())
+    return {r["experiment"]: _audited(r["run_paths"], files) for r in rows if r["n_done"]}
+
+
+def captcha_figures(rows: list[dict], scores: dict | None = None) -> dict:
+    """The captcha's headline figures, each from its runs' stored test
+    predictions scored on the audited labels (`scores`, _scores of the rows
+    when the caller has them): "default", the reader a user gets on the
+    held-out split (run, audited, as given, seeds); "xsrc", the best recipe
+    with the arc undone for each direction of leave-one-source-out (a crawl
+    never trained on), weakest first (accuracy, experiment, seeds)."""
+    from experiments.captcha.recognizer import DEFAULT_RUN
+    from experiments.captcha import EXPERIMENTS
+    default = DEFAULT_RUN.split("/")[0]
+    if scores is None:
+        scores = _scores([r for r in rows if r["experiment"] == default or r["group"] == "captcha-xsrc"])
+    out: dict = {}
+    accs = scores.get(default, [])
+    if accs:
+        out["default"] = (default, sum(a["exact_match_audited"] for a in accs) / len(accs),
+                          sum(a["exact_match"] for a in accs) / len(accs), len(accs))
+    best: dict = {}
+    for r in rows:
+        data = EXPERIMENTS[r["declared"]](False)["data"] if r["group"] == "captcha-xsrc" else {}
+        if r["n_done"] and data.get("preprocess_options", {}).get("undo_arc"):
+            accs = scores.get(r["experiment"], [])
+            if accs:
+                mean = (sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs))
+                best[data["test_source"]] = max(best.get(data["test_source"], mean), mean)
+    if best:
+        out["xsrc"] = sorted(best.values())
+    return out
+
+
+def captcha_cards(lang: str, rows: list[dict], figures: dict | None = None) -> list[dict]:
+    """The captcha's cards of the Overview and of its Models page (captcha_figures)."""
+    f = captcha_figures(rows) if figures is None else figures
+    out = []
+    if "default" in f:
+        run, audited, given, n = f["default"]
+        out.append({"label": tx(lang, "overview.metric-captcha.label"), "value": f"{100 * audited:.2f} %",
+                    "caption": tx(lang, "overview.metric-captcha.caption", run=run, n=n, given=f"{100 * given:.2f}"),
+                    "help": tx(lang, "overview.metric-captcha.help")})
+    if "xsrc" in f:
+        low, high = f["xsrc"][0], f["xsrc"][-1]
+        out.append({"label": tx(lang, "overview.metric-xsrc.label"), "value": f"{100 * low[0]:.2f} %",
+                    "caption": tx(lang, "overview.metric-xsrc.caption", experiment=low[1], n=low[2],
+                                  other=high[1], other_acc=f"{100 * high[0]:.2f}") if high is not low else
+                    tx(lang, "overview.metric-xsrc.caption-one", experiment=low[1], n=low[2]),
+                    "help": tx(lang, "overview.metric-xsrc.help")})
+    return out
+
+
+def _summary_mean(paths, *keys):
+    """Mean over runs of summary[keys...] (None where absent)."""
+    from core.records import Run
+    vals = []
+    for p in paths:
+        node = Run(__import__("pathlib").Path(p)).summary or {}
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, (int, float)):
+            vals.append(node)
+    return sum(vals) / len(vals) if vals else None
+
+
+def _audit_blocks(lang: str, done: list[dict], scores: dict, files: tuple) -> list:
+    """Accuracy on the audited test labels, beside (never instead of) the given
+    ones, with how many of each model's failures a person has looked at
+    (`scores`: _scores; `files`: the audit files they were scored against)."""
+    out, corrected = [], 0
+    for r in done:
+        accs = scores.get(r["experiment"], [])
+        if accs:
+            corrected = max(corrected, *(a["labels_corrected"] for a in accs))
+            out.append({tx(lang, "tables.experiment"): r["experiment"], **_audit_cells(lang, accs)})
+            ens = _ensemble_row(lang, r, files)
+            if ens:
+                ens.pop(tx(lang, "tables.seeds"))
+                out.append(ens)
+    if not out or not corrected:
+        return []
+    return [("md", tx(lang, "captcha_models.audit.text", corrected=corrected)), ("table", pd.DataFrame(out))]
+
+
+def _blind_audit_blocks(lang: str) -> list:
+    """Label noise measured without a model's lean (experiments/captcha/audit.py:BLIND_AUDIT)."""
+    from experiments.captcha import audit
+    from experiments.captcha.recognizer import DEFAULT_RUN
+    from core.records import REPO_ROOT
+    if not audit.BLIND_AUDIT.is_file():
+        return []
+    b = audit.blind_summary(predictions_csv=REPO_ROOT / "runs" / DEFAULT_RUN / "predictions.csv")
+    pct = lambda v: f"{100 * v:.1f}"  # noqa: E731
+    return [("h3", tx(lang, "captcha_models.blind.title")),
+            ("md", tx(lang, "captcha_models.blind.text", n=b["n"], wrong=b["label_wrong"], noise=pct(b["noise"]),
+                      low=pct(b["noise_low"]), high=pct(b["noise_high"]), ambiguous=b["ambiguous"],
+                      given=f"{100 * b.get('model_exact_as_given', 0):.1f}",
+                      audited=f"{100 * b.get('model_exact_audited', 0):.1f}", run=DEFAULT_RUN))]
+
+
+def _cross_source_blocks(lang: str, rows: list[dict], scores: dict, files: tuple) -> list:
+    """Leave one source out: each run's test set is a whole captcha set it never saw."""
+    from experiments.captcha import relabel
+    from experiments.captcha import EXPERIMENTS
+    if not rows:
+        return []
+    table = []
+    for r in rows:
+        cfg = EXPERIMENTS[r["declared"]](False)
+        table.append({
+            tx(lang, "tables.experiment"): r["experiment"],
+            tx(lang, "captcha_models.xsrc.tested-on"): f"{cfg['data']['test_source']} ({_n_test(r):,})",
+            tx(lang, "captcha_models.xsrc.undo"): tx(lang, "captcha_models.xsrc.yes")
+            if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
+            tx(lang, "captcha_models.xsrc.labels"): relabel.path_of(cfg["data"]["relabel"]["name"]).stem
+            if cfg["data"].get("relabel") else tx(lang, "captcha_models.xsrc.labels-given"),
+            tx(lang, "tables.seeds"): r["n_done"],
+            **_audit_cells(lang, scores.get(r["experiment"], [])),
+        })
+        ens = _ensemble_row(lang, r, files)
+        if ens:
+            table.append({**table[-1], **ens})
+    return [("h3", tx(lang, "captcha_models.xsrc.title")), ("md", tx(lang, "captcha_models.xsrc.text")),
+            ("table", pd.DataFrame(table))]
+
+
+def _ensemble_row(lang: str, row: dict, audit_files: tuple) -> dict | None:
+    """The cells of the experiment's seed ensemble (experiments/captcha/ensemble.py),
+    its predictions scored against today's audit files; None without a
+    current ensemble record."""
+    from pathlib import Path
+
+    from experiments.captcha import audit, ensemble
+    from core.records import Run
+    if len(row["run_paths"]) < 2:
+        return None
+    folder = Path(row["run_paths"][0]).parent
+    rec = ensemble.read(folder, {Run(Path(p)).ref for p in row["run_paths"]})
+    if rec is None:
+        return None
+    acc = audit.accuracy(folder / rec.get("predictions", ensemble.PREDICTIONS), *audit_files)
+    return {tx(lang, "tables.experiment"): tx(lang, "captcha_models.ensemble-name", experiment=row["experiment"],
+                                              n=len(rec["members"])),
+            tx(lang, "tables.seeds"): len(rec["members"]), **_audit_cells(lang, [acc])}
+
+
+def _n_test(row: dict) -> int:
+    from pathlib import Path
+
+    from core.records import Run
+    return (Run(Path(row["run_paths"][0])).summary or {}).get("n_test", 0)
+
+
+FAILURE_COLUMNS = ("image", "label", "truth", "prediction", "wrong positions", "confidence_min", "run")
+
+
+def failures_table(lang: str, failures: pd.DataFrame) -> pd.DataFrame:
+    """experiments.captcha.views.failures with its columns in `lang`."""
+    return failures.rename(columns={c: tx(lang, f"captcha_models.failures.{slug(c)}")
+                                    for c in FAILURE_COLUMNS if c in failures})
+
+
+def _captcha_lead(lang: str, figures: dict) -> str:
+    """The page's first words: what the reader reads, then (where runs hold
+    them) the shipped reader's figure and the one on a crawl never trained on."""
+    parts = [tx(lang, "captcha_models.lead")]
+    if "default" in figures:
+        run, audited, given, _ = figures["default"]
+        parts.append(tx(lang, "captcha_models.lead-default", run=run, audited=f"{100 * audited:.2f}",
+                        given=f"{100 * given:.2f}"))
+    if "xsrc" in figures and "default" in figures:
+        acc, experiment, _ = figures["xsrc"][0]
+        parts.append(tx(lang, "captcha_models.lead-xsrc", acc=f"{100 * acc:.2f}", experiment=experiment))
+    return "".join(parts)  # each part brings its own space (none between Chinese sentences)
+
+
+def _audited_points(done: list[dict], given: pd.DataFrame, scores: dict) -> pd.DataFrame:
+    """The accuracy dots on the audited labels: each experiment's runs that
+    stored their test predictions (`scores`: _scores), the rows of `given`
+    (the labels-as-given points) naming the rest."""
+    import statistics
+
+    out = []
+    for r, (_, point) in zip(done, given.iterrows()):
+        accs = [100 * a["exact_match_audited"] for a in scores.get(r["experiment"], [])]
+        if accs:
+            out.append({**point.to_dict(), "mean": statistics.fmean(accs),
+                        "std": statistics.stdev(accs) if len(accs) > 1 else float("nan"), "seeds": len(accs)})
+    return pd.DataFrame(out)
+
+
+def captcha_models_blocks(lang: str = "en", root=None) -> list:
+    from core import charts
+    from pathlib import Path
+
+    from experiments.captcha.labels import ALPHABET
+    from experiments.captcha import views
+    from core.records import Run
+    from experiments.captcha import EXPERIMENTS
+
+    every = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"].startswith("captcha-")]
+    # What a reader came for first: what the reader reads and how well the
+    # one they get does; how the models came about is further down.
+    from experiments.captcha import audit
+    files = audit.load_audit(), audit.reviewed()
+    scores = _scores(every, files)
+    figures = captcha_figures(every, scores)
+    blocks = [("h1", tx(lang, "captcha_models.title")), ("md", _captcha_lead(lang, figures)),
+              *((("metrics", cards),) if (cards := captcha_cards(lang, every, figures)) else ()),
+              *left_out_blocks(lang, every)]
+    # Runs tested on another source have another test set: a section of their own.
+    rows = [r for r in every if r["group"] != "captcha-xsrc"]
+    done = [r for r in rows if r["n_done"]]
+    if not done:
+        blocks.append(("md", tx(lang, "captcha_models.no-runs")))
+    table = []
+    for r in done:
+        ref = EXPERIMENTS[r["declared"]](False).get("reference") or {} if r["origin"] == "study" else {}
+        paths = r["run_paths"]
+        # validation exact match on the audited labels (logged by newer runs), never the raw figure,
+        # which label noise caps below 99 %
+        reach = [views.time_to_reach(Run(Path(p)).history, "val_exact_match_audited") for p in paths]
+        reach = [x for x in reach if x]
+        spe = r["sec_per_epoch"]
+        table.append({
+            tx(lang, "tables.experiment"): r["experiment"],
+            tx(lang, "captcha_models.ours"):
+                figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang),
+            tx(lang, "captcha_models.seed-image"):
+                round(100 * ref["exact_match"], 2) if ref.get("exact_match") else None,
+            tx(lang, "captcha_models.ours-char"):
+                round(100 * (_summary_mean(paths, "test", "char_accuracy") or 0), 2),
+            tx(lang, "captcha_models.seed-char"):
+                round(100 * ref["char_accuracy"], 2) if ref.get("char_accuracy") else None,
+            tx(lang, "captcha_models.ms-single"):
+                round(_summary_mean(paths, "test", "ms_per_image_single_median") or float("nan"), 2),
+            tx(lang, "captcha_models.ms-batched"):
+                round(_summary_mean(paths, "test", "model_ms_per_image_batched") or float("nan"), 2),
+            tx(lang, "captcha_models.seed-ms"): ref.get("ms_per_image"),
+            tx(lang, "captcha_models.params"): r["params"],
+            tx(lang, "captcha_models.train-rate"):
+                round(r["n_train"] / spe) if spe and r["n_train"] else None,
+            tx(lang, "captcha_models.reach"):
+                (tx(lang, "captcha_models.reach-value", minutes=f"{min(x[1] for x in reach) / 60:.0f}",
+                    epoch=min(reach, key=lambda x: x[1])[0]) if reach else "–"),
+        })
+    if table:
+        acc = accuracy_points(done, lang)
+        heads = {f"val_fc13_W{i}_accuracy": tx(lang, "captcha_models.curves.head", i=i) for i in range(1, 5)}
+        curves = charts.curves_frame(done, metrics=("val_loss", "val_exact_match", *heads))
+        audited = _audited_points(done, acc, scores)
+        blocks += [
+            ("h2", tx(lang, "captcha_models.results")),
+            *((("chart", charts.accuracy_bars(audited, tx(lang, "captcha_models.axis-audited"), lang=lang)),)
+              if not audited.empty else
+              (("chart", charts.accuracy_bars(acc, tx(lang, "captcha_models.axis-image-accuracy"), lang=lang)),)),
+            ("table", pd.DataFrame(table)),
+            *_audit_blocks(lang, done, scores, files),
+            *_blind_audit_blocks(lang),
+            *_cross_source_blocks(lang, [r for r in every if r["group"] == "captcha-xsrc" and r["n_done"]],
+                                  scores, files),
+            ("md", tx(lang, "captcha_models.times")),
+        ]
+        bench = []
+        for r in done:
+            for p in r["run_paths"]:
+                f = Path(p) / "bench.json"
+                if f.is_file():
+                    b = json.loads(f.read_text())
+                    note = b.get("note", "")
+                    bench.append({
+                        tx(lang, "captcha_models.bench.run"): f"{r['experiment']}/{Path(p).name}",
+                        tx(lang, "captcha_models.bench.single"): round(b["single_ms_median"], 2),
+                        "p90": round(b["single_ms_p90"], 2),
+                        tx(lang, "captcha_models.bench.runner"): b.get("single_runner"),
+                        tx(lang, "captcha_models.bench.batched"): round(b["batched_images_per_second"]),
+                        tx(lang, "captcha_models.bench.images"): b["n"],
+                        tx(lang, "captcha_models.bench.measured"): b.get("measured", "")[:10],
+                        tx(lang, "captcha_models.bench.conditions"):
+                            lookup(lang, f"captcha_models.bench-note.{slug(note)}", note) if note else note})
+        if bench:
+            blocks += [("h3", tx(lang, "captcha_models.bench.title")), ("md", tx(lang, "captcha_models.bench.text")),
+                       ("table", pd.DataFrame(bench))]
+        robust = views.robustness_table({r["experiment"]: r["run_paths"] for r in done}, lang)
+        if not robust.empty:
+            blocks += [("h3", tx(lang, "captcha_models.robustness.title")),
+                       ("md", tx(lang, "captcha_models.robustness.text")),
+                       ("table", robust)]
+        blocks += [
+            ("h2", tx(lang, "captcha_models.curves.title")),
+            ("key", charts.curves_key(curves)),
+            ("row", charts.curves_panel(curves, heads, lang=lang)),
+            ("row", charts.curves_panel(curves, {
+                "val_exact_match": tx(lang, "captcha_models.curves.exact"),
+                "val_loss": tx(lang, "captcha_models.curves.loss")}, lang=lang)),
+        ]
+        # Confusions and failures of two models, not all seven (near-identical
+        # sections made the page 12,500 px tall): the default reader and the
+        # seed's best; the others come from `python -m experiments.captcha audit --run`.
+        from experiments.captcha.recognizer import DEFAULT_RUN
+        seeds = [r for r in done if r["experiment"].startswith("captcha-seed-")]
+        shown = {DEFAULT_RUN.split("/")[0]} | (
+            {max(seeds, key=lambda r: r["test_acc_mean"])["experiment"]} if seeds else set())
+        others = [r["experiment"] for r in done if r["experiment"] not in shown]
+        if others:
+            blocks.append(("md", tx(lang, "captcha_models.confusions.others", names=", ".join(others))))
+        for r in (r for r in done if r["experiment"] in shown):
+            pred = views.read_predictions(r["run_paths"])
+            if pred.empty:
+                continue
+            conf = views.confusions(pred)
+            blocks += [("h3", tx(lang, "captcha_models.confusions.title", experiment=r["experiment"]))]
+            if not conf.empty:
+                blocks.append(("chart", charts.confusion_heatmap(
+                    conf, ALPHABET, tx(lang, "captcha_models.confusions.true"),
+                    tx(lang, "captcha_models.confusions.predicted"), lang=lang)))
+            blocks += [("md", tx(lang, "captcha_models.failures.text", n=r["n_done"])),
+                       ("table", failures_table(lang, views.failures(pred, 12)))]
+    blocks += [("h2", tx(lang, "captcha_models.history.title")), ("md", tx(lang, "captcha_models.history")),
+               ("h2", tx(lang, "captcha_models.models"))]
+    seen = set()
+    for name, get in EXPERIMENTS.items():
+        model = get(False)["model"]["name"]
+        if name.startswith("captcha-") and model not in seen:
+            seen.add(model)
+            blocks += model_blocks(lang, model_summary(model), model)
+    return blocks

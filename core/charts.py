@@ -297,3 +297,21 @@ def confusion_heatmap(conf: pd.DataFrame, alphabet: str, title_true: str, title_
         tooltip=[alt.Tooltip("true:N", title=title_true), alt.Tooltip("predicted:N", title=title_pred),
                  alt.Tooltip("count:Q", title=_words(lang)["count"])],
     ).properties(width=alt.Step(20), height=alt.Step(20))
+
+
+def lines(df: pd.DataFrame, x: str, y: str, series: str, x_title: str, y_title: str,
+          tooltip: list[str] | None = None, height: int = 260, lang: str = "en"):
+    """One line per `series` of (x, y) points, both axes fitted to the data
+    (5 % margins): a trade-off curve, such as accuracy against coverage."""
+    order = list(dict.fromkeys(df[series]))
+    xs = fit_domain(df[x].min(), df[x].max(), margin=0.0)
+    ys = fit_domain(df[y].min(), df[y].max())
+    base = alt.Chart(df).encode(
+        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(domain=list(xs), zero=False, nice=False)),
+        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(domain=list(ys), zero=False, nice=False)),
+        color=alt.Color(f"{series}:N", scale=color_scale(order), title=None,
+                        legend=alt.Legend(orient="bottom", labelLimit=0)))
+    line = base.mark_line(strokeWidth=2)
+    hover = base.mark_point(size=50, opacity=0).encode(tooltip=tooltip or [series, x, y])
+    # fitted to the width only: the legend and the axes keep their room out of the plot's height
+    return alt.layer(line, hover, height=height, autosize=_FIT_X)

@@ -126,43 +126,65 @@ def _stdin_paths():
 COLD_MAX_IMAGES = 100
 
 
+def _probability(text: str) -> float:
+    import argparse
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r}: a probability from 0 to 1")
+    return v
+
+
 def _full_reader(path, csession, data):
     from experiments.captcha.recognizer import full_reader  # numpy's import only when needed
     return full_reader(path, csession, data)
 
 
 def _predict_reader(args):
-    """A function path -> text or the CaptchaImageError, for predict."""
+    """A function path -> (text, per-character probabilities) or the
+    CaptchaImageError, for predict; and the batched reader, if one was opened."""
     if len(args.models) <= 1 and ("-" in args.images or len(args.images) <= COLD_MAX_IMAGES):
         from experiments.captcha.light import ColdReader
         cold = ColdReader.open(args.model, full=_full_reader)
         if cold is not None:
-            return cold.read_text, None
+            return cold.read_scored, None
     rec = _recognizer(args.model)
-    return (lambda path: _text(rec.read_many([path])[0])), rec
+    return (lambda path: _scored(rec.read_many([path])[0])), rec
 
 
-def _text(reading):
-    return reading if isinstance(reading, Exception) else reading.text
+
+def _scored(reading):
+    return reading if isinstance(reading, Exception) else (reading.text, [float(c) for c in reading.confidence])
 
 
 def cmd_predict(args) -> int:
+    from experiments.captcha import confidence
     read_one, rec = _predict_reader(args)
     failed = 0
+    threshold = args.min_confidence
+    scores = args.confidence or threshold is not None
 
     def answer(path, reading, flush):
         nonlocal failed
         if isinstance(reading, Exception):
             failed += 1
             print(f"{path}: {reading}", file=sys.stderr, flush=flush)
-        else:
-            print(f"{path}\t{reading}", flush=flush)
+            return
+        text, probs = reading
+        if not scores:
+            print(f"{path}\t{text}", flush=flush)
+            return
+        sure = confidence.of(probs)
+        shown = "unsure" if threshold is not None and sure < threshold else text
+        print(f"{path}\t{shown}\t{sure:.4f}", flush=flush)
 
     batch = []
     for item in args.images + [None]:
         if item == "-" or item is None:
             if batch:
-                readings = [_text(r) for r in rec.read_many(batch)] if rec else [read_one(p) for p in batch]
+                readings = [_scored(r) for r in rec.read_many(batch)] if rec else [read_one(p) for p in batch]
                 for path, reading in zip(batch, readings):
                     answer(path, reading, False)
                 sys.stdout.flush()
@@ -508,6 +530,10 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("predict", help="print PATH<TAB>CHARS for each image")
     pp.add_argument("--model", action="append", help=MODELS_HELP)
+    pp.add_argument("--confidence", action="store_true",
+                    help="add a third column: the reading's confidence (product of its characters' probabilities)")
+    pp.add_argument("--min-confidence", type=_probability, metavar="P",
+                    help="answer `unsure` (with the confidence) below P, e.g. 0.99: ask for a new captcha then")
     pp.add_argument("images", nargs="+", metavar="IMAGE",
                     help="image files; - reads paths from standard input, one a line, each answered at once")
     pe = sub.add_parser("evaluate", help="accuracy and speed on a labelled folder")

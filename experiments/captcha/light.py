@@ -500,17 +500,25 @@ class ColdReader:
     def read_text(self, path):
         """The four characters of one image, or the CaptchaImageError saying
         why it cannot be read."""
+        r = self.read_scored(path)
+        return r if isinstance(r, Exception) else r[0]
+
+    def read_scored(self, path):
+        """(the four characters, their probabilities) of one image, or the
+        CaptchaImageError saying why it cannot be read."""
         x = self._input(path) if self.fast else None
         if x is None:
             self.full_reads += 1
             r = self.full().read_many([path])[0]
-            return r if isinstance(r, Exception) else r.text
+            return r if isinstance(r, Exception) else (r.text, [float(c) for c in r.confidence])
         self.fast_reads += 1
         from array import array
         buf = C.create_string_buffer(x, len(x))  # the input's bytes at a fixed address for the run
-        text = []
+        text, probs = [], []
         for head in self.session.run(self.meta["input"], self.meta["outputs"], C.addressof(buf), (1, *self.shape)):
             p = array("f")
             p.frombytes(head)
-            text.append(ALPHABET[max(range(len(p)), key=p.__getitem__)])
-        return "".join(text)
+            best = max(range(len(p)), key=p.__getitem__)
+            text.append(ALPHABET[best])
+            probs.append(p[best])
+        return "".join(text), probs

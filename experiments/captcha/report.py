@@ -168,6 +168,44 @@ def _cross_source_blocks(lang: str, rows: list[dict], scores: dict, files: tuple
             ("table", pd.DataFrame(table))]
 
 
+def _unsure_blocks(lang: str, figures: dict, rows: list[dict], audit_files: tuple) -> list:
+    """Coverage against accuracy when the reader may answer "unsure": for the
+    best recipe of each leave-one-source-out direction (captcha_figures), its
+    seeds' test readings pooled and scored on the audited labels."""
+    from pathlib import Path
+
+    from core import charts
+    from experiments.captcha import confidence
+    by = {r["experiment"]: r for r in rows}
+    curves, table = [], []
+    for _, experiment, _ in figures.get("xsrc", []):
+        scores = [s for p in by[experiment]["run_paths"] if (Path(p) / "predictions.csv").is_file()
+                  for s in confidence.scored(Path(p) / "predictions.csv", audit_files[0])]
+        if not scores:
+            continue
+        points = confidence.curve(scores)
+        curves += [{"experiment": experiment, "coverage": round(100 * g["at"], 1),
+                    "accuracy": round(100 * g["accuracy"], 3), "threshold": round(g["threshold"], 4)}
+                   for g in confidence.grid(points, start=0.95, step=0.0005)]
+        sure = confidence.coverage_for(points, 0.999)
+        table.append({
+            tx(lang, "tables.experiment"): experiment,
+            tx(lang, "captcha_models.unsure.images"): f"{len(scores):,}",
+            tx(lang, "captcha_models.unsure.all"): round(100 * points[-1]["accuracy"], 2),
+            **{tx(lang, "captcha_models.unsure.at", coverage=c): round(100 * confidence.at_coverage(points, c / 100)
+                                                                         ["accuracy"], 2) for c in (99, 98, 95)},
+            tx(lang, "captcha_models.unsure.for-999"): "–" if sure is None else round(100 * sure["coverage"], 1),
+            tx(lang, "captcha_models.unsure.threshold"): "–" if sure is None else f"{sure['threshold']:.4f}",
+        })
+    if not table:
+        return []
+    df = pd.DataFrame(curves)
+    chart = charts.lines(df, "coverage", "accuracy", "experiment", tx(lang, "captcha_models.unsure.axis-coverage"),
+                         tx(lang, "captcha_models.unsure.axis-accuracy"), tooltip=list(df.columns), lang=lang)
+    return [("h3", tx(lang, "captcha_models.unsure.title")), ("md", tx(lang, "captcha_models.unsure.text")),
+            ("chart", chart), ("table", pd.DataFrame(table))]
+
+
 def _ensemble_row(lang: str, row: dict, audit_files: tuple) -> dict | None:
     """The cells of the experiment's seed ensemble (experiments/captcha/ensemble.py),
     its predictions scored against today's audit files; None without a
@@ -303,6 +341,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
             *_blind_audit_blocks(lang),
             *_cross_source_blocks(lang, [r for r in every if r["group"] == "captcha-xsrc" and r["n_done"]],
                                   scores, files),
+            *_unsure_blocks(lang, figures, every, files),
             ("md", tx(lang, "captcha_models.times")),
         ]
         bench = []

@@ -350,3 +350,42 @@ def test_robustness_table_means_seeds_per_experiment(tmp_path):
     assert list(table["transform"]) == ["clean", "pad"]
     assert table.loc[0, "net, reader"] == "98.00 ± 1.41 (2 seeds)"  # audited, not as given
     assert table.loc[1, "net, model alone"] == "90.00 ± – (1 seed)"
+
+
+def test_crawl_transforms_make_what_other_crawls_save():
+    """Issue 32's robustness set: sizes of other crawls, JPEG re-encoding,
+    2-pixel crops and pads on each side, greyscale; nothing else changes."""
+    import numpy as np
+
+    from experiments.captcha.robustness import CRAWL_TRANSFORMS
+    from experiments.captcha.synth import make_captcha
+    img = make_captcha(np.random.default_rng(0), width=140, height=48)[0]
+    out = {name: fn(img) for name, fn in CRAWL_TRANSFORMS.items()}
+    assert out["clean"] is img
+    for (w, h) in ((101, 44), (133, 45), (140, 48), (160, 50)):
+        assert out[f"resized to {w} x {h}"].shape == (h, w, 3)
+    assert out["crop 2 px top"].shape == out["crop 2 px bottom"].shape == (46, 140, 3)
+    assert out["crop 2 px left"].shape == out["crop 2 px right"].shape == (48, 138, 3)
+    assert (out["crop 2 px left"] == img[:, 2:]).all() and (out["crop 2 px top"] == img[2:]).all()
+    assert out["pad 2 px right (edge colour)"].shape == (48, 142, 3)
+    assert (out["pad 2 px top (edge colour)"][:2] == img[:1]).all()
+    grey = out["greyscale"]
+    assert grey.shape == img.shape and (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    for q in (70, 95):
+        jpg = out[f"JPEG quality {q}"]
+        assert jpg.shape == img.shape and 0 < np.abs(jpg.astype(int) - img).mean() < 20
+
+
+def test_robustness_on_a_whole_source_with_the_crawl_set(tiny_captchas, untrained_captcha_model, tmp_path):
+    from experiments.captcha.robustness import CRAWL_TRANSFORMS
+    r = captcha_cli("robustness", "--set", "crawl", "--source", "setB", "--model", str(untrained_captcha_model),
+                    "--data-dir", str(tiny_captchas))
+    assert r.returncode == 0, r.stderr
+    saved = untrained_captcha_model.parent / "robustness-crawl-setB.json"
+    rows = json.loads(saved.read_text())["rows"]
+    assert [row["transform"] for row in rows] == list(CRAWL_TRANSFORMS)
+    n_setb = len((tiny_captchas / "thsr-captcha" / "setB" / "labels.csv").read_text().split())
+    assert all(row["n"] == n_setb for row in rows)
+    bad = captcha_cli("robustness", "--source", "nowhere", "--model", str(untrained_captcha_model),
+                      "--data-dir", str(tiny_captchas))
+    assert bad.returncode == 2 and "no captcha set 'nowhere'" in bad.stderr

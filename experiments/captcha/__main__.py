@@ -267,22 +267,30 @@ def cmd_robustness(args) -> int:
     from pathlib import Path
 
     from experiments.captcha.data import CaptchaDataNotFound, list_items, split
-    from experiments.captcha.robustness import evaluate_transforms
+    from experiments.captcha.robustness import SETS, evaluate_transforms
     from core.records import atomic_write_json
 
     try:
-        _, _, test = split(list_items(args.data_dir))
+        items = list_items(args.data_dir)
+        if args.source:  # a whole crawl, as leave one source out tests on it
+            test = [it for it in items if it.source == args.source]
+            if not test:
+                fail(f"no captcha set {args.source!r}; found {', '.join(sorted({it.source for it in items}))}")
+        else:
+            _, _, test = split(items)
     except CaptchaDataNotFound as e:
         fail(str(e))
     from experiments.captcha.audit import load_audit
     rec = _recognizer(args.model, light=False)
     rec.trim_borders = not args.no_trim
-    rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, audit=load_audit())
+    rows = evaluate_transforms(rec, test[:args.limit] if args.limit else test, SETS[args.set], audit=load_audit())
     for r in rows:
         audited = f"   audited {100 * r['exact_match_audited']:6.2f} %" if "exact_match_audited" in r else ""
         print(f"{r['transform']:32s} exact {100 * r['exact_match']:6.2f} %   "
               f"chars {100 * r['char_accuracy']:6.2f} %{audited}   (n={r['n']})")
     default = "robustness-model-only.json" if args.no_trim else "robustness.json"
+    if args.set != "split" or args.source:
+        default = default.replace(".json", f"-{args.set}{'-' + args.source if args.source else ''}.json")
     out = Path(args.out) if args.out else rec.path.parent / default
     atomic_write_json(out, {"model": str(rec.path), "trim_borders": rec.trim_borders, "rows": rows})
     print(json.dumps({"saved": str(out)}))
@@ -545,6 +553,11 @@ def main(argv=None) -> int:
     pr.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     pr.add_argument("--limit", type=int, help="only the first N test images")
     pr.add_argument("--out", help="where to save the JSON (default: beside the model)")
+    pr.add_argument("--set", choices=("split", "crawl"), default="split",
+                    help="split: crops, pads and scales of our test split (default); crawl: the sizes, "
+                         "re-encodings and small crops of other crawls")
+    pr.add_argument("--source", metavar="SET", help="test on every captcha of this set (e.g. handlabeled-5000) "
+                    "instead of the held-out split")
     pr.add_argument("--no-trim", action="store_true",
                     help="the model alone: do not take plain margins off first (as the recognizer does)")
     pb = sub.add_parser("bench", help="cold start, ms per single upload and images/s batched")

@@ -52,6 +52,36 @@ TRANSFORMS = {
 }
 
 
+def _resize(rgb, width, height):
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR))
+
+
+def _grey(rgb):
+    return np.asarray(Image.fromarray(rgb).convert("L").convert("RGB"))
+
+
+def _edge(rgb, top=0, bottom=0, left=0, right=0):
+    return np.pad(rgb, ((top, bottom), (left, right), (0, 0)), mode="edge")
+
+
+# What another crawl's captchas look like (issue 32): the sizes public crawls
+# save them at (101-160 x 44-50; a third crawl's 133 x 45), JPEG re-encoding,
+# a 2-pixel crop or pad on any side, greyscale. Meant for a whole source
+# never trained on (`robustness --set crawl --source SET`).
+CRAWL_TRANSFORMS = {
+    "clean": lambda x: x,
+    **{f"resized to {w} x {h}": (lambda x, w=w, h=h: _resize(x, w, h))
+       for w, h in ((101, 44), (133, 45), (140, 48), (160, 50))},
+    **{f"JPEG quality {q}": (lambda x, q=q: _jpeg(x, q)) for q in (70, 95)},
+    **{f"crop 2 px {side}": (lambda x, i=i: _crop(x, *(2 if j == i else 0 for j in range(4))))
+       for i, side in enumerate(("top", "bottom", "left", "right"))},
+    **{f"pad 2 px {side} (edge colour)": (lambda x, side=side: _edge(x, **{side: 2}))
+       for side in ("top", "bottom", "left", "right")},
+    "greyscale": _grey,
+}
+SETS = {"split": TRANSFORMS, "crawl": CRAWL_TRANSFORMS}
+
+
 def evaluate_transforms(recognizer, items, transforms=None, audit: dict | None = None) -> list[dict]:
     """One row per transform: exact match and character accuracy on the labels
     as given and, with `audit` ({image ref: label read by eye}, see audit.py),

@@ -1,11 +1,10 @@
 """One AppTest per page, on run records generated here (and on the committed ones)."""
-from conftest import goto
 import os
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, page_tables
+from conftest import REPO, goto, page_tables
 from core.records import atomic_write_json, write_history
 from core.records import config_hash
 from experiments import get_config

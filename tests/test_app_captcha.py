@@ -1,6 +1,5 @@
 """AppTests of the three captcha pages: demo uploads (good and bad), live
 preprocessing, and the models page on run records written here."""
-from conftest import goto
 import io
 
 import numpy as np
@@ -8,7 +7,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, page_tables
+from conftest import REPO, goto, page_tables
 from experiments.captcha import ALPHABET
 from experiments.captcha.synth import make_captcha
 from core.records import atomic_write_json, config_hash, write_history

@@ -1,4 +1,3 @@
-from conftest import goto
 import io
 
 import numpy as np
@@ -9,6 +8,7 @@ from experiments.captcha.preprocess import (CaptchaImageError, Dn2Params, dn2, d
                                      trim_border)
 from experiments.captcha.robustness import TRANSFORMS
 from experiments.captcha.synth import make_captcha, make_dataset
+from conftest import goto
 
 
 def png_bytes(arr, fmt="PNG"):

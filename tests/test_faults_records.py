@@ -156,7 +156,6 @@ def test_training_refuses_to_write_over_a_torn_run(torn_runs, tmp_path):
     assert records() == before
 
 
-# group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
 PAGES = page_urls()  # every page of the app, by its url path
 # Where a torn run is counted, and so must be named as left out.
 LEFT_OUT = {"": list(TORN), "mnist": ["mnist-"],

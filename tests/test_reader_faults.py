@@ -4,7 +4,6 @@ transparent pixel formats are converted, not clipped.
 
 The loader is tested directly (fast, no model); the command line once, over a
 mixed batch; the demo page once, over a mixed upload."""
-from conftest import goto
 import io
 import os
 import random
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, goto
 from experiments.captcha import ALPHABET
 from experiments.captcha.preprocess import CaptchaImageError, load_image
 from experiments.captcha.synth import make_captcha

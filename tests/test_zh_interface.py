@@ -2,17 +2,15 @@
 Chinese on the committed runs, is scanned for English words outside code,
 identifiers (experiment, model, layer and run names) and the technical terms
 that Chinese course reports keep in English."""
-from conftest import goto, page_urls
 import re
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, node_table
+from conftest import REPO, goto, node_table, page_urls
 
 APP = str(REPO / "streamlit_app.py")
-# group.py serves studies a user declares (CNNLAB_PLUGINS): tests/test_own_experiment.py opens it
 PAGES = page_urls()  # every page of the app, by its url path
 
 # Terms kept in English in Chinese technical writing (the seed reports do),

@@ -126,6 +126,39 @@ def test_relabel_on_leave_one_source_out_runs_reads_only_the_training_source(
     assert all(r.split(",")[4] == "ensemble" for r in (lists_here / "relabel-x.csv").read_text().splitlines()[1:])
 
 
+def test_held_out_lists_come_from_models_that_never_saw_the_images_and_merge_without_the_test_split(
+        tiny_captchas, untrained_captcha_model, lists_here, capsys):
+    """--held-out proposes for the source a leave-one-source-out run never saw;
+    --merge joins two such lists (disjoint images) and leaves out every image of
+    the held-out test split, which is never relabelled."""
+    from experiments.captcha.__main__ import main
+    run = untrained_captcha_model.parent
+    (run / "config.json").write_text(json.dumps({"data": {
+        "dataset": "thsr-captcha", "preprocess": "grey", "test_source": "setB",
+        "preprocess_options": {"height": 32, "width": 96}, "val_fraction": 0.2}}))
+    common = ["--data-dir", str(tiny_captchas)]
+    assert main(["relabel", "--held-out", "--runs", str(run), "--name", "b", *common]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["images"] == 30  # all of setB
+    b = [r.split(",")[0] for r in (lists_here / "relabel-b.csv").read_text().splitlines()[1:]]
+    assert b and all(r.startswith("setB/") for r in b)
+    assert main(["relabel", "--runs", str(run), "--name", "a", *common]) == 0  # setA, its own training split
+    assert main(["relabel", "--merge", "a", "b", "--name", "ab", *common]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    merged = [r.split(",")[0] for r in (lists_here / "relabel-ab.csv").read_text().splitlines()[1:]]
+    _, _, test = split(list_items(tiny_captchas))
+    held = {it.ref for it in test}
+    assert not set(merged) & held and out["rows"] == len(merged)
+    assert len(merged) + out["test_images_left_out"] == len(b) + len((lists_here / "relabel-a.csv").read_text()
+                                                                      .splitlines()[1:])
+    with pytest.raises(SystemExit, match="more than one list"):
+        main(["relabel", "--merge", "b", "b", "--name", "bb", *common])
+    (run / "config.json").write_text(json.dumps({"data": {
+        "dataset": "thsr-captcha", "preprocess": "grey", "preprocess_options": {"height": 32, "width": 96},
+        "val_fraction": 0.2, "test_size": 15}}))
+    with pytest.raises(SystemExit, match="no test_source"):
+        main(["relabel", "--held-out", "--runs", str(run), "--name", "c", *common])
+
+
 def test_committed_list_never_names_a_real_test_image(real_captchas):
     from experiments.captcha import EXPERIMENTS
     spec = EXPERIMENTS["captcha-net-clean"]()["data"]["relabel"]

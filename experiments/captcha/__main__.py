@@ -481,6 +481,10 @@ def cmd_relabel(args) -> int:
     from experiments.captcha.audit import load_audit, reviewed
     from experiments.captcha.data import CaptchaDataNotFound, config_split
 
+    if args.merge:
+        return _merge_lists(args)
+    if not args.runs:
+        fail("give --runs RUN... (an ensemble) or --merge LIST LIST")
     runs = [Path(r) for r in args.runs]
     for r in runs:
         if not (r / "model.keras").is_file() or not (r / "config.json").is_file():
@@ -492,10 +496,15 @@ def cmd_relabel(args) -> int:
     if len(splits) > 1:
         fail("the runs were trained on different splits; an ensemble for one list shares one split")
     data_cfg = {k: v for k, v in data_cfgs[0].items() if k != "relabel"}
+    if args.held_out and not data_cfg.get("test_source"):
+        fail("--held-out reads the source a leave-one-source-out run never saw; these runs have no test_source")
     try:
-        train, val, _ = config_split(data_cfg, args.data_dir)
+        train, val, test = config_split(data_cfg, args.data_dir)
     except CaptchaDataNotFound as e:
         fail(str(e))
+    # --held-out: the images these models never saw (their whole test source),
+    # so that every proposal comes from models that did not learn that image.
+    items = test if args.held_out else train + val
     out = relabel.path_of(args.name)
     if out.exists() and not args.force:
         fail(f"{out} exists; a list is immutable once a config names it (--force to overwrite)")
@@ -506,11 +515,45 @@ def cmd_relabel(args) -> int:
         audit, looked_at = {}, set()
     else:
         audit, looked_at = load_audit(), reviewed()
-    rows = propose.propose(runs, train + val, args.threshold, audit, looked_at)
+    rows = propose.propose(runs, items, args.threshold, audit, looked_at)
     relabel.write(rows, out)
     counts = Counter((r["by"], r["action"]) for r in rows)
-    print(_json.dumps({"saved": str(out), "images": len(train) + len(val),
+    print(_json.dumps({"saved": str(out), "images": len(items),
                        **{f"{by}_{action}": n for (by, action), n in sorted(counts.items())}}))
+    return 0
+
+
+def _merge_lists(args) -> int:
+    """One list from two made on disjoint images (each source relabelled by
+    models trained on the other), less every image of the held-out test split,
+    which is never relabelled."""
+    import csv as _csv
+    import json as _json
+
+    from experiments.captcha import relabel
+    from experiments.captcha.data import CaptchaDataNotFound, list_items, split
+    out = relabel.path_of(args.name)
+    if out.exists() and not args.force:
+        fail(f"{out} exists; a list is immutable once a config names it (--force to overwrite)")
+    rows = []
+    for name in args.merge:
+        path = relabel.path_of(name)
+        if not path.is_file():
+            fail(f"no relabel list {path}")
+        with open(path, newline="", encoding="utf-8") as f:
+            rows += list(_csv.DictReader(f))
+    from collections import Counter
+    twice = sorted(ref for ref, n in Counter(r["image"] for r in rows).items() if n > 1)
+    if twice:
+        fail(f"{len(twice)} image(s) in more than one list, first {twice[0]}: merge lists of disjoint images")
+    try:
+        _, _, test = split(list_items(args.data_dir))
+    except CaptchaDataNotFound as e:
+        fail(str(e))
+    held = {it.ref for it in test}
+    kept = [r for r in rows if r["image"] not in held]
+    relabel.write(kept, out)
+    print(_json.dumps({"saved": str(out), "rows": len(kept), "test_images_left_out": len(rows) - len(kept)}))
     return 0
 
 
@@ -581,7 +624,11 @@ def main(argv=None) -> int:
                          "run's own data now (how noisy are the labels it learnt from?)")
     pa.add_argument("--data-dir", help="data directory holding thsr-captcha/ (for --sheet and --split)")
     pl = sub.add_parser("relabel", help="propose cleaner training/validation labels from finished runs")
-    pl.add_argument("--runs", nargs="+", required=True, metavar="RUN", help="captcha run folders (an ensemble)")
+    pl.add_argument("--runs", nargs="+", metavar="RUN", help="captcha run folders (an ensemble)")
+    pl.add_argument("--held-out", action="store_true",
+                    help="propose for the source these leave-one-source-out runs never saw, not their training split")
+    pl.add_argument("--merge", nargs="+", metavar="LIST",
+                    help="instead: one list from these lists (disjoint images), less the held-out test split")
     pl.add_argument("--name", required=True, help="the list's name: experiments/captcha/relabel-NAME.csv")
     pl.add_argument("--threshold", type=float, default=0.9,
                     help="relabel when every character's ensemble probability reaches this, else drop")

@@ -88,6 +88,7 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, "tests")
 from streamlit.testing.v1 import AppTest
+from conftest import goto
 from core import datadir, export, report, study
 out = {"studies": [s.name for s in study.studies()]}
 row = next(d for d in study.datasets() if d.key == "shapes")

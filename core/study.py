@@ -103,13 +103,20 @@ class StudyError(ValueError):
     pass
 
 
+SHELL_PAGES = {"", "overview", "runs", "data"}  # the app's own pages: no study may take their keys
+
+
 def register(study: Study) -> Study:
     """Add a study; its experiment names, page keys and datasets must be new."""
+    keys = {p.key for p in study.pages}
+    if keys & SHELL_PAGES:
+        raise StudyError(f"study {study.name!r}: page key(s) {', '.join(sorted(keys & SHELL_PAGES))} "
+                         "belong to the app itself")
     for other in _STUDIES.values():
         if other.name == study.name:
             continue
-        clash = (set(other.experiments) & set(study.experiments)) or \
-            ({p.key for p in other.pages} & {p.key for p in study.pages})
+        clash = (set(other.experiments) & set(study.experiments)) or ({p.key for p in other.pages} & keys) or \
+            ({d.key for d in other.datasets} & {d.key for d in study.datasets})
         if clash:
             raise StudyError(f"study {study.name!r}: {', '.join(sorted(clash))} already belong to {other.name!r}")
     _STUDIES[study.name] = study

@@ -144,3 +144,18 @@ def test_no_page_is_a_stub_and_no_file_is_a_tangle():
 
 def test_the_readme_is_a_readme():
     assert (REPO / "README.md").stat().st_size <= 12_000
+
+
+def test_a_study_may_not_take_another_studys_names_or_the_apps_pages():
+    import pytest
+
+    from core import study
+    study.studies()
+    mnist = study.study("mnist")
+    with pytest.raises(study.StudyError, match="already belong to 'mnist'"):
+        study.register(study.Study(name="copy", title="Copy", experiments={"mnist-fair-nn1": None}))
+    with pytest.raises(study.StudyError, match="already belong to 'mnist'"):
+        study.register(study.Study(name="copy", title="Copy", experiments={}, datasets=list(mnist.datasets)))
+    with pytest.raises(study.StudyError, match="belong to the app itself"):
+        study.register(study.Study(name="copy", title="Copy", experiments={}, pages=[study.Page("runs", "Runs")]))
+    assert "copy" not in {s.name for s in study.studies()}

@@ -206,10 +206,10 @@ def own_study(monkeypatch):
     """examples/folder_study/ loaded as a user's plugin (CNNLAB_PLUGINS), and
     forgotten afterwards so no other test sees its experiments or its page."""
     from core import registry, study, task, text
+    study.studies()  # the built-in ones first, so that they are what is restored
     saved = (dict(study._STUDIES), dict(registry.REGISTRY), dict(task.EXTRA), list(text.EXTRA),
              list(registry.FAMILIES))
     monkeypatch.setenv(study.PLUGINS_ENV, "examples.folder_study")
-    study.studies()
     study.load_plugins()
     yield study.study("shapes")
     for live, old in zip((study._STUDIES, registry.REGISTRY, task.EXTRA, text.EXTRA, registry.FAMILIES), saved):

@@ -134,3 +134,32 @@ def test_the_cross_source_verdicts_are_apart_and_never_repeat_an_image():
     assert all(r["image"].split("/")[0] in ("handlabeled-5000", "verified-11000") and len(r["label"]) == 4 for r in rows)
     assert all(len(r["audited"]) == 4 or r["audited"] == audit.AMBIGUOUS for r in rows)
     assert audit.reviewed() == audit.reviewed(audit.LABEL_AUDIT) | set(images)
+
+
+def test_a_blind_sheet_shows_no_label_and_the_readings_are_recorded(tiny_captchas, tmp_path):
+    """blind --sheet draws the failures no audit file holds, numbered only;
+    blind --record appends the person's readings with what each one shows."""
+    import json
+
+    from experiments.captcha.__main__ import main
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = [("setA/1", "ABCD".replace("B", "2"), "A2CD"),   # right: not drawn
+            ("setA/2", "2345", "2349"), ("setA/3", "2345", "7777")]
+    with open(run / "predictions.csv", "w") as f:
+        f.write("image,label,prediction,confidence_min,conf1,conf2,conf3,conf4\n")
+        f.writelines(f"{i},{lab},{p},0.5,0.9,0.9,0.9,0.9\n" for i, lab, p in rows)
+    sheet = tmp_path / "sheet.png"
+    assert main(["blind", "--runs", str(run), "--sheet", str(sheet), "--data-dir", str(tiny_captchas)]) == 0
+    meta = json.loads(sheet.with_suffix(".json").read_text())
+    assert meta["refs"] == ["setA/2", "setA/3"] and sheet.stat().st_size > 1000
+    audit_file = tmp_path / "audit.csv"
+    audit_file.write_text("image,label,audited,note\n")
+    assert main(["blind", "--record", str(sheet.with_suffix(".json")), "--readings", "2349,?",
+                 "--note", "test failure", "--audit-file", str(audit_file)]) == 0
+    lines = audit_file.read_text().splitlines()[1:]
+    assert lines[0].startswith("setA/2,2345,2349,test failure read blind (") and lines[0].endswith("the model's reading")
+    assert lines[1].startswith("setA/3,2345,?,") and lines[1].endswith("ambiguous")
+    with pytest.raises(SystemExit, match="1 reading"):
+        main(["blind", "--record", str(sheet.with_suffix(".json")), "--readings", "2349",
+              "--audit-file", str(audit_file)])

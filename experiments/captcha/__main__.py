@@ -523,6 +523,38 @@ def cmd_relabel(args) -> int:
     return 0
 
 
+def cmd_blind(args) -> int:
+    """Draw the unread failures of some runs for a blind reading (--sheet), or
+    record the readings made from such a sheet (--record)."""
+    import json as _json
+    from pathlib import Path
+
+    from experiments.captcha import audit, blind
+    from experiments.captcha.data import CaptchaDataNotFound, captcha_root
+    if args.record:
+        meta = _json.loads(Path(args.record).read_text(encoding="utf-8"))
+        readings = [r.strip() for r in (args.readings or "").split(",") if r.strip()]
+        try:
+            rows = blind.record(meta["refs"], readings, [Path(r) for r in meta["runs"]], args.note,
+                                Path(args.audit_file) if args.audit_file else audit.XSRC_AUDIT)
+        except (ValueError, KeyError) as e:
+            fail(str(e))
+        for row in rows:
+            print("\t".join(row))
+        return 0
+    if not args.runs or not args.sheet:
+        fail("give --runs RUN... --sheet OUT.png to draw a sheet, or --record SHEET.json --readings ...")
+    runs = [Path(r) for r in args.runs]
+    refs = blind.unread_failures(runs, audit.reviewed())
+    try:
+        root = captcha_root(args.data_dir)
+    except CaptchaDataNotFound as e:
+        fail(str(e))
+    meta = blind.save_sheet(refs, runs, root, Path(args.sheet))
+    print(_json.dumps({"unread": len(refs), "sheet": args.sheet, "refs": str(meta)}))
+    return 0
+
+
 def _merge_lists(args) -> int:
     """One list from two made on disjoint images (each source relabelled by
     models trained on the other), less every image of the held-out test split,
@@ -634,6 +666,14 @@ def main(argv=None) -> int:
                     help="relabel when every character's ensemble probability reaches this, else drop")
     pl.add_argument("--force", action="store_true", help="overwrite an existing list")
     pl.add_argument("--data-dir", help="data directory holding thsr-captcha/")
+    pw = sub.add_parser("blind", help="draw runs' unread failures for a blind reading, or record one")
+    pw.add_argument("--runs", nargs="+", metavar="RUN", help="captcha run folders whose failures to draw")
+    pw.add_argument("--sheet", metavar="PNG", help="where to draw them (the refs go beside it, .json)")
+    pw.add_argument("--record", metavar="JSON", help="the .json of a sheet read: append its readings")
+    pw.add_argument("--readings", help="comma-separated, in sheet order; ? where unsure")
+    pw.add_argument("--note", default="failure", help="what these captchas are, for the audit file")
+    pw.add_argument("--audit-file", help="default: experiments/captcha/label_audit_xsrc.csv")
+    pw.add_argument("--data-dir", help="data directory holding thsr-captcha/")
     px = sub.add_parser("export-onnx", help="write a .keras model's ONNX export for the light reader")
     px.add_argument("--model", help="a .keras captcha model (default: the committed one)")
     px.add_argument("--out", help="where to write it (default: model.onnx beside the model)")
@@ -653,7 +693,7 @@ def main(argv=None) -> int:
     # PIL warns of oddities in files it still decodes (corrupt EXIF, a
     # truncated TIFF tag); the reader's own words are on stderr already.
     warnings.filterwarnings("ignore", module=r"PIL\.")
-    return {"predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
+    return {"blind": cmd_blind, "predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
             "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel,
             "export-onnx": cmd_export_onnx, "ensemble": cmd_ensemble}[args.cmd](args)
 

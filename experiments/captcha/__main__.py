@@ -482,7 +482,8 @@ def cmd_relabel(args) -> int:
     from experiments.captcha.data import CaptchaDataNotFound, config_split
 
     if args.merge:
-        return _merge_lists(args)
+        from experiments.captcha.cli_labels import merge_lists
+        return merge_lists(args, fail)
     if not args.runs:
         fail("give --runs RUN... (an ensemble) or --merge LIST LIST")
     runs = [Path(r) for r in args.runs]
@@ -520,72 +521,6 @@ def cmd_relabel(args) -> int:
     counts = Counter((r["by"], r["action"]) for r in rows)
     print(_json.dumps({"saved": str(out), "images": len(items),
                        **{f"{by}_{action}": n for (by, action), n in sorted(counts.items())}}))
-    return 0
-
-
-def cmd_blind(args) -> int:
-    """Draw the unread failures of some runs for a blind reading (--sheet), or
-    record the readings made from such a sheet (--record)."""
-    import json as _json
-    from pathlib import Path
-
-    from experiments.captcha import audit, blind
-    from experiments.captcha.data import CaptchaDataNotFound, captcha_root
-    if args.record:
-        meta = _json.loads(Path(args.record).read_text(encoding="utf-8"))
-        readings = [r.strip() for r in (args.readings or "").split(",") if r.strip()]
-        try:
-            rows = blind.record(meta["refs"], readings, [Path(r) for r in meta["runs"]], args.note,
-                                Path(args.audit_file) if args.audit_file else audit.XSRC_AUDIT)
-        except (ValueError, KeyError) as e:
-            fail(str(e))
-        for row in rows:
-            print("\t".join(row))
-        return 0
-    if not args.runs or not args.sheet:
-        fail("give --runs RUN... --sheet OUT.png to draw a sheet, or --record SHEET.json --readings ...")
-    runs = [Path(r) for r in args.runs]
-    refs = blind.unread_failures(runs, audit.reviewed())
-    try:
-        root = captcha_root(args.data_dir)
-    except CaptchaDataNotFound as e:
-        fail(str(e))
-    meta = blind.save_sheet(refs, runs, root, Path(args.sheet))
-    print(_json.dumps({"unread": len(refs), "sheet": args.sheet, "refs": str(meta)}))
-    return 0
-
-
-def _merge_lists(args) -> int:
-    """One list from two made on disjoint images (each source relabelled by
-    models trained on the other), less every image of the held-out test split,
-    which is never relabelled."""
-    import csv as _csv
-    import json as _json
-
-    from experiments.captcha import relabel
-    from experiments.captcha.data import CaptchaDataNotFound, list_items, split
-    out = relabel.path_of(args.name)
-    if out.exists() and not args.force:
-        fail(f"{out} exists; a list is immutable once a config names it (--force to overwrite)")
-    rows = []
-    for name in args.merge:
-        path = relabel.path_of(name)
-        if not path.is_file():
-            fail(f"no relabel list {path}")
-        with open(path, newline="", encoding="utf-8") as f:
-            rows += list(_csv.DictReader(f))
-    from collections import Counter
-    twice = sorted(ref for ref, n in Counter(r["image"] for r in rows).items() if n > 1)
-    if twice:
-        fail(f"{len(twice)} image(s) in more than one list, first {twice[0]}: merge lists of disjoint images")
-    try:
-        _, _, test = split(list_items(args.data_dir))
-    except CaptchaDataNotFound as e:
-        fail(str(e))
-    held = {it.ref for it in test}
-    kept = [r for r in rows if r["image"] not in held]
-    relabel.write(kept, out)
-    print(_json.dumps({"saved": str(out), "rows": len(kept), "test_images_left_out": len(rows) - len(kept)}))
     return 0
 
 
@@ -693,7 +628,8 @@ def main(argv=None) -> int:
     # PIL warns of oddities in files it still decodes (corrupt EXIF, a
     # truncated TIFF tag); the reader's own words are on stderr already.
     warnings.filterwarnings("ignore", module=r"PIL\.")
-    return {"blind": cmd_blind, "predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
+    from experiments.captcha.cli_labels import cmd_blind
+    return {"blind": lambda a: cmd_blind(a, fail), "predict": cmd_predict, "evaluate": cmd_evaluate, "robustness": cmd_robustness,
             "bench": cmd_bench, "audit": cmd_audit, "relabel": cmd_relabel,
             "export-onnx": cmd_export_onnx, "ensemble": cmd_ensemble}[args.cmd](args)
 

@@ -222,8 +222,8 @@ def own_study(monkeypatch):
 def page_urls() -> list[str]:
     """Every page of the app by its url path: the shell's ("" is the
     Overview) and every registered study's (core/study.py)."""
-    from core.study import pages
-    return ["", *(p.key for _, p in pages()), "runs", "data"]
+    from scripts.browse import page_paths
+    return page_paths()
 
 
 def goto(at, page: str):

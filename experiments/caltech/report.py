@@ -167,17 +167,21 @@ def _model_blocks(lang: str, technique: str) -> list:
     return blocks
 
 
+def _against_baseline(rows: list[dict]):
+    """(claim, variant row, baseline row, core.verdict.compare) for every
+    technique variant with a row, the baseline's row being there too."""
+    by = {r["experiment"]: r for r in rows}
+    base = by.get("c50-baseline")
+    for claim in study.CLAIMS:
+        r = by.get(claim["id"])
+        if r is not None and base is not None:
+            yield claim, r, base, compare(r, base)
+
+
 def techniques_table(lang: str, rows: list[dict]) -> pd.DataFrame:
     """Seed 000's conclusions table, redone: variant vs baseline, up / unchanged / down."""
-    from experiments.caltech import configs as study
-    by_name = {r["experiment"]: r for r in rows}
-    base = by_name.get("c50-baseline")
     out = []
-    for claim in study.CLAIMS:
-        r = by_name.get(claim["id"])
-        if r is None or base is None:
-            continue
-        c = compare(r, base)
+    for claim, _, _, c in _against_baseline(rows):
         en, zh = study.TECHNIQUES[claim["technique"]][:2]
         sv = claim["seed_verdict"]
         out.append({
@@ -486,15 +490,9 @@ def cards(lang: str, rows: list[dict]) -> list[dict]:
 def technique_forest(lang: str, rows: list[dict]) -> pd.DataFrame:
     """One forest-plot row per technique variant against the baseline."""
     from core.report import FOREST_COLUMNS
-    by = {r["experiment"]: r for r in rows}
-    base = by.get("c50-baseline")
     out = []
-    for claim in study.CLAIMS:
-        r = by.get(claim["id"])
-        if r is None or base is None or not r["n_done"] or not base["n_done"]:
-            continue
-        c = compare(r, base)
-        if c["diff"] is None:
+    for claim, r, base, c in _against_baseline(rows):
+        if not r["n_done"] or not base["n_done"] or c["diff"] is None:
             continue
         sv = claim["seed_verdict"]
         out.append({"label": claim["claim"][lang],

@@ -76,7 +76,10 @@ if runs.empty:
     st.stop()
 
 yours = {r.ref for r in list_runs(user_runs_dir(), users=False)}
-runs = runs.assign(origin=[T("runs.origin_yours") if ref in yours else
+# The study's, the app's (yours when in your folder), or of one's own study:
+# recorded from one's own fit or imported from one's logs (core/own.py).
+runs = runs.assign(origin=[T(f"runs.origin_{o}") if o in ("recorded", "imported") else
+                           T("runs.origin_yours") if ref in yours else
                            T("runs.origin_study") if o == "study" else T("runs.origin_app")
                            for ref, o in zip(runs["run"], runs["origin"])])
 
@@ -135,7 +138,7 @@ if chosen:
         if hist.is_file():
             c1.download_button(T("runs.history_csv", ref=ref), hist.read_bytes(),
                                file_name=ref.replace("/", "_") + ".csv", mime="text/csv", key="dl-" + ref)
-        if not (run.is_user_run and run.origin == "app"):
+        if not (run.is_user_run and run.origin in ("app", "recorded", "imported")):
             continue  # the study's runs are the report's evidence: never deleted here
         if st.session_state.get(CONFIRM) != ref:
             c2.button(T("runs.delete"), key="rm-" + ref, on_click=_ask, args=(ref,))

@@ -70,7 +70,7 @@ SCHEMA = {
     "reference": opt(lambda v: isinstance(v, dict)),
     # "app" for runs started from the report: part of the run's identity, so a
     # user's retrain never collides with (or overwrites) a committed run.
-    "origin": one_of("study", "app"),
+    "origin": one_of("study", "app"),  # recorded and imported runs are reported, never trained here
     "seed": _seed,
     "data": {
         "dataset": _task_name,
@@ -108,9 +108,9 @@ SCHEMA = {
 }
 def schema() -> dict:
     """SCHEMA with every registered study's keys."""
-    from core.study import studies
+    from core.study import code_studies
     out = {k: dict(v) if isinstance(v, dict) else v for k, v in SCHEMA.items()}
-    for study in studies():
+    for study in code_studies():
         for section, keys in study.config_keys.items():
             out[section].update(keys)
     return out
@@ -123,6 +123,9 @@ REQUIRED = {"experiment", "seed", "data", "model", "train",
 def validate(config: dict) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("config must be a JSON object")
+    if config.get("origin") in ("recorded", "imported"):
+        raise ConfigError(f"{config.get('experiment')!r} was {config['origin']} from your own training: "
+                          "it is reported here, not trained; train it again where it was trained")
     _check(config, schema(), "")
     for key in REQUIRED:
         node = config
@@ -133,8 +136,8 @@ def validate(config: dict) -> dict:
     data = config["data"]
     if "val_fraction" in data and "val_size" in data:
         raise ConfigError("data: give val_fraction or val_size, not both")
-    from core.study import resolve, studies
-    for study in studies():  # each study's rules across keys, for every config (a
+    from core.study import code_studies, resolve
+    for study in code_studies():  # each study's rules across keys, for every config (a
         if study.check:      # study's own key in another study's config is refused)
             resolve(study.check)(config)
     if config["train"].get("lr_schedule") and config["train"].get("reduce_lr"):

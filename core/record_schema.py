@@ -36,6 +36,8 @@ _POSITIVE = {"type": "integer", "minimum": 1}
 _NUM = {"type": "number"}
 _BOOL = {"type": "boolean"}
 _OBJECT = {"type": "object"}
+# words in one language, or {"en": ..., "zh": ...}
+_WORDS = {"type": ["string", "object"], "additionalProperties": _STR}
 
 
 def _or_null(schema: dict) -> dict:
@@ -62,7 +64,13 @@ CONFIG = _obj({
     "experiment": {"type": "string", "minLength": 1},
     "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
     "title": _STR, "title_zh": _STR, "notes": _STR, "group": _STR,
-    "origin": {"enum": ["study", "app"]},
+    # study: declared and trained here; app: started from the app; recorded:
+    # by core/recorder.py in one's own script; imported: from one's logs
+    "origin": {"enum": ["study", "app", "recorded", "imported"]},
+    # a study of one's own's words (core/own.py): not part of the run's identity
+    "study": _obj({"title": _WORDS, "text": _WORDS, "baseline": _STR, "compare_with": _STR,
+                   "metric": {"enum": ["test_accuracy", "val_accuracy", "best_val_accuracy"]}}),
+    "params": _OBJECT,  # one's own config, under one's own names
     # the published figure a run is compared with: numbers, and where it is from
     "reference": _or_null(_obj({"source": _STR}, {"type": ["number", "string", "null"]})),
     "data": _obj({
@@ -105,6 +113,7 @@ SUMMARY = _obj({
     "epochs_run": _COUNT, "epochs_budget": _COUNT, "stopped_early": _BOOL,
     "restored_best_epoch": _or_null(_COUNT), "best_epoch": _or_null(_COUNT),
     "best": _METRICS, "final": _METRICS, "test": _METRICS,
+    # absent from a run of one's own that did not say them (core/own.py)
     "params": _COUNT, "n_train": _COUNT, "n_val": _COUNT, "n_test": _COUNT,
     "train_seconds": _NUM, "seconds_per_epoch_median": _or_null(_NUM), "eval_seconds": _NUM,
     "wall_seconds_this_session": _NUM, "model_file": _or_null(_STR), "precision_policy": _STR,

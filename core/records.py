@@ -375,12 +375,18 @@ def _num(v):
 # --- identity ------------------------------------------------------------------
 
 # Fields that describe a run but do not change its result.
-COSMETIC = ("seed", "title", "title_zh", "notes", "group", "reference")
+COSMETIC = ("seed", "title", "title_zh", "notes", "group", "reference", "study")
 
 
 def config_hash(config: dict) -> str:
     """Hash of everything that changes the result; the seed is in the run id
-    separately, so seeds of one config share the hash."""
+    separately, so seeds of one config share the hash. A run of one's own
+    (core/own.py) is its study's experiment, as its owner named it: a run
+    recorded in a notebook and one imported from a CSV file of the same
+    experiment are seeds of one figure, although only one of them knows its
+    config, and Keras numbers model names (sequential_3)."""
+    if config.get("origin") in ("recorded", "imported"):
+        config = {"experiment": config.get("experiment"), "study": config.get("group"), "own": True}
     stripped = {k: v for k, v in config.items() if k not in COSMETIC}
     blob = json.dumps(stripped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:8]
@@ -637,8 +643,9 @@ def delete_run(run: Run) -> None:
     """Delete a run the user made in the app (one in user_runs_dir()). Study
     runs (the committed results) are refused: they are the report's evidence."""
     import shutil
-    if run.origin != "app":
-        raise ProtectedRun(f"{run.ref} is a study run; only runs started from the app can be deleted")
+    if run.origin not in ("app", "recorded", "imported"):
+        raise ProtectedRun(f"{run.ref} is a study run; only runs started from the app, or of your own "
+                           "study, can be deleted")
     if not run.is_user_run:
         raise ProtectedRun(f"{run.ref} is not in your runs folder ({user_runs_dir()}); "
                            "only your own runs can be deleted")

@@ -167,47 +167,108 @@ def overview_blocks(lang: str = "en", root=None) -> list:
 
 # --- a declared study's page ---------------------------------------------------------
 
+def _metric(spec: dict) -> str:
+    return spec.get("metric") or "test_accuracy"
+
+
+def _against(spec: dict, rows: list[dict]):
+    """(row, comparison with the baseline or None) for each of the study's rows."""
+    base = next((r for r in rows if r["experiment"] == spec.get("baseline")), None)
+    return base, [(r, compare(r, base) if base is not None and r is not base else None) for r in rows]
+
+
+def variants_forest(lang: str, spec: dict, rows: list[dict]) -> pd.DataFrame:
+    """One forest row per variant with runs, its Δ against the baseline."""
+    _, pairs = _against(spec, rows)
+    out = [{"label": r["title_zh" if lang == "zh" else "title"] or r["experiment"],
+            "diff": 100 * c["diff"], "se": None if c["se"] is None else 100 * c["se"],
+            "verdict": c["verdict"], "seed": ""}
+           for r, c in pairs if c is not None and c["diff"] is not None]
+    return pd.DataFrame(out, columns=FOREST_COLUMNS)
+
+
 def group_blocks(group: str, lang: str = "en", root=None) -> list:
-    """The page of a study declared with experiments.declare(): every
-    experiment's accuracy over its seeds, each against the declared baseline
-    with our verdict rule, and the training curves. Built from the runs alone,
-    so a new study needs no page file."""
+    """The page of a declared study (experiments.declare()) or of one's own
+    (recorded or imported runs, core/own.py): every experiment's figure over
+    its seeds, each against the baseline it names with our verdict rule, the
+    forest plot of its variants and the training curves. Built from the runs
+    alone, so a new study needs no page file."""
     from core.study import study
     spec = study(group).declared
     rows = [r for r in experiment_rows(root, include_app=True, lang=lang) if r["group"] == group]
+    metric = _metric(spec)
     blocks = [("h1", local(lang, spec["title"]))]
     if spec.get("text"):
         blocks.append(("md", local(lang, spec["text"])))
+    if spec.get("origins"):  # a study of one's own: whose runs these are, and where from
+        blocks.append(("md", tx(lang, "groups.yours-" + "-".join(spec["origins"]), group=group)))
     blocks += left_out_blocks(lang, rows)
     done = [r for r in rows if r["n_done"]]
     names = " ".join(spec["experiments"])
     if not done:
-        return blocks + [("md", tx(lang, "groups.no-runs", names=names, group=group))]
-    base = next((r for r in rows if r["experiment"] == spec["baseline"]), None)
+        key = "groups.no-runs-yours" if spec.get("origins") else "groups.no-runs"
+        return blocks + [("md", tx(lang, key, names=names, group=group))]
+    base, pairs = _against(spec, rows)
+    figure_head = tx(lang, f"groups.figure-{metric}")
     table = []
-    for r in rows:
-        c = compare(r, base) if base is not None and r is not base else None
+    for r, c in pairs:
         table.append({
             tx(lang, "tables.experiment"): r["experiment"],
             tx(lang, "tables.what"): r["title_zh" if lang == "zh" else "title"],
             tx(lang, "tables.seeds"): r["n_done"],
-            tx(lang, "tables.test-acc"):
-                figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
+            figure_head: figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang, count=False),
             tx(lang, "tables.delta"): None if c is None or c["diff"] is None else round(100 * c["diff"], 2),
             tx(lang, "tables.se"): None if c is None or c["se"] is None else round(100 * c["se"], 2),
             tx(lang, "tables.our-verdict"): (tx(lang, "groups.baseline") if r is base else
                                              None if c is None else _v(lang, c["verdict"])),
             tx(lang, "tables.s-epoch"): None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
         })
-    return blocks + [
+    if base is None:
+        against = tx(lang, "groups.no-baseline") if not spec.get("baseline") else \
+            tx(lang, "groups.baseline-missing", baseline=spec["baseline"])
+    else:
+        against = tx(lang, "groups.results-text", baseline=spec["baseline"], figure=tx(lang, f"groups.what-{metric}"))
+    from core import charts
+    acc = accuracy_points(done, lang, reference=False)
+    blocks += [
         ("h2", tx(lang, "groups.results")),
-        ("md", tx(lang, "groups.results-text", baseline=spec["baseline"])),
-        ("chart", accuracy_chart(lang, done)),
+        ("md", against),
+        ("chart", charts.accuracy_bars(acc, tx(lang, f"groups.axis-{metric}"), lang=lang)),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
-        ("h2", tx(lang, "groups.curves")),
-        *curves_blocks(lang, done),
     ]
+    forest = forest_ready(lang, variants_forest(lang, spec, rows))
+    if not forest.empty:
+        blocks += [("h2", tx(lang, "groups.forest")), ("md", tx(lang, "groups.forest-text", baseline=spec["baseline"])),
+                   ("chart", _forest(lang, forest))]
+    return blocks + [("h2", tx(lang, "groups.curves")), *curves_blocks(lang, done)]
+
+
+def group_cards(group: str, lang: str, rows: list[dict]) -> list[dict]:
+    """A declared or own study's Overview card: its best variant against its
+    baseline, or, without one, its best experiment's figure."""
+    from core.study import study
+    spec = study(group).declared
+    mine = [r for r in rows if r["group"] == group and r["n_done"]]
+    if not mine:
+        return []
+    metric = _metric(spec)
+    base, pairs = _against(spec, mine)
+    variants = [(r, c) for r, c in pairs if c is not None and c["diff"] is not None]
+    best = max(mine, key=lambda r: r["test_acc_mean"])
+    card = {"label": local(lang, spec["title"]), "help": tx(lang, "groups.card-help", figure=tx(lang, f"groups.figure-{metric}"))}
+    if base is not None and variants:
+        r, c = max(variants, key=lambda rc: rc[1]["diff"])
+        card["value"] = tx(lang, "groups.card-delta", diff=f"{100 * c['diff']:+.2f}")
+        card["caption"] = tx(lang, "groups.card-caption", experiment=r["experiment"],
+                             figure=figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"], lang),
+                             base=figure(base["test_acc_mean"], base["test_acc_std"], base["n_done"], lang),
+                             verdict=_v(lang, c["verdict"]))
+    else:
+        card["value"] = f"{100 * best['test_acc_mean']:.2f} %"
+        card["caption"] = tx(lang, "groups.card-best", experiment=best["experiment"],
+                             figure=figure(best["test_acc_mean"], best["test_acc_std"], best["n_done"], lang))
+    return [card]
 
 
 def page_function(key: str):

@@ -22,16 +22,32 @@ def _mean_std(values):
     return mean, std
 
 
+def metric_of(cfg: dict) -> tuple[str, str]:
+    """Where the figure a row compares is in summary.json: test accuracy,
+    unless a study of one's own chose another (core/own.py: METRICS)."""
+    from core.own import DEFAULT_METRIC, METRICS
+    return METRICS.get((cfg.get("study") or {}).get("metric") or DEFAULT_METRIC, METRICS[DEFAULT_METRIC])
+
+
+def _figure_of(summary: dict, where: tuple[str, str]):
+    value = (summary.get(where[0]) or {}).get(where[1])
+    return value if isinstance(value, (int, float)) else None
+
+
 def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict:
     # Read each record once: Run's properties go to disk on every access.
     checked = [(r, *r.check()) for r in runs]
-    done_runs = [r for r, status, _ in checked if status == "done"]
+    where = metric_of(cfg)
+    # A finished run without the figure compared (a run of one's own whose
+    # test set was never evaluated) is left out of the figures, and says so.
+    lacking = [r for r, status, _ in checked if status == "done" and _figure_of(r.summary or {}, where) is None]
+    done_runs = [r for r, status, _ in checked if status == "done" and r not in lacking]
     done = [(r.summary, r.meta, r.config) for r in done_runs]
-    accs = [s["test"]["accuracy"] for s, _, _ in done]
+    accs = [_figure_of(s, where) for s, _, _ in done]
     secs = [s["seconds_per_epoch_median"] for s, _, _ in done if s.get("seconds_per_epoch_median")]
     mean, std = _mean_std(accs)
-    devices = sorted({m.get("device", {}).get("device", "?") + " / " + m.get("device", {}).get("cpu", "")
-                      for _, m, _ in done})
+    devices = sorted({m["device"].get("device", "?") + " / " + m["device"].get("cpu", "")
+                      for _, m, _ in done if m.get("device")})
     first = done[0][0] if done else {}
     return {
         "experiment": label, "declared": name, "origin": origin,
@@ -51,7 +67,8 @@ def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict
         "run_paths": [str(r.path) for r in done_runs],
         # Runs left out of every figure because a record file is damaged.
         # (run, content key, values): the reason in any language (RecordError.words).
-        "unreadable": [(r.ref, e.key, e.values) for r, _, e in checked if e],
+        "unreadable": [(r.ref, e.key, e.values) for r, _, e in checked if e]
+        + [(r.ref, "no-figure", {"figure": ".".join(where)}) for r in lacking],
     }
 
 
@@ -139,8 +156,14 @@ def accuracy_points(rows: list[dict], lang: str = "en", reference: bool = True):
         "std": float("nan") if r["test_acc_std"] is None else 100 * r["test_acc_std"],
         "seeds": r["n_done"],
         **({"seed": None if r["reference"] is None else 100 * r["reference"]} if reference else {}),
-        "train / val": f"{r['n_train']:,} / {r['n_val']:,}", "epochs": r["epochs"],
+        "train / val": _sizes(r), "epochs": r["epochs"],
     } for r in rows])
+
+
+def _sizes(r: dict) -> str:
+    """"54,000 / 6,000", "–" where a run of one's own did not say."""
+    n = [r.get("n_train"), r.get("n_val")]
+    return " / ".join("–" if v is None else f"{v:,}" for v in n)
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -151,9 +174,10 @@ def markdown_table(rows: list[dict]) -> str:
         if not r["n_done"]:
             continue
         ours = figure(r["test_acc_mean"], r["test_acc_std"], r["n_done"])
+        secs = "–" if r["sec_per_epoch"] is None else f"{r['sec_per_epoch']:.1f}"
         lines.append(
-            f"| `{r['experiment']}` | {r['n_train']:,} / {r['n_val']:,} | {r['epochs']} "
+            f"| `{r['experiment']}` | {_sizes(r)} | {r['epochs']} "
             f"({r['epochs_run_mean']:.1f}) | {pct(r['reference']) if r['reference'] else '–'} "
             f"| {ours} | {pct(r['test_acc_min'])} – {pct(r['test_acc_max'])} "
-            f"| {r['sec_per_epoch']:.1f} | {'; '.join(r['devices'])} |")
+            f"| {secs} | {'; '.join(r['devices'])} |")
     return "\n".join(lines)

@@ -7,6 +7,10 @@ Where studies come from: every sub-package of `experiments/` that defines
 `STUDY` (the built-in ones: one folder each), then every module named in
 $CNNLAB_PLUGINS (comma-separated) that defines `STUDY` or calls `register`.
 A new study is therefore one new folder; `examples/folder_study/` is one.
+A study of one's own needs not even that: runs recorded from one's own
+`model.fit` (core/recorder.py) or imported from one's logs (core/importers.py)
+name their study, and `studies()` registers one for each name it finds in the
+runs folders (core/own.py), with its page, card and export sections.
 
 Callables may be given as "package.module:name" strings: they are imported
 when first used, so listing experiments or checking a config imports neither
@@ -151,11 +155,89 @@ def load_plugins() -> None:
             register(module.STUDY)
 
 
-def studies() -> list[Study]:
-    """Every registered study, the built-in ones first (in their ORDER)."""
+def code_studies() -> list[Study]:
+    """The studies of code: the built-in ones first (in their ORDER), then the
+    plugins' and the declared ones."""
     if not _loaded:
         _import_studies()
     return list(_STUDIES.values())
+
+
+def owners() -> dict[str, str]:
+    """experiment -> the study of code that declares it."""
+    return {e: s.name for s in code_studies() for e in s.experiments}
+
+
+def studies() -> list[Study]:
+    """Every study: those of code, then those of one's own found in the runs
+    folders the app reads (core/own.py), each once per state of its records."""
+    code = code_studies()
+    return code + own_studies(code)
+
+
+class _OwnBlocks:
+    """A study of one's own's page: core.report's declared-study page, drawn
+    from its runs (imported when drawn, so listing studies imports no pandas)."""
+
+    def __init__(self, group: str):
+        self.group = group
+
+    def __call__(self, lang: str = "en", root=None):
+        return resolve("core.report:group_blocks")(self.group, lang, root)
+
+
+class _OwnCards(_OwnBlocks):
+    def __call__(self, lang: str, rows: list[dict]):
+        return resolve("core.report:group_cards")(self.group, lang, rows)
+
+
+_OWN: dict[str, tuple[dict, Study]] = {}
+_ROOTS: list[Path] = []  # runs folders named on a command line, read beside the app's
+
+
+def add_runs_root(path) -> None:
+    """Also find studies of one's own in this runs folder (--runs-dir)."""
+    path = Path(path).expanduser()
+    if path not in _ROOTS:
+        _ROOTS.append(path)
+
+
+def own_studies(code: list[Study] | None = None) -> list[Study]:
+    """A Study for each study of one's own in the runs folders: its
+    experiments are its runs' configs; its one page, card and export section
+    are the declared-study ones (core/report.py: group_blocks, group_cards).
+    A name that is one of code's studies is not taken (core/own.py's writers
+    refuse it); one that is a page key taken gets a page key prefixed "yours-"."""
+    from core import own
+    code = code_studies() if code is None else code
+    names = {s.name for s in code}
+    taken = SHELL_PAGES | {p.key for s in code for p in s.pages} | names
+    declared = {e for s in code for e in s.experiments}
+    out = []
+    from core.records import run_roots
+    roots = list(dict.fromkeys([*run_roots(), *_ROOTS]))
+    for name, spec in own.own_studies(declared, roots).items():
+        if name in names:
+            continue
+        hit = _OWN.get(name)
+        if hit is None or hit[0] is not spec:
+            key = name if name not in taken else f"yours-{name}"
+            experiments = {e: _own_getter(config) for e, config in spec["experiments"].items()}
+            hit = _OWN[name] = (spec, Study(
+                name=name, title="nav.yours",
+                experiments=experiments, declared=spec,
+                pages=[Page(key, spec["title"], icon=":material/person:", blocks=_OwnBlocks(name))],
+                cards=_OwnCards(name)))
+        out.append(hit[1])
+    return out
+
+
+def _own_getter(config: dict) -> Callable:
+    import copy
+
+    def get(quick: bool = False) -> dict:
+        return copy.deepcopy(config)
+    return get
 
 
 def study(name: str) -> Study:
@@ -208,6 +290,7 @@ def page(key: str) -> tuple[Study, Page]:
 
 
 def study_of(experiment: str) -> Study | None:
+    """The study an experiment is one of (code's or one's own), or None."""
     return next((s for s in studies() if experiment in s.experiments), None)
 
 

@@ -1,4 +1,4 @@
-"""python -m experiments {list,run,show,runs,report,plan}: the one command line for training.
+"""python -m experiments {list,run,show,runs,report,plan,import}: the one command line for training.
 
 Exit codes:
   0    every run asked for is done (trained now, or already done)
@@ -241,7 +241,77 @@ def cmd_runs(args):
               f"{'' if acc is None else f'{acc:.4f}':>8}{held}")
 
 
+def cmd_import(args):
+    """Turn one's own training logs into run records of a study of one's own
+    (core/importers.py): one log, or many with --map FILE."""
+    from pathlib import Path
+
+    from core import importers
+    from core.own import OwnRunError
+    from core.records import user_runs_dir
+    root = Path(args.runs_dir).expanduser() if args.runs_dir else user_runs_dir()
+    test = {}
+    for item in args.test or ():
+        name, _, value = item.partition("=")
+        try:
+            test[name.strip()] = float(value)
+        except ValueError:
+            _die(f"--test {item!r}: give NAME=NUMBER, e.g. accuracy=0.93")
+    if args.test_accuracy is not None:
+        test["accuracy"] = args.test_accuracy
+    words = {k: v for k, v in {"baseline": args.baseline, "metric": args.metric, "study_title": args.study_title,
+                               "model": args.model, "compare_with": args.compare_with}.items() if v}
+    try:
+        if args.map:
+            if args.path or args.experiment:
+                _die("--map FILE lists the logs: give no PATH or --experiment beside it")
+            entries = importers.read_map(Path(args.map))
+        else:
+            if not (args.path and args.experiment):
+                _die("give the log's PATH and --experiment NAME (or --map FILE for many)")
+            entries = [{"path": Path(args.path), "experiment": args.experiment, "seed": args.seed,
+                        "format": args.format, "title": args.title}]
+        if any(not (e.get("study") or args.study) for e in entries):
+            _die("--study NAME: the study these runs belong to (or a study column in the map)")
+        # Every log is read and checked first: one that cannot be read stops
+        # the import before anything is written.
+        ready = []
+        for e in entries:
+            log = importers.read(e["path"], e.get("format") or args.format, args.mlflow_run)
+            study = e.get("study") or args.study
+            ready.append((study, e, log, importers.prepare(
+                log, study, e["experiment"], e["seed"], test={**test, **e.get("test", {})},
+                title=e.get("title"), **words)))
+        from core.study import code_studies, owners
+        from core import own
+        taken, known = {s.name for s in code_studies()}, owners()
+        for study, e, log, (config, rows, summary, meta) in ready:
+            if study in taken:
+                _die(f"study {study!r} is one of this project's; name yours differently")
+            own.check_folder(root, config, known)
+        for study, e, log, (config, rows, summary, meta) in ready:
+            run = own.write_whole_run(root, config, rows, summary, meta, known, replace=args.replace)
+            acc = summary["test"].get("accuracy")
+            print(f"imported {study}: {run.ref} from {log.format} {e['path']} ({len(rows)} epochs"
+                  f"{'' if acc is None else f', test accuracy {acc:.4f}'})")
+    except OwnRunError as e:
+        _die(f"{e}; nothing was imported" if args.map else f"{e}; nothing was imported")
+    print(f"in {root}; `python -m experiments {'--runs-dir ' + str(root) + ' ' if args.runs_dir else ''}"
+          f"report --study {ready[0][0]}` shows the study, the app its page")
+
+
 def cmd_report(args):
+    if args.study:
+        # One study's pages, alone, under its own title: what a student hands in.
+        from core.study import local, studies
+        found = next((s for s in studies() if s.name == args.study), None)
+        if found is None:
+            _die(f"no study {args.study!r}; known: {', '.join(s.name for s in studies())}")
+        if args.pages or args.group:
+            _die("--study chooses the pages and the group: give no --pages or --group with it")
+        args.pages = ",".join(p.key for p in found.pages if p.blocks)
+        args.group = found.name
+        args.title = local(args.lang or "en", found.declared["title"]) if found.declared else None
     if args.export:
         # The report as one file to hand in, its format from the extension. Bad
         # usage exits 2; a failed build exits 1 with its reason on the last line
@@ -263,7 +333,7 @@ def cmd_report(args):
             _die(f"folder {str(path.parent)!r} does not exist")
         start = time.time()
         try:
-            data = export.export(fmt, args.lang or "en", args.runs_dir, pages)
+            data = export.export(fmt, args.lang or "en", args.runs_dir, pages, title=getattr(args, "title", None))
         except Exception as e:  # noqa: BLE001 - reported, with the traceback above the reason
             traceback.print_exc()
             _die(f"export failed: {type(e).__name__}: {e}", 1)
@@ -271,7 +341,7 @@ def cmd_report(args):
         print(f"{path} ({len(data) / 1e6:.1f} MB, {fmt}, {len(pages)} report page(s), "
               f"{time.time() - start:.0f} s)")
         return
-    if args.lang or args.pages:
+    if args.lang or (args.pages and not args.study):
         _die("--lang and --pages go with --export FILE")
     from core.results import experiment_rows, left_out, markdown_table
     from core.study import resolve, studies
@@ -282,7 +352,7 @@ def cmd_report(args):
     rows = [r for r in every if not args.group or r["group"] == args.group or r["experiment"] in also]
     print(markdown_table(rows))
     for ref, why in left_out(rows):
-        print(f"\nleft out (unreadable): {ref}: {why}")
+        print(f"\nleft out: {ref}: {why}")
     for s in studies():  # each study's own lines after the table (Study.report)
         if s.report:
             for text in resolve(s.report)(rows, every, args.group, args.runs_dir):
@@ -342,8 +412,37 @@ def main(argv=None):
     rp.add_argument("--lang", choices=("en", "zh"), help="with --export: en (default) or zh (繁體中文)")
     rp.add_argument("--pages", metavar="KEY,KEY",
                     help="with --export: only these pages, e.g. overview,<page key> (default: all)")
+    rp.add_argument("--study", help="only this study's pages, under its title (with --export: its report "
+                                    "to hand in)")
     rp.set_defaults(fn=cmd_report)
+    im = sub.add_parser("import", help="turn your own training logs into runs of a study of your own "
+                                       "(CSVLogger, History JSON, TensorBoard, MLflow)")
+    im.add_argument("path", nargs="?", help="the log: a CSVLogger .csv, a History .json, a TensorBoard log "
+                                            "folder, an MLflow mlruns/ folder or one run's folder in it")
+    im.add_argument("--study", help="the study the runs belong to (its page's name and address)")
+    im.add_argument("--experiment", help="the experiment this log is a run of")
+    im.add_argument("--seed", type=int, default=0, help="its seed (default 0)")
+    im.add_argument("--map", metavar="FILE", help="a CSV of many logs: columns path, experiment, seed "
+                                                  "[, study, format, test_accuracy, title]")
+    im.add_argument("--format", choices=("csvlogger", "history", "tensorboard", "mlflow"),
+                    help="the log's format (default: found from the file)")
+    im.add_argument("--mlflow-run", help="with an mlruns/ folder of several runs: the run id")
+    im.add_argument("--test-accuracy", type=float, help="the run's test accuracy, if the log does not hold it")
+    im.add_argument("--test", action="append", metavar="NAME=VALUE", help="another test figure (repeatable)")
+    im.add_argument("--baseline", help="the experiment the study's others are judged against")
+    im.add_argument("--metric", choices=("test_accuracy", "val_accuracy", "best_val_accuracy"),
+                    help="the figure the study compares (default test_accuracy)")
+    im.add_argument("--title", help="the experiment's title in the report")
+    im.add_argument("--study-title", help="the study's title in the report")
+    im.add_argument("--model", help="the model's name (default: from the log, else 'own')")
+    im.add_argument("--compare-with", metavar="EXPERIMENT",
+                    help="a declared experiment of this project's whose page may show this run beside its own")
+    im.add_argument("--replace", action="store_true", help="write a run again that is already imported")
+    im.set_defaults(fn=cmd_import)
     args = p.parse_args(argv)
+    if args.runs_dir:  # the studies of one's own found there are listed too (core/study.py)
+        from core.study import add_runs_root
+        add_runs_root(args.runs_dir)
     # SIGTERM (kill, the app's Cancel) while still importing, before a run
     # installs its own handler: a clean exit 130, not a silent death.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:

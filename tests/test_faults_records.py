@@ -136,7 +136,7 @@ def test_every_command_lists_the_torn_runs_and_goes_on(torn_runs):
     report = _cli(root, "report")
     assert report.returncode == 0, report.stderr
     for ref in torn:
-        assert f"left out (unreadable): {ref}:" in report.stdout
+        assert f"left out: {ref}:" in report.stdout
     assert "Traceback" not in listing.stderr + report.stderr
 
 

@@ -49,9 +49,10 @@ def __getattr__(name: str):
     return value
 
 
-def export(fmt: str, lang: str = "en", root=None, pages=None) -> bytes:
+def export(fmt: str, lang: str = "en", root=None, pages=None, title: str | None = None) -> bytes:
     """The report as a file's bytes: fmt "html", "pdf" or "docx"; pages a list
-    of core.report.PAGES keys (None: all)."""
+    of core.report.PAGES keys (None: all); `title` the title page's (default:
+    the report's), e.g. a study's own for its pages alone."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use html, pdf or docx")
@@ -60,12 +61,12 @@ def export(fmt: str, lang: str = "en", root=None, pages=None) -> bytes:
     pages = check_pages(pages)
     if fmt == "html":
         from .html import export_html
-        return export_html(lang, root, pages).encode("utf-8")
+        return export_html(lang, root, pages, title).encode("utf-8")
     if fmt == "pdf":
         from .pdf import export_pdf
-        return export_pdf(lang, root, pages)
+        return export_pdf(lang, root, pages, title)
     from .docx import export_docx
-    return export_docx(lang, root, pages)
+    return export_docx(lang, root, pages, title)
 
 
 def file_name(fmt: str, lang: str, pages=None) -> str:

@@ -14,7 +14,7 @@ from .tables import _col_widths, _metric_items, _table_rows
 from .vega import DOCX_SCALE, ROW_CHARTS, _rendered_charts, png_size
 
 
-def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
+def export_docx(lang: str = "en", root=None, pages=None, title: str | None = None) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_BREAK
@@ -23,7 +23,7 @@ def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
 
     sections = _sections(lang, root, pages)
     pngs = iter(_rendered_charts(sections, DOCX_SCALE))
-    title = _tr(lang, "report-title")
+    title = title or _tr(lang, "report-title")
 
     doc = Document()
     sec = doc.sections[0]
@@ -140,7 +140,7 @@ def export_docx(lang: str = "en", root=None, pages=None) -> bytes:
             shape._inline.set(side, "0")
 
     doc.add_heading(title, 0)
-    for line in _meta_lines(lang, root):
+    for line in _meta_lines(lang, root, pages):
         doc.add_paragraph(line)
     doc.add_paragraph().add_run(_tr(lang, "contents")).bold = True
     for _, page_title, _ in sections:

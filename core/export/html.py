@@ -35,16 +35,16 @@ def _md_to_html(text: str) -> str:
     return "".join(parts)
 
 
-def export_html(lang: str = "en", root=None, pages=None) -> str:
+def export_html(lang: str = "en", root=None, pages=None, title: str | None = None) -> str:
     """One self-contained file: text, tables and interactive charts, with the
     Vega runtime inlined so it works offline."""
     import vl_convert as vlc
 
     sections = _sections(lang, root, pages)
     body, n = [], 0
-    title = _tr(lang, "report-title")
+    title = title or _tr(lang, "report-title")
     body.append(f'<header><p class="title">{html.escape(title)}</p><p class="meta">'
-                f'{" · ".join(html.escape(x) for x in _meta_lines(lang, root))}</p></header>')
+                f'{" · ".join(html.escape(x) for x in _meta_lines(lang, root, pages))}</p></header>')
     for key, _, blocks in sections:
         body.append(f'<section id="{html.escape(key)}">')
         for kind, value in blocks:

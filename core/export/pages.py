@@ -70,14 +70,28 @@ def _runs_changed() -> bool:
         return False
 
 
-def _meta_lines(lang: str, root) -> list[str]:
-    """Language, date, commit (and whether runs/ differs from it) for the title page."""
+def _own_only(pages) -> bool:
+    """Whether every page chosen is a study of one's own's (core/own.py)."""
+    from core.study import page
+    keys = check_pages(pages)
+    try:
+        return all(page(k)[0].declared and page(k)[0].declared.get("origins") for k in keys)
+    except KeyError:  # the Overview
+        return False
+
+
+def _meta_lines(lang: str, root, pages=None) -> list[str]:
+    """Language, date, commit (and whether runs/ differs from it) for the title
+    page. Runs of one's own were made by one's own code: each record holds its
+    commit, and this project's says nothing of them."""
     if root is not None and Path(root).resolve() == (REPO / "runs").resolve():
         root = None
     lines = [_tr(lang, "meta-language", name=LANG_NAMES[lang]),
              _tr(lang, "meta-built", date=_dt.date.today().isoformat())]
     commit = _git_commit()
-    if commit:
+    if _own_only(pages):
+        lines.append(_tr(lang, "meta-own"))
+    elif commit:
         line = _tr(lang, "meta-commit", commit=commit)
         if root is None and _runs_changed():
             line += _tr(lang, "meta-dirty")

@@ -14,7 +14,7 @@ from .tables import _broken_words, _col_widths, _metric_items, _pieces, _table_r
 from .vega import PDF_SCALE, ROW_CHARTS, _rendered_charts, png_size
 
 
-def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
+def export_pdf(lang: str = "en", root=None, pages=None, title: str | None = None) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
@@ -27,10 +27,10 @@ def export_pdf(lang: str = "en", root=None, pages=None) -> bytes:
 
     sections = _sections(lang, root, pages)
     fonts = pdf_fonts(lang)
-    meta = _meta_lines(lang, root)
+    meta = _meta_lines(lang, root, pages)
     body = fonts["body"]
     wrap = "CJK" if lang == "zh" else None
-    title = _tr(lang, "report-title")
+    title = title or _tr(lang, "report-title")
 
     def style(name, size, leading=None, **kw):
         kw.setdefault("fontName", body)

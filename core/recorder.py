@@ -50,7 +50,8 @@ class RunRecorder(keras.callbacks.Callback):
     makes the run's identity. `baseline` names the experiment of the study
     the others are judged against; `metric` the figure compared
     ("test_accuracy" by default, else "val_accuracy" or "best_val_accuracy");
-    `title`, `study_title` and `text` are the report's words. A done run
+    `title`, `study_title` and `text` are the report's words; `compare_with`
+    names one of this project's experiments to be shown beside. A done run
     with this id is refused unless overwrite=True."""
 
     def __init__(self, study: str, experiment: str, seed: int = 0, config: dict | None = None, *,

@@ -223,6 +223,9 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
                                              None if c is None else _v(lang, c["verdict"])),
             tx(lang, "tables.s-epoch"): None if r["sec_per_epoch"] is None else round(r["sec_per_epoch"], 1),
         })
+    if all(r["title_zh" if lang == "zh" else "title"] in ("", r["experiment"]) for r in rows):
+        for t in table:  # titles that only repeat the names say nothing
+            t.pop(tx(lang, "tables.what"))
     if base is None:
         against = tx(lang, "groups.no-baseline") if not spec.get("baseline") else \
             tx(lang, "groups.baseline-missing", baseline=spec["baseline"])
@@ -269,6 +272,42 @@ def group_cards(group: str, lang: str, rows: list[dict]) -> list[dict]:
         card["caption"] = tx(lang, "groups.card-best", experiment=best["experiment"],
                              figure=figure(best["test_acc_mean"], best["test_acc_std"], best["n_done"], lang))
     return [card]
+
+
+def theirs(names: list[str]) -> list[tuple[str, str]]:
+    """(own experiment, declared experiment) for each run of one's own that
+    asks to be compared with one of `names` (`compare_with`, core/own.py)."""
+    from core.study import own_studies
+    return [(e, target) for s in own_studies() for e, target in s.declared.get("compare_with", {}).items()
+            if target in names]
+
+
+def theirs_blocks(lang: str, names: list[str], root=None) -> list:
+    """A table of one's own experiments beside the declared ones they name,
+    marked as one's own: each figure over its seeds and the difference, with
+    our verdict. Not part of any export: the report's pages are ours."""
+    pairs = theirs(names)
+    if not pairs:
+        return []
+    rows = {r["experiment"]: r for r in experiment_rows(root)}
+    table = []
+    for mine, target in pairs:
+        a, b = rows.get(mine), rows.get(target)
+        if a is None or b is None or not a["n_done"]:
+            continue
+        c = compare(a, b)
+        table.append({
+            tx(lang, "groups.theirs-yours"): f"{mine} ({tx(lang, 'common.yours')}, {a['group']})",
+            tx(lang, "groups.theirs-ours"): target,
+            tx(lang, "groups.theirs-figure-yours"): figure(a["test_acc_mean"], a["test_acc_std"], a["n_done"], lang),
+            tx(lang, "groups.theirs-figure-ours"): figure(b["test_acc_mean"], b["test_acc_std"], b["n_done"], lang),
+            tx(lang, "tables.delta"): None if c["diff"] is None else round(100 * c["diff"], 2),
+            tx(lang, "tables.se"): None if c["se"] is None else round(100 * c["se"], 2),
+            tx(lang, "tables.our-verdict"): _v(lang, c["verdict"]),
+        })
+    if not table:
+        return []
+    return [("h2", tx(lang, "groups.theirs")), ("md", tx(lang, "groups.theirs-text")), ("table", pd.DataFrame(table))]
 
 
 def page_function(key: str):

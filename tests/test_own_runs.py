@@ -366,3 +366,61 @@ def test_the_readme_walk_through_records_imports_and_hands_in_the_study(tmp_path
     table = page_tables(_app("my-study"))[0].set_index("experiment")
     assert table.loc["narrow", "seeds"] in (3, "3") and table.loc["wide", "seeds"] in (3, "3")
     assert table.loc["narrow", "our verdict"] == "baseline"
+
+
+def test_the_imported_study_page_is_right_in_a_real_browser(logs, tmp_path):
+    """Its page and the Overview with its card, in Chromium, in both
+    languages: drawn, no exception, nothing wider than the column. The
+    screenshots go to $CNNLAB_SCREENSHOT_DIR as own-*.png."""
+    from scripts import browse
+    if not (browse.CHROMIUM and browse.DRIVER):
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install)")
+    from core.importers import import_run
+    folder, tests = logs
+    runs = tmp_path / "runs"
+    for (name, seed), acc in tests.items():
+        import_run(folder / f"tb-{name}-{seed}" if seed else folder / f"{name}-{seed}.csv", "width", name, seed,
+                   root=runs, test={"accuracy": acc}, baseline="narrow",
+                   study_title={"en": "Width: does a wider layer help?", "zh": "寬度：較寬的層有幫助嗎？"})
+    shots = Path(os.environ.get("CNNLAB_SCREENSHOT_DIR", "/tmp/cnnlab-screenshots"))
+    env = {"CNNLAB_RUNS_DIR": str(runs), "CNNLAB_USER_RUNS_DIR": str(tmp_path / "mine"),
+           "CNNLAB_JOBS_DIR": str(tmp_path / "jobs")}
+    with browse.serve(env) as url:
+        driver = browse.browser(1400)
+        try:
+            for page, lang in (("width", "en"), ("width", "zh"), ("", "en")):
+                browse.open_page(driver, f"{url}/{page}?lang={lang}")
+                found = browse.problems(driver)
+                shots.mkdir(parents=True, exist_ok=True)
+                height = driver.execute_script(
+                    "const m = document.querySelector(\"[data-testid='stMain']\"); return m ? m.scrollHeight : 2000")
+                driver.set_window_size(1400, min(int(height) + 120, 12000))
+                driver.save_screenshot(str(shots / f"own-{page or 'home'}-1400-{lang}.png"))
+                driver.set_window_size(1400, 1000)
+                assert not found, f"/{page} ({lang}): " + "; ".join(found)
+                body = driver.find_element("tag name", "body").text
+                assert ("寬度：較寬的層有幫助嗎？" if lang == "zh" else "Width: does a wider layer help?") in body
+        finally:
+            driver.quit()
+
+
+def test_an_own_run_can_be_shown_beside_ours_on_its_technique_page_when_asked(logs, tmp_path, monkeypatch):
+    """compare_with names one of our experiments: its page offers a switch,
+    off by default; on, the reader's runs sit beside ours, marked as theirs."""
+    from core.importers import import_run
+    folder, tests = logs
+    mine = tmp_path / "mine"
+    for seed in range(3):
+        import_run(folder / f"wide-{seed}.csv", "my-bn", "my-batchnorm", seed, root=mine,
+                   test={"accuracy": tests["wide", seed]}, compare_with="c50-batchnorm")
+    monkeypatch.delenv("CNNLAB_RUNS_DIR", raising=False)  # the committed runs: ours
+    monkeypatch.setenv("CNNLAB_USER_RUNS_DIR", str(mine))
+    from test_app import _app
+    page = _app("c50-batchnorm")
+    toggle = next(t for t in page.toggle if t.label == "Show my own runs beside these")
+    assert toggle.value is False and "Your runs beside ours" not in [h.value for h in page.header]
+    toggle.set_value(True).run()
+    assert "Your runs beside ours" in [h.value for h in page.header]
+    from conftest import page_tables
+    table = next(t for t in page_tables(page) if "yours" in t.columns)
+    assert table.iloc[0]["yours"] == "my-batchnorm (yours, my-bn)" and table.iloc[0]["ours"] == "c50-batchnorm"

@@ -165,6 +165,20 @@ def read_history_json(path: Path) -> Imported:
                     ended=_iso(path.stat().st_mtime), digest=_digest(path))
 
 
+def _rows_by_step(by_step: dict[int, dict], times: dict[int, float]) -> list[dict]:
+    """One row per logged step, in order, as epochs 1..n; an epoch's seconds
+    are the time between its step's last write and the one before (none for
+    the first: when training began is not in the log)."""
+    steps = sorted(by_step)
+    rows = []
+    for i, step in enumerate(steps):
+        row = {"epoch": i + 1, **by_step[step]}
+        if i and step in times and steps[i - 1] in times:
+            row["seconds"] = round(times[step] - times[steps[i - 1]], 3)
+        rows.append(row)
+    return rows
+
+
 # --- TensorBoard --------------------------------------------------------------------
 
 def _event_files(folder: Path) -> list[Path]:
@@ -230,13 +244,7 @@ def read_tensorboard(path: Path) -> Imported:
                     by_epoch.setdefault(e.step, {})[prefix + tag[len("epoch_"):]] = float(e.value)
     if not by_epoch:
         raise ImportRefused(f"{path}: its event files hold no epoch_* scalars (written by Keras's TensorBoard callback?)")
-    steps = sorted(by_epoch)
-    rows = []
-    for i, step in enumerate(steps):
-        row = {"epoch": i + 1, **by_epoch[step]}
-        if i and step in times and steps[i - 1] in times:
-            row["seconds"] = round(times[step] - times[steps[i - 1]], 3)
-        rows.append(row)
+    rows = _rows_by_step(by_epoch, times)
     wall = sorted(times.values())
     return Imported(_check_rows(rows, path), "tensorboard", path, model=model,
                     started=_iso(wall[0]) if wall else None, ended=_iso(wall[-1]) if wall else None,
@@ -296,13 +304,7 @@ def read_mlflow(path: Path, run: str | None = None) -> Imported:
             times[m.step] = max(times.get(m.step, 0.0), m.timestamp / 1000)
     if not by_step:
         raise ImportRefused(f"{path}: MLflow run {run_id} logged no per-epoch metric")
-    steps = sorted(by_step)
-    rows = []
-    for i, step in enumerate(steps):
-        row = {"epoch": i + 1, **by_step[step]}
-        if i:
-            row["seconds"] = round(times[step] - times[steps[i - 1]], 3)
-        rows.append(row)
+    rows = _rows_by_step(by_step, times)
     params = dict(info.data.params)
     for k, v in params.items():  # MLflow keeps every param as text: numbers back to numbers
         try:

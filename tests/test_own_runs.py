@@ -303,19 +303,24 @@ WALK = r"""
 import json, sys
 import numpy as np
 import keras
-rng = np.random.default_rng(int(sys.argv[2]))
-x = rng.random((200, 6)).astype("float32"); y = (x[:, :3].sum(1) > 1.5).astype("int32")
-x_train, y_train, x_test, y_test = x[:150], y[:150], x[150:], y[150:]
-model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(int(sys.argv[3]), activation="relu"),
-                          keras.layers.Dense(2, activation="softmax")])
-model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-if sys.argv[1] == "readme":
-    exec(open("readme.py").read())
-else:  # a log of the student's own: CSVLogger, TensorBoard or a History JSON
+accs = {}
+# The student's own logs, written by the real tools (CSVLogger, TensorBoard, a
+# History JSON), then the README's Python block in a real fit ("readme").
+for name, seed, units in json.loads(sys.argv[1]):
+    rng = np.random.default_rng(seed)
+    x = rng.random((200, 6)).astype("float32"); y = (x[:, :3].sum(1) > 1.5).astype("int32")
+    x_train, y_train, x_test, y_test = x[:150], y[:150], x[150:], y[150:]
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(units, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    if name == "readme":
+        exec(open("readme.py").read())
+        continue
     h = model.fit(x_train, y_train, validation_split=0.2, epochs=5, verbose=0, callbacks=[
-        keras.callbacks.CSVLogger(f"logs/{sys.argv[1]}.csv"), keras.callbacks.TensorBoard(f"logs/tb-{sys.argv[1]}")])
-    json.dump(h.history, open(f"logs/{sys.argv[1]}.json", "w"))
-    print(model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"])
+        keras.callbacks.CSVLogger(f"logs/{name}.csv"), keras.callbacks.TensorBoard(f"logs/tb-{name}")])
+    json.dump(h.history, open(f"logs/{name}.json", "w"))
+    accs[name] = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
+print(json.dumps(accs))
 """
 
 
@@ -330,20 +335,18 @@ def test_the_readme_walk_through_records_imports_and_hands_in_the_study(tmp_path
     (tmp_path / "logs").mkdir()
     (tmp_path / "walk.py").write_text(WALK)
 
-    def py(*args):
-        out = subprocess.run([sys.executable, "walk.py", *map(str, args)], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, out.stderr[-3000:]
-        return out.stdout
-    # The student's own logs, written by the real tools: three seeds of narrow, two more of wide.
-    accs = {name: float(py(name, seed, units).strip().splitlines()[-1])
-            for name, seed, units in (("narrow-0", 0, 2), ("narrow-1", 1, 2), ("narrow-2", 2, 2),
-                                      ("wide-1", 1, 64), ("wide-2", 2, 64))}
+    # Three seeds of narrow and two more of wide as logs, then the README's
+    # block records wide seed 0.
+    fits = [("narrow-0", 0, 2), ("narrow-1", 1, 2), ("narrow-2", 2, 2), ("wide-1", 1, 64), ("wide-2", 2, 64),
+            ("readme", 0, 64)]
+    out = subprocess.run([sys.executable, "walk.py", json.dumps(fits)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    accs = json.loads(out.stdout.strip().splitlines()[-1])
     (tmp_path / "logs" / "runs.csv").write_text(
         "path,experiment,seed,test_accuracy\n"
         f"narrow-2.csv,narrow,2,{accs['narrow-2']}\nwide-1.json,wide,1,{accs['wide-1']}\n"
         f"tb-wide-2,wide,2,{accs['wide-2']}\n")
-    py("readme", 0, 64)  # the README's Python block, in a real fit
 
     for line in (l.split("  #")[0].strip() for l in bash.splitlines()):
         args = line.split()[3:]

@@ -65,8 +65,9 @@ def _row(name: str, label: str, cfg: dict, runs: list[Run], origin: str) -> dict
         "devices": devices,
         "commits": sorted({((m.get("git") or {}).get("commit") or "")[:7] for _, m, _ in done}),
         "run_paths": [str(r.path) for r in done_runs],
-        # Runs left out of every figure because a record file is damaged.
-        # (run, content key, values): the reason in any language (RecordError.words).
+        # Runs left out of every figure: a record file is damaged, or a run
+        # lacks the figure compared. (run, content key, values): the reason
+        # in any language (RecordError.words).
         "unreadable": [(r.ref, e.key, e.values) for r, _, e in checked if e]
         + [(r.ref, "no-figure", {"figure": ".".join(where)}) for r in lacking],
     }

@@ -427,3 +427,25 @@ def test_an_own_run_can_be_shown_beside_ours_on_its_technique_page_when_asked(lo
     from conftest import page_tables
     table = next(t for t in page_tables(page) if "yours" in t.columns)
     assert table.iloc[0]["yours"] == "my-batchnorm (yours, my-bn)" and table.iloc[0]["ours"] == "c50-batchnorm"
+
+
+def test_a_run_without_the_figure_compared_is_left_out_and_named(logs, tmp_path, monkeypatch):
+    """A log imported without its test accuracy is listed, with its curves,
+    but out of the figures; the page says which run and why. With
+    --metric val_accuracy the same study compares validation figures."""
+    from core.importers import import_run
+    from core.results import experiment_rows, left_out
+    folder, tests = logs
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("CNNLAB_RUNS_DIR", str(runs))
+    monkeypatch.setenv("CNNLAB_USER_RUNS_DIR", str(tmp_path / "mine"))
+    import_run(folder / "narrow-0.csv", "partial", "narrow", 0, root=runs, test={"accuracy": tests["narrow", 0]})
+    import_run(folder / "narrow-1.csv", "partial", "narrow", 1, root=runs)
+    row = next(r for r in experiment_rows(runs) if r["group"] == "partial")
+    assert row["n_done"] == 1 and row["test_acc_mean"] == pytest.approx(tests["narrow", 0])
+    (ref, why), = left_out([row])
+    assert ref.startswith("narrow/s1-") and "has no test.accuracy" in why
+    import_run(folder / "wide-0.csv", "by-val", "wide", 0, root=runs, metric="val_accuracy")
+    row = next(r for r in experiment_rows(runs) if r["group"] == "by-val")
+    last = json.loads((folder / "wide-0.json").read_text())["val_accuracy"][-1]
+    assert row["n_done"] == 1 and row["test_acc_mean"] == pytest.approx(last)

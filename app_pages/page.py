@@ -30,4 +30,4 @@ names = resolve(spec.retrain)() if spec.retrain else []
 if theirs(names) and st.toggle(T("groups.theirs-toggle"), value=False, key="theirs:" + spec.key):
     render(prepared(theirs_blocks(lang(), names, str(runs_dir()))))
 if spec.retrain:
-    retrain_panel(resolve(spec.retrain)())
+    retrain_panel(names)

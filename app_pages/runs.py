@@ -5,7 +5,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from core.records import ProtectedRun, delete_run, find_run, list_runs, runs_dir, user_runs_dir
+from core.records import (DELETABLE_ORIGINS, OWN_ORIGINS, ProtectedRun, delete_run, find_run, list_runs, runs_dir,
+                          user_runs_dir)
 from core.text import MissingText
 from app_pages._common import T, history, runs_frame
 
@@ -78,7 +79,7 @@ if runs.empty:
 yours = {r.ref for r in list_runs(user_runs_dir(), users=False)}
 # The study's, the app's (yours when in your folder), or of one's own study:
 # recorded from one's own fit or imported from one's logs (core/own.py).
-runs = runs.assign(origin=[T(f"runs.origin_{o}") if o in ("recorded", "imported") else
+runs = runs.assign(origin=[T(f"runs.origin_{o}") if o in OWN_ORIGINS else
                            T("runs.origin_yours") if ref in yours else
                            T("runs.origin_study") if o == "study" else T("runs.origin_app")
                            for ref, o in zip(runs["run"], runs["origin"])])
@@ -138,7 +139,7 @@ if chosen:
         if hist.is_file():
             c1.download_button(T("runs.history_csv", ref=ref), hist.read_bytes(),
                                file_name=ref.replace("/", "_") + ".csv", mime="text/csv", key="dl-" + ref)
-        if not (run.is_user_run and run.origin in ("app", "recorded", "imported")):
+        if not (run.is_user_run and run.origin in DELETABLE_ORIGINS):
             continue  # the study's runs are the report's evidence: never deleted here
         if st.session_state.get(CONFIRM) != ref:
             c2.button(T("runs.delete"), key="rm-" + ref, on_click=_ask, args=(ref,))

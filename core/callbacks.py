@@ -300,8 +300,22 @@ def _report(d: Path, note: str | None) -> str | None:
     return note
 
 
-def _lr(model) -> float:
+def current_lr(model) -> float:
     return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+def epoch_row(epoch: int, logs: dict | None, lr: float | None, seconds: float) -> dict:
+    """history.csv's row of one finished epoch (0-based `epoch`): its logs
+    (Keras's learning_rate aside: `lr` is the rate the epoch trained with),
+    lr and seconds. The engine's EpochHistory and core/recorder.py write it."""
+    row = {"epoch": epoch + 1}
+    for k, v in (logs or {}).items():
+        if k != "learning_rate":
+            row[k] = float(np.asarray(v))
+    if lr is not None:
+        row["lr"] = lr
+    row["seconds"] = round(seconds, 3)
+    return row
 
 
 class EpochHistory(keras.callbacks.Callback):
@@ -319,16 +333,10 @@ class EpochHistory(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
-        self._lr = _lr(self.model)  # the rate this epoch trains with
+        self._lr = current_lr(self.model)  # the rate this epoch trains with
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1}
-        for k, v in (logs or {}).items():
-            if k == "learning_rate":
-                continue
-            row[k] = float(np.asarray(v))
-        row["lr"] = self._lr
-        row["seconds"] = round(time.perf_counter() - self._t0, 3)
+        row = epoch_row(epoch, logs, self._lr, time.perf_counter() - self._t0)
         self.rows.append(row)
         write_history(self.path, self.rows)
         if self.on_epoch:

@@ -8,7 +8,7 @@ import copy
 import json
 import math
 
-from core.record_schema import SEED_MAX
+from core.record_schema import OWN_ORIGINS, SEED_MAX
 
 
 class ConfigError(ValueError):
@@ -123,7 +123,7 @@ REQUIRED = {"experiment", "seed", "data", "model", "train",
 def validate(config: dict) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("config must be a JSON object")
-    if config.get("origin") in ("recorded", "imported"):
+    if config.get("origin") in OWN_ORIGINS:
         raise ConfigError(f"{config.get('experiment')!r} was {config['origin']} from your own training: "
                           "it is reported here, not trained; train it again where it was trained")
     _check(config, schema(), "")

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core import own
+from core.records import now
 
-FORMATS = ("csvlogger", "history", "tensorboard", "mlflow")
 MAX_LOG_BYTES = 64 * 1024 * 1024
 
 
@@ -321,6 +321,7 @@ def read_mlflow(path: Path, run: str | None = None) -> Imported:
 
 READERS = {"csvlogger": read_csvlogger, "history": read_history_json,
            "tensorboard": read_tensorboard, "mlflow": read_mlflow}
+FORMATS = tuple(READERS)
 
 
 def detect(path: Path) -> str:
@@ -350,24 +351,42 @@ def prepare(log: Imported, study: str, experiment: str, seed: int, *, test: dict
                              epochs=max(epochs or 0, len(log.rows)), model=model or log.model, **words)
     figures = {**log.test, **(test or {})}
     summary = own.summarize(log.rows, config["train"]["epochs"], test=figures)
-    meta = {"seed": seed, "started": log.started or log.ended or own._now(), "ended": log.ended or own._now(),
+    meta = {"seed": seed, "started": log.started or log.ended or now(), "ended": log.ended or now(),
             "git": {"commit": log.commit, "dirty": None}, "versions": {},
             "imported": {"format": log.format, "source": str(log.source.resolve()), "digest": log.digest,
-                         "at": own._now()}}
+                         "at": now()}}
     return config, log.rows, summary, meta
 
 
-def import_run(path, study: str, experiment: str, seed: int = 0, *, root=None, fmt: str | None = None,
-               replace: bool = False, mlflow_run: str | None = None, **options):
+def import_runs(entries: list[dict], *, root=None, replace: bool = False, mlflow_run: str | None = None,
+                test: dict | None = None, **options) -> list[tuple]:
+    """Write each log of `entries` ({path, study, experiment, seed} and
+    optionally format, test, title) as a done run: (Run, Imported, summary)
+    each. Every log is read and every run checked first, so one that cannot
+    be read or written stops the import before anything is written."""
+    from core.records import Run, run_id, user_runs_dir
+    from core.study import owners
+    root = Path(root) if root else user_runs_dir()
+    known = owners()
+    ready = []
+    for e in entries:
+        log = read(e["path"], e.get("format"), mlflow_run)
+        title = e.get("title") or options.get("title")
+        files = prepare(log, e["study"], e["experiment"], e["seed"], test={**(test or {}), **e.get("test", {})},
+                        **{**options, "title": title})
+        own.check_folder(root, files[0], known)
+        existing = Run(root / e["experiment"] / run_id(files[0]))
+        if existing.has_records() and not replace:
+            raise ImportRefused(f"{existing.ref} is already recorded ({existing.status}) in {root}; "
+                                "pass --replace to write it again")
+        ready.append((log, files))
+    return [(own.write_whole_run(root, *files, replace=replace), log, files[2]) for log, files in ready]
+
+
+def import_run(path, study: str, experiment: str, seed: int = 0, *, fmt: str | None = None, **options):
     """Read one log and write it as a done run of `study`; the Run written."""
-    from core.records import user_runs_dir
-    from core.study import code_studies, owners
-    if study in {s.name for s in code_studies()}:
-        raise ImportRefused(f"study {study!r} is one of this project's; name yours differently")
-    log = read(path, fmt, mlflow_run)
-    config, rows, summary, meta = prepare(log, study, experiment, seed, **options)
-    return own.write_whole_run(Path(root) if root else user_runs_dir(), config, rows, summary, meta,
-                               owners(), replace=replace)
+    entry = {"path": path, "study": study, "experiment": experiment, "seed": seed, "format": fmt}
+    return import_runs([entry], **options)[0][0]
 
 
 MAP_COLUMNS = ("path", "experiment", "seed")

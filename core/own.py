@@ -13,23 +13,21 @@ its page, Overview card and export sections, so no code is written for it.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import socket
-from datetime import datetime, timezone
 from pathlib import Path
 
-from core.records import (Run, atomic_write_json, check_record, read_record, run_id, run_lock, run_roots,
-                          write_history)
+from core.record_schema import OWN_METRICS, OWN_ORIGINS
+from core.records import (Run, atomic_write_json, check_record, file_mtime, now, read_json, read_record, run_id,
+                          run_lock, run_roots, write_history)
 
-ORIGINS = ("recorded", "imported")
+ORIGINS = OWN_ORIGINS
 # The figure a study of one's own compares, and where in summary.json it is:
 # test accuracy when a test set was evaluated; else the validation accuracy of
 # the last epoch, or of the epoch with the lowest validation loss.
-METRICS = {"test_accuracy": ("test", "accuracy"), "val_accuracy": ("final", "val_accuracy"),
-           "best_val_accuracy": ("best", "val_accuracy")}
+METRICS = dict(zip(OWN_METRICS, [("test", "accuracy"), ("final", "val_accuracy"), ("best", "val_accuracy")]))
 DEFAULT_METRIC = "test_accuracy"
 # A study's and an experiment's name are folder names and the page's address.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -38,10 +36,6 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 class OwnRunError(ValueError):
     """A run of one's own that cannot be written as asked: the message says why
     and what to do; nothing was written."""
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def check_name(what: str, name) -> str:
@@ -76,10 +70,10 @@ def make_config(study: str, experiment: str, seed: int, *, origin: str, params: 
                 epochs: int, model: str = "own", title: str | None = None, study_title=None,
                 baseline: str | None = None, metric: str | None = None, text=None,
                 dataset: str = "own", compare_with: str | None = None) -> dict:
-    """The config.json of a run of one's own. `params` (the user's own config,
-    under their own names) and the rest of identity (experiment, model, epochs)
-    make its run id; the study's words (`study`) do not, so a title or a
-    baseline can change later without orphaning a run."""
+    """The config.json of a run of one's own: `params` is the user's own
+    config, under their own names. Its run id is its study, experiment and
+    seed (core/records.py: config_hash), so a title or a baseline can change
+    later without orphaning a run."""
     check_name("study", study)
     check_name("experiment", experiment)
     if origin not in ORIGINS:
@@ -109,10 +103,13 @@ def make_config(study: str, experiment: str, seed: int, *, origin: str, params: 
 
 
 def check_folder(root: Path, config: dict, owners: dict[str, str]) -> None:
-    """Refuse a run whose name is one of the declared experiments (`owners`:
-    experiment -> its study, core.study.owners()), or whose experiment folder
-    already holds another study's runs."""
+    """Refuse a run whose study is one of this project's, whose name is one of
+    the declared experiments (`owners`: experiment -> its study,
+    core.study.owners()), or whose experiment folder already holds another
+    study's runs."""
     experiment, study = config["experiment"], config["group"]
+    if study in owners.values():
+        raise OwnRunError(f"study {study!r} is one of this project's; name yours differently")
     other = owners.get(experiment)
     if other and other != study:
         raise OwnRunError(f"experiment {experiment!r} is already one of study {other!r}'s; "
@@ -182,14 +179,14 @@ def base_meta(seed: int, *, cwd: Path | None = None, device: dict | None = None,
 
 
 def write_whole_run(root: Path, config: dict, rows: list[dict], summary: dict, meta: dict,
-                    owners: dict[str, str], replace: bool = False) -> Run:
+                    replace: bool = False) -> Run:
     """A finished run written in one go (an import), under the run lock: the
     config, the history, the summary, then meta saying done, so a reader sees
     a done run only once everything it needs is there. An existing run with
-    this id is kept unless `replace`."""
+    this id is kept unless `replace`. The caller has checked the folder
+    (check_folder), for every run of a batch before writing any."""
     from filelock import Timeout
     root = Path(root)
-    check_folder(root, config, owners)
     path = root / config["experiment"] / run_id(config)
     check_record("meta.json", {**meta, "status": "done"})
     lock = run_lock(path)
@@ -205,11 +202,11 @@ def write_whole_run(root: Path, config: dict, rows: list[dict], summary: dict, m
         for name in ("meta.json", "summary.json", "history.csv", "config.json"):
             (path / name).unlink(missing_ok=True)
         atomic_write_json(path / "config.json", config)
-        atomic_write_json(path / "meta.json", {**meta, "status": "running", "started": meta.get("started", _now())})
+        atomic_write_json(path / "meta.json", {**meta, "status": "running", "started": meta.get("started", now())})
         write_history(path / "history.csv", rows)
         atomic_write_json(path / "summary.json", summary)
-        atomic_write_json(path / "meta.json", {**meta, "status": "done", "started": meta.get("started", _now()),
-                                               "ended": meta.get("ended", _now())})
+        atomic_write_json(path / "meta.json", {**meta, "status": "done", "started": meta.get("started", now()),
+                                               "ended": meta.get("ended", now())})
     finally:
         lock.release()
     return run
@@ -242,7 +239,7 @@ def own_studies(declared: set[str], roots: list[Path] | None = None) -> dict[str
     roots = [Path(r) for r in (roots or run_roots())]
     folders = _candidates(roots, declared)
     configs = [c for f in folders for c in f.glob("*/config.json")]
-    signature = tuple(sorted((str(p), _mtime(p)) for p in [*folders, *configs]))
+    signature = tuple(sorted((str(p), file_mtime(p)) for p in [*folders, *configs]))
     key = tuple(map(str, roots))
     hit = _SCAN.get(key)
     if hit and hit[0] == signature:
@@ -276,16 +273,5 @@ def own_studies(declared: set[str], roots: list[Path] | None = None) -> dict[str
     return specs
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def _started(run_path: Path) -> str:
-    try:
-        meta = json.loads((run_path / "meta.json").read_text(encoding="utf-8"))
-        return str(meta.get("started") or "")
-    except (OSError, ValueError):
-        return ""
+    return str((read_json(run_path / "meta.json", {}) or {}).get("started") or "")

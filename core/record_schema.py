@@ -27,7 +27,11 @@ MAX_DEPTH = 32
 # history.csv: one row per epoch, a few hundred bytes each.
 MAX_HISTORY_BYTES = 32 * 1024 * 1024
 
-SEED_MAX = 2 ** 32 - 1  # NumPy's and Keras's seeds are unsigned 32-bit integers
+SEED_MAX = 2 ** 32 - 1
+# The origins of runs of one's own (core/own.py): recorded by core/recorder.py
+# in one's own script, imported from one's logs by core/importers.py.
+OWN_ORIGINS = ("recorded", "imported")
+OWN_METRICS = ("test_accuracy", "val_accuracy", "best_val_accuracy")  # NumPy's and Keras's seeds are unsigned 32-bit integers
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -66,10 +70,10 @@ CONFIG = _obj({
     "title": _STR, "title_zh": _STR, "notes": _STR, "group": _STR,
     # study: declared and trained here; app: started from the app; recorded:
     # by core/recorder.py in one's own script; imported: from one's logs
-    "origin": {"enum": ["study", "app", "recorded", "imported"]},
+    "origin": {"enum": ["study", "app", *OWN_ORIGINS]},
     # a study of one's own's words (core/own.py): not part of the run's identity
     "study": _obj({"title": _WORDS, "text": _WORDS, "baseline": _STR, "compare_with": _STR,
-                   "metric": {"enum": ["test_accuracy", "val_accuracy", "best_val_accuracy"]}}),
+                   "metric": {"enum": list(OWN_METRICS)}}),
     "params": _OBJECT,  # one's own config, under one's own names
     # the published figure a run is compared with: numbers, and where it is from
     "reference": _or_null(_obj({"source": _STR}, {"type": ["number", "string", "null"]})),

@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from core import own
-from core.records import (Run, atomic_write_json, check_record, read_history, read_json, run_id, run_lock,
+from core.callbacks import current_lr, epoch_row
+from core.records import (Run, atomic_write_json, check_record, now, read_history, read_json, run_id, run_lock,
                           user_runs_dir, write_history)
 
 # run folder -> the recorder of this process that holds its lock (a notebook
@@ -62,21 +62,16 @@ class RunRecorder(keras.callbacks.Callback):
         self.words = dict(study=study, experiment=experiment, seed=seed, params=config, baseline=baseline,
                           metric=metric, title=title, study_title=study_title, text=text, dataset=dataset,
                           compare_with=compare_with)
-        # Checked now, before any training: a bad name or a config that is
-        # not JSON fails at this line, not after the first epoch.
-        own.make_config(**self.words, origin="recorded", epochs=1)
-        from core.study import code_studies, owners
-        if study in {s.name for s in code_studies()}:
-            raise own.OwnRunError(f"study {study!r} is one of this project's; name yours differently")
-        self.owners = owners()
+        # Checked now, before any training: a bad name, a config that is not
+        # JSON or a name taken fails at this line, not after the first epoch.
+        from core.study import owners
         self.root = Path(runs_dir).expanduser() if runs_dir else user_runs_dir()
-        own.check_folder(self.root, own.make_config(**self.words, origin="recorded", epochs=1), self.owners)
+        own.check_folder(self.root, own.make_config(**self.words, origin="recorded", epochs=1), owners())
         self.save_model, self.overwrite = save_model, overwrite
         self.path: Path | None = None
         self._lock = None
         self._rows: list[dict] = []
         self._test: dict = {}
-        self._started = None
         self._prev_sigint = None
 
     # --- where the run is ---------------------------------------------------------
@@ -97,12 +92,13 @@ class RunRecorder(keras.callbacks.Callback):
         path = self.root / config["experiment"] / run_id(config)
         self._take_lock(path)
         run = Run(path)
-        if run.has_records() and run.status == "done" and not self.overwrite:
+        status = run.check()[0] if run.has_records() else None
+        if status == "done" and not self.overwrite:
             self._release()
             raise own.OwnRunError(f"{run.ref} is already recorded (done) in {self.root}: pass overwrite=True "
                                   "to record it again, or another seed")
         self.path = path
-        keep = read_history(path / "history.csv") if run.has_records() and run.status != "done" else []
+        keep = read_history(path / "history.csv") if status not in (None, "done") else []
         self._rows = keep  # cut to the first epoch this fit trains (initial_epoch) at on_epoch_begin
         self._test = {}
         for name in ("summary.json", "model.keras"):
@@ -110,10 +106,10 @@ class RunRecorder(keras.callbacks.Callback):
         atomic_write_json(path / "config.json", config)
         from core import envinfo
         meta = read_json(path / "meta.json", {}) or {}
-        self._started = meta.get("started") if keep else None
+        started = meta.get("started") if keep else None
         meta = {**own.base_meta(config["seed"], device=envinfo.device()), "status": "running",
-                "started": self._started or own._now(), "ended": None,
-                "sessions": [*(meta.get("sessions", []) if keep else []), {"started": own._now()}]}
+                "started": started or now(), "ended": None,
+                "sessions": [*(meta.get("sessions", []) if keep else []), {"started": now()}]}
         check_record("meta.json", meta)
         atomic_write_json(path / "meta.json", meta)
         write_history(path / "history.csv", self._rows)
@@ -125,18 +121,7 @@ class RunRecorder(keras.callbacks.Callback):
         self._lr = _learning_rate(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1}
-        for k, v in (logs or {}).items():
-            if k == "learning_rate":
-                continue
-            try:
-                row[k] = float(np.asarray(v))
-            except (TypeError, ValueError):
-                continue
-        if self._lr is not None:
-            row["lr"] = self._lr
-        row["seconds"] = round(time.perf_counter() - self._t0, 3)
-        self._rows.append(row)
+        self._rows.append(epoch_row(epoch, logs, self._lr, time.perf_counter() - self._t0))
         write_history(self.path / "history.csv", self._rows)
 
     def on_train_end(self, logs=None):
@@ -186,7 +171,7 @@ class RunRecorder(keras.callbacks.Callback):
 
     def _set_status(self, status: str, **extra):
         meta = read_json(self.path / "meta.json", {}) or {}
-        meta.update({"status": status, "ended": own._now(), **extra})
+        meta.update({"status": status, "ended": now(), **extra})
         atomic_write_json(self.path / "meta.json", meta)
 
     def _take_lock(self, path: Path):
@@ -254,8 +239,10 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 def _learning_rate(model) -> float | None:
+    """The engine's reading of the rate (core/callbacks.py), or None for a
+    model compiled without an optimizer that has one."""
     try:
-        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        return current_lr(model)
     except (AttributeError, TypeError, ValueError):
         return None
 

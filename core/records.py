@@ -30,7 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.record_schema import MAX_BYTES, MAX_DEPTH, MAX_HISTORY_BYTES, SCHEMAS
+from core.record_schema import MAX_BYTES, MAX_DEPTH, MAX_HISTORY_BYTES, OWN_ORIGINS, SCHEMAS
 
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 STATUSES = tuple(SCHEMAS["meta.json"]["properties"]["status"]["enum"])
@@ -80,6 +80,12 @@ def _same_dir(a: Path, b: Path) -> bool:
 def _inside(path: Path, folder: Path) -> bool:
     path, folder = os.path.abspath(path), os.path.abspath(folder)
     return os.path.commonpath([path, folder]) == folder
+
+
+def now() -> str:
+    """A record's time stamp: UTC, to the second, ISO 8601."""
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # --- atomic writes -------------------------------------------------------------
@@ -385,7 +391,7 @@ def config_hash(config: dict) -> str:
     recorded in a notebook and one imported from a CSV file of the same
     experiment are seeds of one figure, although only one of them knows its
     config, and Keras numbers model names (sequential_3)."""
-    if config.get("origin") in ("recorded", "imported"):
+    if config.get("origin") in OWN_ORIGINS:
         config = {"experiment": config.get("experiment"), "study": config.get("group"), "own": True}
     stripped = {k: v for k, v in config.items() if k not in COSMETIC}
     blob = json.dumps(stripped, sort_keys=True, separators=(",", ":"))
@@ -635,6 +641,10 @@ def list_runs(root=None, experiment: str | None = None, users: bool | None = Non
     return sorted(found.values(), key=lambda r: r.ref)
 
 
+# Runs a user may delete (from their own runs folder): the app's and their own study's.
+DELETABLE_ORIGINS = ("app", *OWN_ORIGINS)
+
+
 class ProtectedRun(PermissionError):
     pass
 
@@ -643,7 +653,7 @@ def delete_run(run: Run) -> None:
     """Delete a run the user made in the app (one in user_runs_dir()). Study
     runs (the committed results) are refused: they are the report's evidence."""
     import shutil
-    if run.origin not in ("app", "recorded", "imported"):
+    if run.origin not in DELETABLE_ORIGINS:
         raise ProtectedRun(f"{run.ref} is a study run; only runs started from the app, or of your own "
                            "study, can be deleted")
     if not run.is_user_run:

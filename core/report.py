@@ -79,12 +79,13 @@ def _forest(lang: str, df: pd.DataFrame):
                               verdict_labels(lang), lang=lang)
 
 
-def accuracy_chart(lang: str, done: list[dict], target: float | None = None):
+def accuracy_chart(lang: str, done: list[dict], target: float | None = None, axis: str | None = None):
     """Test accuracy dots (mean ± std over seeds) of finished rows, the axis
-    fitted to them (and to the goal line, if any)."""
+    fitted to them (and to the goal line, if any); `axis` titles another
+    figure (a study of one's own may compare validation accuracy)."""
     from core import charts
     acc = accuracy_points(done, lang, reference=False)
-    return charts.accuracy_bars(acc, tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
+    return charts.accuracy_bars(acc, axis or tx(lang, "tables.axis-test-accuracy"), target=target, lang=lang)
 
 
 def curves_blocks(lang: str, done: list[dict]) -> list:
@@ -177,9 +178,9 @@ def _against(spec: dict, rows: list[dict]):
     return base, [(r, compare(r, base) if base is not None and r is not base else None) for r in rows]
 
 
-def variants_forest(lang: str, spec: dict, rows: list[dict]) -> pd.DataFrame:
-    """One forest row per variant with runs, its Δ against the baseline."""
-    _, pairs = _against(spec, rows)
+def variants_forest(lang: str, pairs: list[tuple]) -> pd.DataFrame:
+    """One forest row per variant with runs, its Δ against the baseline
+    (`pairs` as _against gives them)."""
     out = [{"label": r["title_zh" if lang == "zh" else "title"] or r["experiment"],
             "diff": 100 * c["diff"], "se": None if c["se"] is None else 100 * c["se"],
             "verdict": c["verdict"], "seed": ""}
@@ -231,16 +232,14 @@ def group_blocks(group: str, lang: str = "en", root=None) -> list:
             tx(lang, "groups.baseline-missing", baseline=spec["baseline"])
     else:
         against = tx(lang, "groups.results-text", baseline=spec["baseline"], figure=tx(lang, f"groups.what-{metric}"))
-    from core import charts
-    acc = accuracy_points(done, lang, reference=False)
     blocks += [
         ("h2", tx(lang, "groups.results")),
         ("md", against),
-        ("chart", charts.accuracy_bars(acc, tx(lang, f"groups.axis-{metric}"), lang=lang)),
+        ("chart", accuracy_chart(lang, done, axis=tx(lang, f"groups.axis-{metric}"))),
         ("table", pd.DataFrame(table)),
         ("md", verdict_rule(lang)),
     ]
-    forest = forest_ready(lang, variants_forest(lang, spec, rows))
+    forest = forest_ready(lang, variants_forest(lang, pairs))
     if not forest.empty:
         blocks += [("h2", tx(lang, "groups.forest")), ("md", tx(lang, "groups.forest-text", baseline=spec["baseline"])),
                    ("chart", _forest(lang, forest))]

@@ -10,13 +10,12 @@ import os
 import shutil
 import signal
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from core import envinfo
 from core.config import validate
 from core.runtime import Interrupted, worker_name  # noqa: F401 (Interrupted: as always imported from here)
-from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, holder, read_json, run_id,
+from core.records import (COSMETIC, MAX_MODEL_BYTES, Run, atomic_write_json, holder, now, read_json, run_id,
                           LOCK_NAME, run_lock, runs_dir)
 
 
@@ -31,10 +30,6 @@ class RunUnreadable(RuntimeError):
 # How long a trainer waits for a run's lock: a reader checking the status
 # holds it for an instant, a trainer for the whole run.
 LOCK_WAIT_S = 3.0
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def run_path(config: dict, root=None) -> Path:
@@ -89,7 +84,7 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
     sessions = meta.get("sessions", [])
     meta.update({
         "status": "running", "pid": os.getpid(), "host": envinfo.host(),
-        "started": meta.get("started", _now()), "ended": None,
+        "started": meta.get("started", now()), "ended": None,
         "git": envinfo.git_state(), "versions": envinfo.versions(),
         "device": envinfo.device(), "seed": config["seed"],
         # the executor's worker (core/executor.py) training it, if any
@@ -99,13 +94,13 @@ def _train_locked(config, path, root, data_dir, force, verbose, on_epoch, keep_s
     # which can hold epochs whose state was never saved (or was lost with
     # another machine, when the run starts over from epoch 0).
     from core.callbacks import backup_epoch
-    sessions.append({"started": _now(), "resumed_from_epoch": backup_epoch(path / "backup")})
+    sessions.append({"started": now(), "resumed_from_epoch": backup_epoch(path / "backup")})
     meta["sessions"] = sessions
     atomic_write_json(path / "meta.json", meta)
 
     def finish(status, **extra):
         m = read_json(path / "meta.json", {}) or {}
-        m.update({"status": status, "ended": _now(), **extra})
+        m.update({"status": status, "ended": now(), **extra})
         atomic_write_json(path / "meta.json", m)
 
     # SIGTERM (kill, the app's Cancel) becomes a clean interruption.

@@ -20,7 +20,8 @@ import signal
 import sys
 
 from core.config import ConfigError, set_path, validate
-from core.record_schema import SEED_MAX
+from core.importers import FORMATS as IMPORT_FORMATS
+from core.record_schema import OWN_METRICS, SEED_MAX
 from core.records import find_run, holder, list_runs, run_id, runs_dir
 
 
@@ -273,31 +274,18 @@ def cmd_import(args):
                         "format": args.format, "title": args.title}]
         if any(not (e.get("study") or args.study) for e in entries):
             _die("--study NAME: the study these runs belong to (or a study column in the map)")
-        # Every log is read and checked first: one that cannot be read stops
-        # the import before anything is written.
-        ready = []
-        for e in entries:
-            log = importers.read(e["path"], e.get("format") or args.format, args.mlflow_run)
-            study = e.get("study") or args.study
-            ready.append((study, e, log, importers.prepare(
-                log, study, e["experiment"], e["seed"], test={**test, **e.get("test", {})},
-                title=e.get("title"), **words)))
-        from core.study import code_studies, owners
-        from core import own
-        taken, known = {s.name for s in code_studies()}, owners()
-        for study, e, log, (config, rows, summary, meta) in ready:
-            if study in taken:
-                _die(f"study {study!r} is one of this project's; name yours differently")
-            own.check_folder(root, config, known)
-        for study, e, log, (config, rows, summary, meta) in ready:
-            run = own.write_whole_run(root, config, rows, summary, meta, known, replace=args.replace)
-            acc = summary["test"].get("accuracy")
-            print(f"imported {study}: {run.ref} from {log.format} {e['path']} ({len(rows)} epochs"
-                  f"{'' if acc is None else f', test accuracy {acc:.4f}'})")
+        entries = [{**e, "study": e.get("study") or args.study, "format": e.get("format") or args.format}
+                   for e in entries]
+        done = importers.import_runs(entries, root=root, replace=args.replace, mlflow_run=args.mlflow_run,
+                                     test=test, **words)
     except OwnRunError as e:
-        _die(f"{e}; nothing was imported" if args.map else f"{e}; nothing was imported")
+        _die(f"{e}; nothing was imported")
+    for e, (run, log, summary) in zip(entries, done):
+        acc = summary["test"].get("accuracy")
+        print(f"imported {e['study']}: {run.ref} from {log.format} {e['path']} ({len(log.rows)} epochs"
+              f"{'' if acc is None else f', test accuracy {acc:.4f}'})")
     print(f"in {root}; `python -m experiments {'--runs-dir ' + str(root) + ' ' if args.runs_dir else ''}"
-          f"report --study {ready[0][0]}` shows the study, the app its page")
+          f"report --study {entries[0]['study']}` shows the study, the app its page")
 
 
 def cmd_report(args):
@@ -424,13 +412,13 @@ def main(argv=None):
     im.add_argument("--seed", type=int, default=0, help="its seed (default 0)")
     im.add_argument("--map", metavar="FILE", help="a CSV of many logs: columns path, experiment, seed "
                                                   "[, study, format, test_accuracy, title]")
-    im.add_argument("--format", choices=("csvlogger", "history", "tensorboard", "mlflow"),
+    im.add_argument("--format", choices=IMPORT_FORMATS,
                     help="the log's format (default: found from the file)")
     im.add_argument("--mlflow-run", help="with an mlruns/ folder of several runs: the run id")
     im.add_argument("--test-accuracy", type=float, help="the run's test accuracy, if the log does not hold it")
     im.add_argument("--test", action="append", metavar="NAME=VALUE", help="another test figure (repeatable)")
     im.add_argument("--baseline", help="the experiment the study's others are judged against")
-    im.add_argument("--metric", choices=("test_accuracy", "val_accuracy", "best_val_accuracy"),
+    im.add_argument("--metric", choices=OWN_METRICS,
                     help="the figure the study compares (default test_accuracy)")
     im.add_argument("--title", help="the experiment's title in the report")
     im.add_argument("--study-title", help="the study's title in the report")

@@ -73,11 +73,11 @@ def _runs_changed() -> bool:
 def _own_only(pages) -> bool:
     """Whether every page chosen is a study of one's own's (core/own.py)."""
     from core.study import page
-    keys = check_pages(pages)
     try:
-        return all(page(k)[0].declared and page(k)[0].declared.get("origins") for k in keys)
+        owners = [page(k)[0] for k in check_pages(pages)]
     except KeyError:  # the Overview
         return False
+    return all((s.declared or {}).get("origins") for s in owners)
 
 
 def _meta_lines(lang: str, root, pages=None) -> list[str]:

@@ -123,6 +123,27 @@ def test_the_committed_model_reads_real_captchas_alike_through_keras_onnx_and_th
         assert np.array_equal(fast, onnx.preprocess(load_image(p)).ravel())
 
 
+def test_many_images_prepared_in_processes_read_as_one_at_a_time(real_captchas, tmp_path):
+    """read_many prepares an undo_arc model's inputs in worker processes from
+    PROCESSES_FROM images on: the same readings, in order, as one by one,
+    an unreadable file among them answered in its place."""
+    from experiments.captcha import recognizer
+    from experiments.captcha.data import list_items, split
+    _, _, test = split(list_items(real_captchas))
+    reader = OnnxReader(DEFAULT_ONNX)
+    if not reader.preprocess_options.get("undo_arc"):
+        pytest.skip("the default model does not undo the arc")
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    paths = [str(it.path) for it in test[:recognizer.PROCESSES_FROM]]
+    paths.insert(7, str(bad))
+    many = reader.read_many(paths, batch_size=64)
+    assert isinstance(many[7], recognizer.CaptchaImageError)
+    one = [reader.read(p) for p in paths[:7] + paths[8:]]
+    assert [r.text for r in many[:7] + many[8:]] == [r.text for r in one]
+    assert max(np.abs(a.probs - b.probs).max() for a, b in zip(many[:7] + many[8:], one)) < 1e-6
+
+
 def test_the_cold_path_hands_anything_unusual_to_the_full_reader(tmp_path):
     """A margin to trim, 16-bit grey, transparency, a damaged file: read (or
     refused) exactly as the full reader does."""
@@ -171,7 +192,9 @@ def test_predict_and_evaluate_import_neither_tensorflow_keras_nor_jax(tmp_path):
     from conftest import write_captcha_set
     paths = synthetic(tmp_path, 2)
     r, seen = probe("predict", *paths)
-    assert seen == {"code": 0, "loaded": []}, r.stderr  # the cold path: not even numpy
+    # the cold path: not even numpy, but for undoing the arc (preprocess.undo_arc)
+    undo = json.loads((DEFAULT_MODEL.parent / "config.json").read_text())["data"]["preprocess_options"].get("undo_arc")
+    assert seen == {"code": 0, "loaded": ["numpy"] if undo else []}, r.stderr
     assert [l.split("\t")[0] for l in r.stdout.splitlines()] == [str(p) for p in paths]
     write_captcha_set(tmp_path, "set", 6, seed=2)
     r, seen = probe("evaluate", "--images", tmp_path / "set" / "images", "--labels",

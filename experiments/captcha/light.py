@@ -417,8 +417,12 @@ class ColdReader:
         self._make_full = full  # (path, csession, data) -> the full reader: recognizer.py's OnnxReader
         self.meta, self.session = meta, session
         opts = meta.get("preprocess_options") or {}
-        # Only plain `grey` (a size, nothing else: no undo_arc) is prepared here.
-        self.fast = meta["preprocess"] == "grey" and set(opts) <= {"height", "width"}
+        # Only `grey` (a size, and undo_arc or not) is prepared here.
+        self.fast = meta["preprocess"] == "grey" and set(opts) <= {"height", "width", "undo_arc"}
+        # The arc's inversion is undone by preprocess.py's own undo_arc, the
+        # one step that needs numpy (imported on the first captcha, ~0.05 s;
+        # onnxruntime's Python binding still is not).
+        self.undo = bool(opts.get("undo_arc"))
         self.size = (int(opts.get("width", 96)), int(opts.get("height", 32)))
         self.shape = tuple(int(d) for d in meta["input_shape"])
         if self.fast and self.shape != (self.size[1], self.size[0], 1):
@@ -476,7 +480,13 @@ class ColdReader:
             return None
         if rgb.size != (w, h) or self._may_have_margin(rgb):
             return None
-        grey = rgb.convert("L").resize(self.size, Image.BILINEAR)
+        grey = rgb.convert("L")
+        if self.undo:  # as preprocess.grey does it: at the captcha's own size, before the resize
+            import numpy as np
+
+            from experiments.captcha.preprocess import undo_arc
+            grey = Image.fromarray(undo_arc(np.asarray(grey)))
+        grey = grey.resize(self.size, Image.BILINEAR)
         return b"".join(map(self.scaled.__getitem__, grey.tobytes()))
 
     def _may_have_margin(self, rgb) -> bool:

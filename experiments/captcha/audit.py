@@ -39,9 +39,9 @@ XSRC_AUDIT = Path(__file__).resolve().parent / "label_audit_xsrc.csv"
 # order among 46 images every model reads alike (controls: 91 of the 92
 # control readings matched the audited label), told the alphabet and shown
 # reference captchas of the font. The first look had taken a curved-top 2
-# for a Z: 16 of the 32 verdicts replaced are Z -> 2. Where the readers were
+# for a Z: 16 of the 33 verdicts replaced are Z -> 2. Where the readers were
 # unsure, read a third way or disagreed, the image was judged with the
-# inversion undone; the 7 ambiguous ones keep the label as given. Last in
+# inversion undone; the 8 ambiguous ones keep the label as given. Last in
 # AUDITS: its verdict replaces an earlier one.
 REREAD_AUDIT = Path(__file__).resolve().parent / "label_audit_reread.csv"
 AUDITS = (LABEL_AUDIT, XSRC_AUDIT, REREAD_AUDIT)

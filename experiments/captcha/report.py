@@ -49,48 +49,57 @@ def captcha_figures(rows: list[dict], scores: dict | None = None) -> dict:
     """The captcha's headline figures, each from its runs' stored test
     predictions scored on the audited labels (`scores`, _scores of the rows
     when the caller has them): "default", the reader a user gets on the
-    held-out split (run, audited, as given, seeds); "xsrc", the best recipe
-    with the arc undone for each direction of leave-one-source-out (a crawl
-    never trained on), weakest first (accuracy, experiment, seeds)."""
+    held-out split (run, audited, as given, seeds); "xsrc", its recipe on a
+    crawl never trained on (configs.SHIPPED_CROSS_SOURCE, one leave-one-source-out
+    direction each), weakest first (accuracy, experiment, seeds, images)."""
+    from experiments.captcha.configs import SHIPPED_CROSS_SOURCE
     from experiments.captcha.recognizer import DEFAULT_RUN
-    from experiments.captcha import EXPERIMENTS
     default = DEFAULT_RUN.split("/")[0]
     if scores is None:
-        scores = _scores([r for r in rows if r["experiment"] == default or r["group"] == "captcha-xsrc"])
+        scores = _scores([r for r in rows if r["experiment"] in (default, *SHIPPED_CROSS_SOURCE)])
     out: dict = {}
     accs = scores.get(default, [])
     if accs:
         out["default"] = (default, sum(a["exact_match_audited"] for a in accs) / len(accs),
                           sum(a["exact_match"] for a in accs) / len(accs), len(accs))
-    best: dict = {}
-    for r in rows:
-        data = EXPERIMENTS[r["declared"]](False)["data"] if r["group"] == "captcha-xsrc" else {}
-        if r["n_done"] and data.get("preprocess_options", {}).get("undo_arc"):
-            accs = scores.get(r["experiment"], [])
-            if accs:
-                mean = (sum(a["exact_match_audited"] for a in accs) / len(accs), r["experiment"], len(accs))
-                best[data["test_source"]] = max(best.get(data["test_source"], mean), mean)
-    if best:
-        out["xsrc"] = sorted(best.values())
+    xsrc = []
+    for experiment in SHIPPED_CROSS_SOURCE:
+        accs = scores.get(experiment, [])
+        if accs:
+            xsrc.append((sum(a["exact_match_audited"] for a in accs) / len(accs), experiment, len(accs),
+                         min(a["n"] for a in accs)))
+    if xsrc:
+        out["xsrc"] = sorted(xsrc)
     return out
 
 
+def _interval(acc: float, images: int) -> str:
+    """The 95 % (Wilson) interval of one network's exact match on `images`
+    captchas, at the seeds' mean."""
+    from experiments.captcha.audit import _wilson
+    low, high = _wilson(acc * images, images)
+    return f"{100 * low:.2f}–{100 * high:.2f}"
+
+
 def captcha_cards(lang: str, rows: list[dict], figures: dict | None = None) -> list[dict]:
-    """The captcha's cards of the Overview and of its Models page (captcha_figures)."""
+    """The captcha's cards of the Overview and of its Models page
+    (captcha_figures): first what the shipped reader's recipe reads on a
+    crawl it never saw, then the shipped run on our own split."""
     f = captcha_figures(rows) if figures is None else figures
     out = []
+    if "xsrc" in f:
+        (acc, experiment, n, images), high = f["xsrc"][0], f["xsrc"][-1]
+        caption = tx(lang, "overview.metric-xsrc.caption", experiment=experiment, n=n, images=f"{images:,}",
+                     interval=_interval(acc, images))
+        if high[1] != experiment:
+            caption += tx(lang, "overview.metric-xsrc.caption-other", other_acc=f"{100 * high[0]:.2f}")
+        out.append({"label": tx(lang, "overview.metric-xsrc.label"), "value": f"{100 * acc:.2f} %",
+                    "caption": caption, "help": tx(lang, "overview.metric-xsrc.help")})
     if "default" in f:
         run, audited, given, n = f["default"]
         out.append({"label": tx(lang, "overview.metric-captcha.label"), "value": f"{100 * audited:.2f} %",
                     "caption": tx(lang, "overview.metric-captcha.caption", run=run, n=n, given=f"{100 * given:.2f}"),
                     "help": tx(lang, "overview.metric-captcha.help")})
-    if "xsrc" in f:
-        low, high = f["xsrc"][0], f["xsrc"][-1]
-        out.append({"label": tx(lang, "overview.metric-xsrc.label"), "value": f"{100 * low[0]:.2f} %",
-                    "caption": tx(lang, "overview.metric-xsrc.caption", experiment=low[1], n=low[2],
-                                  other=high[1], other_acc=f"{100 * high[0]:.2f}") if high is not low else
-                    tx(lang, "overview.metric-xsrc.caption-one", experiment=low[1], n=low[2]),
-                    "help": tx(lang, "overview.metric-xsrc.help")})
     return out
 
 
@@ -170,7 +179,7 @@ def _cross_source_blocks(lang: str, rows: list[dict], scores: dict, files: tuple
 
 def _unsure_blocks(lang: str, figures: dict, rows: list[dict], audit_files: tuple) -> list:
     """Coverage against accuracy when the reader may answer "unsure": for the
-    best recipe of each leave-one-source-out direction (captcha_figures), its
+    shipped reader's recipe in each leave-one-source-out direction (captcha_figures), its
     seeds' test readings pooled and scored on the audited labels."""
     from pathlib import Path
 
@@ -178,7 +187,7 @@ def _unsure_blocks(lang: str, figures: dict, rows: list[dict], audit_files: tupl
     from experiments.captcha import confidence
     by = {r["experiment"]: r for r in rows}
     curves, table = [], []
-    for _, experiment, _ in figures.get("xsrc", []):
+    for _, experiment, *_ in figures.get("xsrc", []):
         scores = [s for p in by[experiment]["run_paths"] if (Path(p) / "predictions.csv").is_file()
                   for s in confidence.scored(Path(p) / "predictions.csv", audit_files[0])]
         if not scores:
@@ -194,7 +203,7 @@ def _unsure_blocks(lang: str, figures: dict, rows: list[dict], audit_files: tupl
             tx(lang, "captcha_models.unsure.all"): round(100 * points[-1]["accuracy"], 2),
             **{tx(lang, "captcha_models.unsure.at", coverage=c): round(100 * confidence.at_coverage(points, c / 100)
                                                                          ["accuracy"], 2) for c in (99, 98, 95)},
-            tx(lang, "captcha_models.unsure.for-999"): "–" if sure is None else round(100 * sure["coverage"], 1),
+            tx(lang, "captcha_models.unsure.for-999"): "–" if sure is None else round(100 * sure["coverage"], 2),
             tx(lang, "captcha_models.unsure.threshold"): "–" if sure is None else f"{sure['threshold']:.4f}",
         })
     if not table:
@@ -244,15 +253,17 @@ def failures_table(lang: str, failures: pd.DataFrame) -> pd.DataFrame:
 
 def _captcha_lead(lang: str, figures: dict) -> str:
     """The page's first words: what the reader reads, then (where runs hold
-    them) the shipped reader's figure and the one on a crawl never trained on."""
+    them) what its recipe reads on a crawl never trained on, then the
+    shipped run's figure on our own split."""
     parts = [tx(lang, "captcha_models.lead")]
+    if "xsrc" in figures:
+        (acc, experiment, n, images), high = figures["xsrc"][0], figures["xsrc"][-1]
+        parts.append(tx(lang, "captcha_models.lead-xsrc", acc=f"{100 * acc:.2f}", experiment=experiment, n=n,
+                        images=f"{images:,}", interval=_interval(acc, images), other=f"{100 * high[0]:.2f}"))
     if "default" in figures:
         run, audited, given, _ = figures["default"]
         parts.append(tx(lang, "captcha_models.lead-default", run=run, audited=f"{100 * audited:.2f}",
                         given=f"{100 * given:.2f}"))
-    if "xsrc" in figures and "default" in figures:
-        acc, experiment, _ = figures["xsrc"][0]
-        parts.append(tx(lang, "captcha_models.lead-xsrc", acc=f"{100 * acc:.2f}", experiment=experiment))
     return "".join(parts)  # each part brings its own space (none between Chinese sentences)
 
 

@@ -153,26 +153,85 @@ class Reader:
         undo_arc fits the arc in ~1.5 ms of small numpy calls a captcha, each
         holding the GIL, so two threads wait on each other (169 images/s
         measured) where two processes do not. The images are prepared in
-        `workers` fresh processes, in order, while the model reads here."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        `workers` fresh processes (experiments/captcha/prepare_worker.py),
+        chunk k by worker k mod workers, while the model reads here; a chunk
+        whose worker failed is prepared here instead, so a broken worker
+        costs time, never a reading."""
+        import pickle
+        import subprocess
+        import sys
 
         job = (self.preprocess_name, self.preprocess_options, self.trim_borders)
         chunks = [sources[i:i + PROCESS_CHUNK] for i in range(0, len(sources), PROCESS_CHUNK)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(REPO_ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")  # a worker's numpy does no linear algebra worth a thread pool
+        procs = []
+        for _ in range(min(workers, len(chunks))):
+            try:
+                procs.append(subprocess.Popen([sys.executable, *WORKER_ARGS],
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                              cwd=str(REPO_ROOT)))
+            except OSError:
+                break
+        alive = [True] * len(procs)
+
+        def send(k):  # chunk k to its worker (the job first, for its first chunk)
+            w = k % len(procs)
+            if not alive[w]:
+                return
+            try:
+                if k < len(procs):
+                    pickle.dump(job, procs[w].stdin)
+                pickle.dump(chunks[k], procs[w].stdin)
+                procs[w].stdin.flush()
+            except (OSError, ValueError, pickle.PicklingError):
+                alive[w] = False
+
+        def receive(k):
+            w = k % len(procs)
+            if alive[w]:
+                try:
+                    prepared = pickle.load(procs[w].stdout)
+                    if isinstance(prepared, list) and len(prepared) == len(chunks[k]):
+                        return prepared
+                except Exception:  # noqa: BLE001 - a dead or confused worker: prepare here
+                    pass
+                alive[w] = False
+            return [self._prepared(s) for s in chunks[k]]
+
         out, arrays = [], []
-        # spawn: a fresh interpreter imports only numpy, Pillow and preprocess.py,
-        # and a forked copy of a process running onnxruntime's threads is not safe.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for prepared in pool.map(_prepare_chunk, chunks, [job] * len(chunks)):
-                arrays.extend(prepared)
+        try:
+            if not procs:
+                return self._read_prepared([self._prepared(s) for s in sources])
+            for k in range(min(len(procs), len(chunks))):
+                send(k)
+            for k in range(len(chunks)):
+                arrays.extend(receive(k))
+                if k + len(procs) < len(chunks):
+                    send(k + len(procs))
                 while len(arrays) >= batch_size:
                     out.extend(self._read_prepared(arrays[:batch_size]))
                     arrays = arrays[batch_size:]
+        finally:
+            for p in procs:
+                try:
+                    p.stdin.close()
+                except OSError:
+                    pass
+            for p in procs:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
         return out + (self._read_prepared(arrays) if arrays else [])
 
 
 PROCESSES_FROM = 200   # fewer images than this are not worth starting processes for (~0.3 s each)
 PROCESS_CHUNK = 64     # images a worker prepares per task
+WORKER_ARGS = ("-m", "experiments.captcha.prepare_worker")  # after sys.executable
 
 
 def _prepare(src, preprocess):

@@ -108,6 +108,6 @@ def test_word_accuracy_logs_the_audited_validation_figure():
     cb.on_epoch_end(0, logs)
     assert logs["val_exact_match"] == 0.5 and logs["val_exact_match_audited"] == 1.0
     assert task.audited_labels([Item("x", 1, None, "ACFK", "")], y[1:]) is None  # nothing audited here
-    audited = Item("verified-11000", 6432, None, "ZP2Y", "")  # a committed verdict: the image reads ZH2Y
+    audited = Item("verified-11000", 6432, None, "ZP2Y", "")  # a committed verdict: the image reads 2H2Y
     fixed = task.audited_labels([Item("x", 1, None, "ACFK", ""), audited], np.array([encode("ACFK"), encode("ZP2Y")]))
-    assert [decode(r) for r in fixed] == ["ACFK", "ZH2Y"]
+    assert [decode(r) for r in fixed] == ["ACFK", "2H2Y"]

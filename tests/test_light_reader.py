@@ -202,17 +202,19 @@ def cli(*args, **kwargs):
 
 
 PROBE = """
-import json, sys
+import json, os, sys
 from experiments.captcha.__main__ import run
 code = run(sys.argv[1:])
 loaded = sorted(m for m in ("tensorflow", "keras", "jax", "numpy", "onnxruntime", "pandas", "core.records")
                 if m in sys.modules)
-print("LOADED " + json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
+print("LOADED " + json.dumps({"code": code, "loaded": loaded,
+                              "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}), file=sys.stderr)
 """
 
 
 def probe(*args):
-    r = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], cwd=REPO, env=ENV,
+    env = {k: v for k, v in ENV.items() if k != "OPENBLAS_NUM_THREADS"}
+    r = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=120)
     line = next(l for l in r.stderr.splitlines() if l.startswith("LOADED "))
     return r, json.loads(line[7:])
@@ -224,7 +226,8 @@ def test_predict_and_evaluate_import_neither_tensorflow_keras_nor_jax(tmp_path):
     r, seen = probe("predict", *paths)
     # the cold path: not even numpy, but for undoing the arc (preprocess.undo_arc)
     undo = json.loads((DEFAULT_MODEL.parent / "config.json").read_text())["data"]["preprocess_options"].get("undo_arc")
-    assert seen == {"code": 0, "loaded": ["numpy"] if undo else []}, r.stderr
+    # numpy with one BLAS thread: a thread per core cost a cold predict 0.1 s of CPU
+    assert seen == {"code": 0, "loaded": ["numpy"] if undo else [], "blas_threads": "1" if undo else None}, r.stderr
     assert [l.split("\t")[0] for l in r.stdout.splitlines()] == [str(p) for p in paths]
     write_captcha_set(tmp_path, "set", 6, seed=2)
     r, seen = probe("evaluate", "--images", tmp_path / "set" / "images", "--labels",
@@ -297,21 +300,28 @@ def cpu_seconds(cmd) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# the previous default: plain grey, so its cold path imports no numpy at all
+PLAIN_MODEL = REPO / "runs" / "captcha-net-clean" / "s0-5d52a22d" / "model.keras"
+
+
+@pytest.mark.skipif(not PLAIN_MODEL.with_suffix(".onnx").is_file(), reason="the previous default is not in this checkout")
 def test_a_cold_predict_costs_less_than_importing_numpy_pillow_and_onnxruntime(tmp_path):
     """CPU time (not wall time: robust on a loaded machine), interleaved,
-    medians of 5: reading one captcha from a fresh process costs about 1.0x
-    what `import numpy, PIL.Image, onnxruntime` costs (measured on 2 cores;
-    the default undoes the arc, which needs numpy, imported with one BLAS
-    thread; 1.25x with the usual thread per core, 0.7x for the previous
-    default, which needs no numpy); 1.2x allows for noise, and fails if the
-    cold path starts importing onnxruntime's Python binding, or numpy with
-    its thread pool, again."""
+    medians of 5: reading one captcha from a fresh process with a model that
+    needs no numpy costs about 0.7x what `import numpy, PIL.Image,
+    onnxruntime` costs (measured on 2 cores); 1.0x fails if the cold path
+    starts importing numpy or onnxruntime's Python binding. The default
+    undoes the arc and so imports numpy (about 1.0x standalone, 1.2x under
+    the suite's load: too close to tell a regression from noise); what it
+    imports is checked exactly instead, in
+    test_predict_and_evaluate_import_neither_tensorflow_keras_nor_jax."""
     img = synthetic(tmp_path, 1)[0]
     ours, imports = [], []
     for _ in range(5):
-        ours.append(cpu_seconds([sys.executable, "-m", "experiments.captcha", "predict", str(img)]))
+        ours.append(cpu_seconds([sys.executable, "-m", "experiments.captcha", "predict", "--model",
+                                 str(PLAIN_MODEL), str(img)]))
         imports.append(cpu_seconds([sys.executable, "-c", "import numpy, PIL.Image, onnxruntime"]))
-    assert statistics.median(ours) <= 1.2 * statistics.median(imports), (ours, imports)
+    assert statistics.median(ours) <= 1.0 * statistics.median(imports), (ours, imports)
 
 
 APP_PROBE = """

@@ -123,10 +123,11 @@ def test_the_committed_model_reads_real_captchas_alike_through_keras_onnx_and_th
         assert np.array_equal(fast, onnx.preprocess(load_image(p)).ravel())
 
 
-def test_many_images_prepared_in_processes_read_as_one_at_a_time(real_captchas, tmp_path):
+def test_many_images_prepared_in_processes_read_as_one_at_a_time(real_captchas, tmp_path, monkeypatch):
     """read_many prepares an undo_arc model's inputs in worker processes from
     PROCESSES_FROM images on: the same readings, in order, as one by one,
-    an unreadable file among them answered in its place."""
+    an unreadable file among them answered in its place, the paths relative
+    to the caller's folder."""
     from experiments.captcha import recognizer
     from experiments.captcha.data import list_items, split
     _, _, test = split(list_items(real_captchas))
@@ -137,7 +138,9 @@ def test_many_images_prepared_in_processes_read_as_one_at_a_time(real_captchas, 
     bad.write_bytes(b"not an image")
     paths = [str(it.path) for it in test[:recognizer.PROCESSES_FROM]]
     paths.insert(7, str(bad))
-    many = reader.read_many(paths, batch_size=64)
+    monkeypatch.chdir(real_captchas)  # relative paths, as a user in the data folder gives them
+    relative = [os.path.relpath(p, real_captchas) for p in paths]
+    many = reader.read_many(relative, batch_size=64)
     assert isinstance(many[7], recognizer.CaptchaImageError)
     one = [reader.read(p) for p in paths[:7] + paths[8:]]
     assert [r.text for r in many[:7] + many[8:]] == [r.text for r in one]

@@ -169,9 +169,9 @@ class Reader:
         procs = []
         for _ in range(min(workers, len(chunks))):
             try:
+                # in the caller's folder: the sources may be relative paths
                 procs.append(subprocess.Popen([sys.executable, *WORKER_ARGS],
-                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                                              cwd=str(REPO_ROOT)))
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env))
             except OSError:
                 break
         alive = [True] * len(procs)
@@ -213,19 +213,19 @@ class Reader:
                 while len(arrays) >= batch_size:
                     out.extend(self._read_prepared(arrays[:batch_size]))
                     arrays = arrays[batch_size:]
-        finally:
+        finally:  # end of input ends a waiting worker; a closed output, one still answering
             for p in procs:
-                try:
-                    p.stdin.close()
-                except OSError:
-                    pass
+                for pipe in (p.stdin, p.stdout):
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
             for p in procs:
                 try:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-                p.stdout.close()
         return out + (self._read_prepared(arrays) if arrays else [])
 
 

@@ -5,7 +5,8 @@ Started as `python -m experiments.captcha.prepare_worker`, not through
 multiprocessing: a spawned multiprocessing child first re-runs the parent's
 `__main__`, and inside Streamlit (or an AppTest) that is the page script,
 which a child cannot run (measured: the pool broke on the first chunk under
-the test suite). This process imports numpy, Pillow and preprocess.py only.
+the test suite). This process imports numpy, Pillow and the reader's own
+modules (recognizer.py, preprocess.py): no model, no TensorFlow.
 
 Protocol, pickles on stdin/stdout (parent and child are this project, on one
 machine): first the job (preprocess name, its options, trim_borders), then

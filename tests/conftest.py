@@ -19,6 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 REPO = Path(__file__).resolve().parent.parent
+# The previous default captcha model, committed for comparison: it reads plain
+# grey (the arc left as it is), so its cold path needs no numpy.
+PREVIOUS_CAPTCHA_MODEL = REPO / "runs" / "captcha-net-clean" / "s0-5d52a22d" / "model.keras"
 # Real datasets, when the checkout sits beside ../shared (dev machines, CI).
 SHARED_DATA = Path(os.environ.get("CNNLAB_TEST_SHARED_DATA", REPO.parent / "shared" / "data"))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, page_tables
+from conftest import PREVIOUS_CAPTCHA_MODEL as PLAIN, REPO, page_tables
 from experiments.captcha.ensemble import FILE, PREDICTIONS, EnsembleReader, measure
 from experiments.captcha.recognizer import ModelNotFound, open_reader
 from experiments.captcha.synth import make_captcha
@@ -18,8 +18,6 @@ from core.records import read_json
 
 XSRC = REPO / "runs" / "captcha-xsrc-to-hand-undo"
 MEMBERS = sorted(XSRC.glob("s*/model.onnx"))[:2]
-# a committed model that reads plain grey, the arc left as it is (the previous default)
-PLAIN = REPO / "runs" / "captcha-net-clean" / "s0-5d52a22d" / "model.keras"
 needs_members = pytest.mark.skipif(len(MEMBERS) < 2 or not PLAIN.is_file(),
                                    reason="the committed cross-source runs are not in this checkout")
 

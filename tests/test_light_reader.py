@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import PREVIOUS_CAPTCHA_MODEL as PLAIN_MODEL, REPO
 from experiments.captcha import light
 from experiments.captcha.recognizer import DEFAULT_MODEL, OnnxReader, Recognizer, full_reader as _full_reader, open_reader
 from experiments.captcha.synth import make_captcha
@@ -301,10 +301,6 @@ def cpu_seconds(cmd) -> float:
     _, status, usage = os.wait4(p.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, cmd
     return usage.ru_utime + usage.ru_stime
-
-
-# the previous default: plain grey, so its cold path imports no numpy at all
-PLAIN_MODEL = REPO / "runs" / "captcha-net-clean" / "s0-5d52a22d" / "model.keras"
 
 
 @pytest.mark.skipif(not PLAIN_MODEL.with_suffix(".onnx").is_file(), reason="the previous default is not in this checkout")

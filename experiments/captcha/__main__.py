@@ -327,8 +327,8 @@ def _cold_runs(cmds: dict, repeat: int) -> dict:
     import statistics
     import subprocess
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(_repo_root()), os.environ.get("PYTHONPATH")) if p)}
+    from experiments.captcha.light import child_env
+    env = child_env()
     # As a user runs it: Python's bytecode cached after the first run (that
     # run is not counted), even where this shell asks Python not to write it.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

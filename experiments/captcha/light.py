@@ -44,6 +44,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUN = "captcha-net-xsrc/s0-65696e45"
 DEFAULT_MODEL = REPO_ROOT / "runs" / DEFAULT_RUN / "model.keras"
 
+
+def child_env() -> dict:
+    """This process's environment for a child `python -m experiments...`
+    run from any folder: this checkout first on PYTHONPATH."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 META_KEY = "cnnlab.captcha"   # the ONNX metadata_props entry: JSON, see onnx_export.metadata
 RECORD = "onnx.json"          # the export's check against Keras, beside model.onnx
 FORMAT = 1

@@ -30,7 +30,7 @@ from experiments.captcha.preprocess import CaptchaImageError, get_preprocessor, 
 # ONNX export (model.onnx, checked against it: onnx.json) sits beside it.
 # Defined in light.py (the cold path finds it without numpy); the readers
 # here look it up in this module, so a test may replace it here.
-from experiments.captcha.light import DEFAULT_MODEL, DEFAULT_RUN, REPO_ROOT  # noqa: E402,F401
+from experiments.captcha.light import DEFAULT_MODEL, DEFAULT_RUN, REPO_ROOT, child_env  # noqa: E402,F401
 
 
 @dataclass
@@ -163,8 +163,7 @@ class Reader:
 
         job = (self.preprocess_name, self.preprocess_options, self.trim_borders)
         chunks = [sources[i:i + PROCESS_CHUNK] for i in range(0, len(sources), PROCESS_CHUNK)]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(REPO_ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+        env = child_env()
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # a worker's numpy does no linear algebra worth a thread pool
         procs = []
         for _ in range(min(workers, len(chunks))):
@@ -204,7 +203,7 @@ class Reader:
         try:
             if not procs:
                 return self._read_prepared([self._prepared(s) for s in sources])
-            for k in range(min(len(procs), len(chunks))):
+            for k in range(len(procs)):  # never more workers than chunks
                 send(k)
             for k in range(len(chunks)):
                 arrays.extend(receive(k))

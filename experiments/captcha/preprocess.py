@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
+from experiments.captcha.arc import (ArcFit, ArcParams, curve, fit_arc_bands, margin_fits, margins, row_of,
+                                    undo_arc_many)
+
 HEIGHT, WIDTH = 50, 130
 MAX_BYTES = 2 * 1024 * 1024      # real captchas are ~10 KB
 MAX_SIDE = 1000                  # and about 100-160 x 44-48 pixels
@@ -215,6 +218,24 @@ def _plain_edges(a: np.ndarray, copies: bool, rows: bool, cols: bool, caps) -> t
     return t, b, l, r
 
 
+BORDER_MARGIN = 0.05  # _no_plain_edge's distance from a threshold: far above float32's error, far below a real line's
+
+
+def _no_plain_edge(a: np.ndarray) -> bool:
+    """True when no edge line of the image (float32) is plain: each is
+    varied and differs from its neighbour, clear of both thresholds, so
+    trim_border takes nothing off. Four array calls where trim_border's own
+    passes take twelve: on every real captcha (edges at least 20 and 18.8,
+    see above) this is all the trimming costs."""
+    if min(a.shape[:2]) < 3:
+        return False
+    rows, cols = a[[0, -1]], a[:, [0, -1]]
+    return bool(rows.std(axis=(1, 2)).min() >= BORDER_STD + BORDER_MARGIN
+                and cols.std(axis=(0, 2)).min() >= BORDER_STD + BORDER_MARGIN
+                and np.abs(rows - a[[1, -2]]).mean(axis=(1, 2)).min() >= BORDER_DIFF + BORDER_MARGIN
+                and np.abs(cols - a[:, [1, -2]]).mean(axis=(0, 2)).min() >= BORDER_DIFF + BORDER_MARGIN)
+
+
 def trim_border(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """The image without a plain margin, and the (top, bottom, left, right)
     pixels taken off (at most 30 % of the height or width from each edge).
@@ -223,8 +244,10 @@ def trim_border(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]
     columns: a margin left in place above and below would dilute a real
     column's difference to its neighbour towards a copy's."""
     h, w = rgb.shape[:2]
-    caps = np.array([int(BORDER_MAX * h)] * 2 + [int(BORDER_MAX * w)] * 2)
     a = rgb.astype(np.float32)
+    if _no_plain_edge(a):
+        return rgb, (0, 0, 0, 0)
+    caps = np.array([int(BORDER_MAX * h)] * 2 + [int(BORDER_MAX * w)] * 2)
     total = np.zeros(4, int)
     for copies, rows, cols in ((False, True, True), (True, True, False), (True, False, True)):
         t, b, l, r = total
@@ -314,213 +337,19 @@ def dn2(rgb: np.ndarray, p: Dn2Params | None = None) -> np.ndarray:
 # stroke 87.5 % of its pixels are light (mean grey 189; the stroke around it
 # 46), where it lies on the background 85.3 % are dark (mean 70; the
 # background 209). A painted arc would leave both dark. undo_arc inverts the
-# band back (about 1 ms a captcha); grey(..., undo_arc=True) does it first.
-
-ARC_THRESHOLD = 128          # dark / light: real captchas have no grey level in 86-169
-
-
-@dataclass
-class ArcParams:
-    margin_left: float = 0.12   # fraction of the width at each side where only the arc is drawn
-    margin_right: float = 0.08
-    degree: int = 2             # the arc's centre line is close to a parabola
-    reach: int = 2              # a band edge may move this many rows from the curve, per column
-    prior: float = 0.3          # cost of moving an edge one row, in vertical transitions
-    smooth: int = 5             # running median of the edges along the curve, columns
-    threshold: int = ARC_THRESHOLD
-
-
-@dataclass
-class ArcFit:
-    coef: np.ndarray            # centre line y(x), for np.polyval
-    thickness: int              # rows the band covers in a margin column (real: 5)
-    top: np.ndarray             # per column, the band's first and last row (inclusive)
-    bottom: np.ndarray
-    seeds: np.ndarray = field(repr=False)   # (x, y) of the margin columns the curve was first fitted to
-    moved: np.ndarray = field(repr=False, default=None)  # columns whose edges the evidence moved off the curve
-
-    def mask(self, shape) -> np.ndarray:
-        ys = np.arange(shape[0])[:, None]
-        return (ys >= self.top[None, :]) & (ys <= self.bottom[None, :])
-
-
-def _majority3(dark: np.ndarray) -> np.ndarray:
-    """3x3 median of a dark/light image, edges replicated: dark where at least
-    5 of the 9 are. Measured on a real captcha: 31 us here, 3 us with
-    cv2.medianBlur, 120 us with PIL's MedianFilter (all three agree pixel for
-    pixel); undo_arc takes 1.05 ms with this and 0.86 ms with OpenCV, but
-    importing cv2 costs 16-80 ms (under load) and 150 MB, once per process,
-    which a reader reading one captcha never earns back, so it is not used."""
-    a = np.pad(dark, 1, mode="edge").astype(np.uint8)
-    h, w = dark.shape
-    return sum(a[i:i + h, j:j + w] for i in range(3) for j in range(3)) >= 5
-
-
-def _single_runs(dark: np.ndarray, cols: np.ndarray, tmin: int = 3, tmax: int = 12):
-    """(x, centre, length) of the columns holding exactly one dark run of
-    tmin..tmax rows: in the margins, that run is the arc."""
-    d = np.diff(np.pad(dark[:, cols].astype(np.int8), ((1, 1), (0, 0))), axis=0)
-    one = ((d == 1).sum(0) == 1)
-    start, end = (d == 1).argmax(0), (d == -1).argmax(0)
-    length = end - start
-    ok = one & (length >= tmin) & (length <= tmax)
-    return cols[ok].astype(float), ((start + end - 1) / 2)[ok], length[ok]
-
-
-def _polyfit(x: np.ndarray, y: np.ndarray, degree: int) -> np.ndarray:
-    """np.polyfit(x, y, degree)'s arithmetic, step for step (the same
-    coefficients to the bit), less its argument checks and warnings: it is
-    called ~5 times a captcha, and the checks cost a third of its time."""
-    x = x + 0.0
-    lhs = np.vander(x, degree + 1)
-    scale = np.sqrt((lhs * lhs).sum(axis=0))
-    lhs /= scale
-    c = np.linalg.lstsq(lhs, y + 0.0, len(x) * np.finfo(x.dtype).eps)[0]
-    return (c.T / scale).T
-
-
-def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """np.polyval(coef, x) for an array x, the same Horner steps."""
-    y = np.zeros_like(x, dtype=np.result_type(coef, x))
-    for c in coef:
-        y = y * x + c
-    return y
-
-
-def _robust_polyfit(xs, ys, degree: int, tol: float, iters: int = 6):
-    """Least squares, refitted without the points further than tol from the
-    curve until the kept set settles (a glyph's stroke in a margin drops out)."""
-    keep = np.ones(len(xs), bool)
-    coef = None
-    for _ in range(iters):
-        if keep.sum() < degree + 3:
-            break
-        coef = _polyfit(xs[keep], ys[keep], degree)
-        new = np.abs(ys - _polyval(coef, xs)) <= tol
-        if (new == keep).all():
-            break
-        keep = new
-    return coef, keep
-
-
-@functools.lru_cache(maxsize=None)
-def _candidates(reach: int) -> np.ndarray:
-    """(shift of the top edge, change of thickness) of every band _band_edges
-    weighs, in the order it breaks ties."""
-    return np.array([(dt, dd) for dt in range(-reach, reach + 1) for dd in (-1, 0, 1)])
-
-
-def _band_edges(dark: np.ndarray, centre: np.ndarray, t: int, p: ArcParams):
-    """Each column's band edges: of the bands within `reach` rows of the
-    curve (thickness t-1..t+1), the one whose inversion leaves the fewest
-    dark/light changes down the column (a stroke crossing the arc is whole
-    again, the background plain), each row moved off the curve costing
-    `prior`. Returns top, bottom, and the margin of the best over the next."""
-    h, w = dark.shape
-    win = 3
-    top0 = np.round(centre - (t - 1) / 2).astype(int)
-    rows = np.arange(-win - p.reach, t + p.reach + win + 1)       # relative to top0
-    ys = top0[None, :] + rows[:, None]
-    inside = (ys >= 0) & (ys < h)
-    col = np.where(inside, dark[np.clip(ys, 0, h - 1), np.arange(w)[None, :]], False)
-    pair = inside[1:] & inside[:-1]                                # changes inside the image only
-    # Inverting a band flips exactly two of the column's row-to-row changes,
-    # one at each of its edges, so each candidate's count is the column's own
-    # plus two corrections (the same integers as counting every inverted
-    # column, in a fifth of the time).
-    change = col[1:] != col[:-1]
-    flip = np.where(pair, 1 - 2 * change.astype(np.int64), 0)
-    dt, dd = _candidates(p.reach).T
-    above, below = dt - rows[0] - 1, t - 1 + dt + dd - rows[0]   # the change rows at the top and bottom edge
-    costs = ((change & pair).sum(0)[None, :] + flip[above] + flip[below]
-             + (p.prior * (abs(dt) + abs(dd)))[:, None])
-    best = costs.argmin(0)
-    ranked = np.sort(costs, 0)
-    dt, dd = dt[best], dd[best]
-    return top0 + dt, top0 + t - 1 + dt + dd, ranked[1] - ranked[0], (dt != 0) | (dd != 0)
-
-
-TRACK_STEP = 12  # columns the curve is extended by at a time when followed from one margin
-
-
-def _refit(dark, coef, xs, ys, t, p, width, passes):
-    """The curve refitted to the seeds (xs, ys) plus the columns 0..width-1
-    whose band edges are clear around the current curve; a straight line
-    until a third of the width is covered (a parabola on one margin's
-    columns alone extrapolates wildly)."""
-    cols = np.arange(width)
-    for _ in range(passes):
-        top, bottom, margin, _ = _band_edges(dark[:, :width], _polyval(coef, cols), t, p)
-        clear = margin >= 1
-        px, py = np.concatenate([xs, cols[clear]]), np.concatenate([ys, ((top + bottom) / 2)[clear]])
-        degree = p.degree if px.max() - px.min() >= dark.shape[1] / 3 else 1
-        refit, _ = _robust_polyfit(px, py, degree, tol=1.0)
-        if refit is None:
-            break
-        coef = refit
-    return coef
-
-
-def _running_median(v: np.ndarray, k: int) -> np.ndarray:
-    r = k // 2  # np.pad(v, r, mode="edge"), without np.pad's generality (a third of this function's time)
-    pad = np.concatenate([np.repeat(v[:1], r), v, np.repeat(v[-1:], r)])
-    windows = np.lib.stride_tricks.sliding_window_view(pad, k)
-    if k % 2:  # the middle of each sorted window: np.median's value, in a quarter of its time
-        return np.sort(windows, axis=1)[:, k // 2].round().astype(int)
-    return np.median(windows, axis=1).round().astype(int)
-
-
-def _margin_fit(g: np.ndarray, p: ArcParams):
-    """The curve through the side margins' single dark runs, where only the
-    arc is drawn: (dark mask, left and right margin widths, the runs'
-    (columns, centres, lengths), the fitted coefficients or None, the runs kept)."""
-    h, w = g.shape
-    dark = g < p.threshold
-    left, right = max(2, int(w * p.margin_left)), max(2, int(w * p.margin_right))
-    runs = _single_runs(_majority3(dark), np.concatenate([np.arange(left), np.arange(w - right, w)]))
-    coef, keep = _robust_polyfit(runs[0], runs[1], p.degree, tol=1.5)
-    return dark, left, right, runs, coef, keep
-
+# band back (measured 2026-12-07: 0.4-0.6 ms a captcha in a batch, grey_many;
+# 1.5 ms one at a time); grey(..., undo_arc=True) does it first.
 
 def fit_arc_band(g: np.ndarray, p: ArcParams | None = None) -> ArcFit | None:
     """The arc's band in a greyscale captcha (uint8 H x W), or None when the
-    margins show no arc. A parabola is fitted to the single dark runs of the
-    side margins' columns (a line, followed rightwards 12 columns at a time,
-    when only the left margin has them), then to those and every column whose
-    band edges are clear around it (twice); each column's edges are finally
-    placed by _band_edges and smoothed along the curve by a running median."""
-    p = p or ArcParams()
-    h, w = g.shape
-    dark, _, _, (xs, ys, lengths), coef, keep = _margin_fit(g, p)
-    if coef is None:
-        return None
-    t = int(np.median(lengths[keep]))
-    xs, ys = xs[keep], ys[keep]
-    cols = np.arange(w)
-    if xs.max() < w / 2:  # one margin only (a glyph fills the other): follow the arc from it
-        coef, _ = _robust_polyfit(xs, ys, 1, tol=1.5)
-        if coef is None:  # too few margin columns left to follow (verified-11000/3289): no arc found
-            return None
-        for end in range(int(xs.max()) + 1 + TRACK_STEP, w + TRACK_STEP, TRACK_STEP):
-            coef = _refit(dark, coef, xs, ys, t, p, min(end, w), passes=1)
-    coef = _refit(dark, coef, xs, ys, t, p, w, passes=2)  # the middle's clear columns pin the curve down
-    top, bottom, _, moved = _band_edges(dark, _polyval(coef, cols), t, p)
-    if p.smooth > 1:  # an edge moved in one column alone is a noise pixel beside the band, not the band
-        top, bottom = _running_median(top, p.smooth), _running_median(bottom, p.smooth)
-    return ArcFit(coef=coef, thickness=t, top=np.clip(top, 0, h), bottom=np.clip(bottom, -1, h - 1),
-                  seeds=np.c_[xs, ys], moved=moved)
+    margins show no arc (experiments/captcha/arc.py says how it is found)."""
+    return fit_arc_bands([g], p)[0]
 
 
 def undo_arc(g: np.ndarray, p: ArcParams | None = None) -> np.ndarray:
     """The greyscale captcha with the arc's inversion undone: every pixel of
     the fitted band becomes 255 - v. Unchanged when no arc is found."""
-    fit = fit_arc_band(g, p)
-    if fit is None:
-        return g.copy()
-    return np.where(fit.mask(g.shape), 255 - g, g).astype(np.uint8)
-
-
-_undo_arc = undo_arc  # grey()'s own argument is called undo_arc
+    return undo_arc_many([g], p)[0]
 
 
 @dataclass
@@ -552,13 +381,15 @@ def inversion_evidence(g: np.ndarray, p: ArcParams | None = None, rows: int = 5)
     in those four rows), and how many of each are dark."""
     p = p or ArcParams()
     h, w = g.shape
-    dark, left, right, _, coef, _ = _margin_fit(g, p)
+    m = margin_fits(g[None], np.array([h]), np.array([w]), p)
+    dark = m.dark[0]
+    left, right = margins(w, p)
     out = {"stroke": 0, "stroke_dark": 0, "stroke_grey": 0.0, "background": 0, "background_dark": 0,
            "background_grey": 0.0}
-    if coef is None:
+    if not m.fitted[0]:
         return out
     cols = np.arange(left, w - right)
-    top = np.round(np.polyval(coef, cols) - (rows - 1) / 2).astype(int)
+    top = row_of(curve(m.coef[0], cols) - (rows - 1) / 2)
     ok = (top >= 2) & (top + rows + 2 <= h)
     cols, top = cols[ok], top[ok]
     def at(dy):
@@ -575,11 +406,17 @@ def inversion_evidence(g: np.ndarray, p: ArcParams | None = None, rows: int = 5)
 
 
 def grey(rgb: np.ndarray, height: int = 32, width: int = 96, undo_arc: bool = False) -> np.ndarray:
-    im = Image.fromarray(rgb).convert("L")
-    if undo_arc:  # at the captcha's own size, before resizing blurs the band's edges
-        im = Image.fromarray(_undo_arc(np.asarray(im)))
-    im = im.resize((width, height), Image.BILINEAR)
-    return (np.asarray(im).astype("float32") / 255.0)[..., None]
+    return grey_many([rgb], height, width, undo_arc)[0]
+
+
+def grey_many(rgbs: list[np.ndarray], height: int = 32, width: int = 96, undo_arc: bool = False) -> list[np.ndarray]:
+    """grey() of each image; the arc is undone for all of them in one pass
+    (arc.py), at the captchas' own size, before resizing blurs the band's edges."""
+    gs = [np.asarray(Image.fromarray(rgb).convert("L")) for rgb in rgbs]
+    if undo_arc:
+        gs = undo_arc_many(gs)
+    return [(np.asarray(Image.fromarray(g).resize((width, height), Image.BILINEAR)).astype("float32") / 255.0)[..., None]
+            for g in gs]
 
 
 PREPROCESS = {"nopre": nopre, "dn2": dn2, "grey": grey}
@@ -604,6 +441,16 @@ def get_preprocessor(name: str, **options):
     if options:
         raise ValueError(f"{name} takes no options, got {sorted(options)}")
     return PREPROCESS[name]
+
+
+def get_batch_preprocessor(name: str, **options):
+    """get_preprocessor's preprocessing for a list of images at once (list in,
+    list out, the same arrays): grey prepares a batch in one pass, which is
+    what makes undoing the arc cheap; the others one image at a time."""
+    fn = get_preprocessor(name, **options)
+    if name == "grey":
+        return functools.partial(grey_many, **options)
+    return lambda rgbs: [fn(rgb) for rgb in rgbs]
 
 
 def overlay_arc(rgb: np.ndarray, steps: Dn2Steps) -> np.ndarray:
@@ -642,7 +489,7 @@ def arc_views(steps: UndoArcSteps, factor: int = 3) -> dict[str, np.ndarray]:
             cx, cy = (x + 0.5) * factor, (y + 0.5) * factor
             draw.ellipse([cx - 2, cy - 2, cx + 2, cy + 2], fill=ARC_COLOURS["seed"])
         xs = np.linspace(0, w - 1, 4 * w)
-        ys = np.polyval(steps.fit.coef, xs)
+        ys = steps.fit.centre(xs)
         draw.line([((x + 0.5) * factor, (y + 0.5) * factor) for x, y in zip(xs, ys)],
                   fill=ARC_COLOURS["curve"], width=2)
 

@@ -175,6 +175,7 @@ _SLOTS = {
     "SetSessionGraphOptimizationLevel": (23, _P, [_P, C.c_int]),
     "SetIntraOpNumThreads": (24, _P, [_P, C.c_int]),
     "SetInterOpNumThreads": (25, _P, [_P, C.c_int]),
+    "AddSessionConfigEntry": (130, _P, [_P, C.c_char_p, C.c_char_p]),
     "CreateTensorWithDataAsOrtValue": (49, _P, [_P, _P, C.c_size_t, C.POINTER(C.c_int64), C.c_size_t,
                                                 C.c_int, _PP]),
     "GetTensorMutableData": (51, _P, [_P, _PP]),
@@ -191,6 +192,10 @@ _SLOTS = {
 API_VERSION = 13
 ORT_ENABLE_ALL = 99
 FLOAT = 1  # ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+# With more than one thread, onnxruntime's pool spins between the batch's
+# operators, on cores our own preparing workers need: 3,000 captchas batched
+# on 2 cores, 691 images/s spinning, 871 not (measured, 2026-12-07).
+NO_SPINNING = ("session.intra_op.allow_spinning", "0")
 
 
 def _library() -> str | None:
@@ -285,6 +290,8 @@ class CSession:
         try:
             api.check(api.SetIntraOpNumThreads(opts, threads))
             api.check(api.SetInterOpNumThreads(opts, 1))
+            if threads > 1:
+                api.check(api.AddSessionConfigEntry(opts, *(v.encode() for v in NO_SPINNING)))
             api.check(api.SetSessionLogSeverityLevel(opts, 3))
             api.check(api.SetSessionGraphOptimizationLevel(opts, ORT_ENABLE_ALL))
             session = _P()
@@ -410,6 +417,17 @@ def _open_image(data: bytes):
     return Image.open(io.BytesIO(data))
 
 
+def _import_for_reading() -> None:
+    """What ColdReader._input imports, imported while this thread loads
+    onnxruntime's library and builds the session (both in C, without the
+    GIL): a cold start overlaps its ~20 ms of Pillow imports with them."""
+    try:
+        from PIL import ImageChops, JpegImagePlugin, PngImagePlugin  # noqa: F401
+        from experiments.captcha import arc_lite  # noqa: F401
+    except Exception:  # noqa: BLE001 - the reading thread imports (and reports) it itself
+        pass
+
+
 class ColdReader:
     """Reads captchas for a process that has just started: the command line.
 
@@ -427,9 +445,9 @@ class ColdReader:
         opts = meta.get("preprocess_options") or {}
         # Only `grey` (a size, and undo_arc or not) is prepared here.
         self.fast = meta["preprocess"] == "grey" and set(opts) <= {"height", "width", "undo_arc"}
-        # The arc's inversion is undone by preprocess.py's own undo_arc, the
-        # one step that needs numpy (imported on the first captcha, ~0.05 s;
-        # onnxruntime's Python binding still is not).
+        # The arc's inversion is undone by arc_lite.py (plain Python, the same
+        # pixels as preprocess.py's numpy undo_arc): importing numpy would
+        # cost a cold start ~0.1 s.
         self.undo = bool(opts.get("undo_arc"))
         self.size = (int(opts.get("width", 96)), int(opts.get("height", 32)))
         self.shape = tuple(int(d) for d in meta["input_shape"])
@@ -453,6 +471,7 @@ class ColdReader:
             if len(data) > 256 * 1024 * 1024:
                 return None
             meta = check_metadata(onnx_metadata(data).get(META_KEY), onnx)
+            threading.Thread(target=_import_for_reading, daemon=True).start()
             session = c_session(data)
         except (ValueError, OSError, ModelNotFound, OrtError):
             return None
@@ -490,16 +509,11 @@ class ColdReader:
             return None
         grey = rgb.convert("L")
         if self.undo:  # as preprocess.grey does it: at the captcha's own size, before the resize
-            if "numpy" not in sys.modules:
-                # OpenBLAS starts a spinning thread per core when numpy is
-                # imported; undo_arc's 3x3 least squares need none of them,
-                # and they cost a cold `predict` 0.1 s of CPU (0.40 -> 0.26 s
-                # measured on 2 cores, the same wall time).
-                os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-            import numpy as np
-
-            from experiments.captcha.preprocess import undo_arc
-            grey = Image.fromarray(undo_arc(np.asarray(grey)))
+            from experiments.captcha import arc_lite
+            undone = arc_lite.undo(grey)
+            if undone is None:  # a decision too near its boundary: numpy's undo_arc decides
+                return None
+            grey = undone
         grey = grey.resize(self.size, Image.BILINEAR)
         return b"".join(map(self.scaled.__getitem__, grey.tobytes()))
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from experiments.captcha.labels import ALPHABET, N_CHARS, decode
 from experiments.captcha.light import ModelNotFound, _first_line  # noqa: F401 (ModelNotFound lives on here)
-from experiments.captcha.preprocess import CaptchaImageError, get_preprocessor, load_image, trim_border
+from experiments.captcha.preprocess import (CaptchaImageError, get_batch_preprocessor, get_preprocessor, load_image,
+                                            trim_border)
 
 # The committed default model: a run of our own pipeline (see README), seed 0
 # of our best captcha experiment by rule, so no test figure picked it. Its
@@ -110,12 +111,18 @@ class Reader:
         """The model's input for one image, or the CaptchaImageError saying why not."""
         return _prepare(src, self.preprocess)
 
+    def _prepared_many(self, sources: list) -> list:
+        """_prepared of each source, the preprocessing run over them as one batch."""
+        return _prepare_many(sources, self.trim_borders,
+                             get_batch_preprocessor(self.preprocess_name, **self.preprocess_options),
+                             self.preprocess)
+
     def _read_prepared(self, arrays: list) -> list:
         good = [a for a in arrays if not isinstance(a, Exception)]
         readings = iter(self.read_arrays(np.stack(good)) if good else [])
         return [a if isinstance(a, Exception) else next(readings) for a in arrays]
 
-    def read_many(self, sources, batch_size: int = 256, workers: int = 2):
+    def read_many(self, sources, batch_size: int = 256, workers: int | None = None):
         """Readings (or the CaptchaImageError) for many images, decoded on a
         few threads (PIL releases the GIL) and predicted in batches. A few
         images are read on this thread alone: starting threads would cost
@@ -125,11 +132,15 @@ class Reader:
             return self._read_prepared([self._prepared(s) for s in sources])
         if (self.preprocess_options.get("undo_arc") and len(sources) >= PROCESSES_FROM
                 and all(isinstance(s, (str, os.PathLike, bytes)) for s in sources)):
-            return self._read_many_in_processes(sources, batch_size, workers)
+            # One core for the model here, the others preparing: on 2 cores
+            # one worker reads 1,260-1,320 images/s where two, sharing the
+            # model's core, read 1,080-1,110 (3,000 captchas, 2026-12-07).
+            return self._read_many_in_processes(sources, batch_size, workers or max(1, (os.cpu_count() or 2) - 1))
+        workers = workers or 2
         from concurrent.futures import ThreadPoolExecutor
 
         def prep_batch(batch):
-            return [self._prepared(s) for s in batch]
+            return self._prepared_many(batch)
 
         out = []
         batches = [sources[i:i + batch_size] for i in range(0, len(sources), batch_size)]
@@ -149,17 +160,23 @@ class Reader:
 
 
     def _read_many_in_processes(self, sources: list, batch_size: int, workers: int) -> list:
-        """read_many for a preprocessing that costs more than decoding:
-        undo_arc fits the arc in ~1.5 ms of small numpy calls a captcha, each
-        holding the GIL, so two threads wait on each other (169 images/s
-        measured) where two processes do not. The images are prepared in
-        `workers` fresh processes (experiments/captcha/prepare_worker.py),
-        chunk k by worker k mod workers, while the model reads here; a chunk
-        whose worker failed is prepared here instead, so a broken worker
-        costs time, never a reading."""
+        """read_many for a preprocessing that costs about as much as the
+        network: undo_arc (0.4 ms a captcha, batched) plus decoding and
+        trimming (0.3 ms) against the network's 0.7 ms. The images are
+        prepared in `workers` fresh processes
+        (experiments/captcha/prepare_worker.py), chunk k by worker k mod
+        workers, while the model reads here. Each worker has a thread here
+        that keeps AHEAD chunks queued to it and takes each answer as soon as
+        it is written, so a worker never waits on the model (answers read
+        between batches on this thread left the workers waiting: 3,000
+        captchas on 2 cores, 978-985 images/s then, 1,034-1,089 with the
+        threads). A chunk whose worker failed is prepared here instead, so
+        a broken worker costs time, never a reading."""
         import pickle
         import subprocess
         import sys
+        import threading
+        from concurrent.futures import Future
 
         job = (self.preprocess_name, self.preprocess_options, self.trim_borders)
         chunks = [sources[i:i + PROCESS_CHUNK] for i in range(0, len(sources), PROCESS_CHUNK)]
@@ -173,42 +190,42 @@ class Reader:
                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env))
             except OSError:
                 break
-        alive = [True] * len(procs)
+        answers = [Future() for _ in chunks]  # None: prepare that chunk here
 
-        def send(k):  # chunk k to its worker (the job first, for its first chunk)
-            w = k % len(procs)
-            if not alive[w]:
-                return
+        def serve(w):  # worker w's chunks: w, w + len(procs), ...
+            mine = list(range(w, len(chunks), len(procs)))
+            proc = procs[w]
             try:
-                if k < len(procs):
-                    pickle.dump(job, procs[w].stdin)
-                pickle.dump(chunks[k], procs[w].stdin)
-                procs[w].stdin.flush()
-            except (OSError, ValueError, pickle.PicklingError):
-                alive[w] = False
+                pickle.dump(job, proc.stdin)
+                for i, k in enumerate(mine):
+                    if i == 0:
+                        for j in mine[:AHEAD]:
+                            pickle.dump(chunks[j], proc.stdin)
+                        proc.stdin.flush()
+                    prepared = pickle.load(proc.stdout)
+                    if not (isinstance(prepared, list) and len(prepared) == len(chunks[k])):
+                        break
+                    answers[k].set_result(prepared)
+                    if i + AHEAD < len(mine):
+                        pickle.dump(chunks[mine[i + AHEAD]], proc.stdin)
+                        proc.stdin.flush()
+            except Exception:  # noqa: BLE001 - a dead or confused worker: its chunks are prepared here
+                pass
+            finally:
+                for k in mine:
+                    if not answers[k].done():
+                        answers[k].set_result(None)
 
-        def receive(k):
-            w = k % len(procs)
-            if alive[w]:
-                try:
-                    prepared = pickle.load(procs[w].stdout)
-                    if isinstance(prepared, list) and len(prepared) == len(chunks[k]):
-                        return prepared
-                except Exception:  # noqa: BLE001 - a dead or confused worker: prepare here
-                    pass
-                alive[w] = False
-            return [self._prepared(s) for s in chunks[k]]
-
+        servers = [threading.Thread(target=serve, args=(w,), daemon=True) for w in range(len(procs))]
         out, arrays = [], []
         try:
             if not procs:
-                return self._read_prepared([self._prepared(s) for s in sources])
-            for k in range(len(procs)):  # never more workers than chunks
-                send(k)
+                return self._read_prepared(self._prepared_many(sources))
+            for t in servers:
+                t.start()
             for k in range(len(chunks)):
-                arrays.extend(receive(k))
-                if k + len(procs) < len(chunks):
-                    send(k + len(procs))
+                prepared = answers[k].result()
+                arrays.extend(prepared if prepared is not None else self._prepared_many(chunks[k]))
                 while len(arrays) >= batch_size:
                     out.extend(self._read_prepared(arrays[:batch_size]))
                     arrays = arrays[batch_size:]
@@ -225,11 +242,15 @@ class Reader:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+            for t in servers:
+                if t.is_alive():
+                    t.join(timeout=10)
         return out + (self._read_prepared(arrays) if arrays else [])
 
 
 PROCESSES_FROM = 200   # fewer images than this are not worth starting processes for (~0.3 s each)
 PROCESS_CHUNK = 64     # images a worker prepares per task
+AHEAD = 2              # chunks queued to a worker at once, so it never waits for the next
 WORKER_ARGS = ("-m", "experiments.captcha.prepare_worker")  # after sys.executable
 
 
@@ -240,24 +261,42 @@ def _prepare(src, preprocess):
         rgb = load_image(src)
     except CaptchaImageError as e:
         return e
+    return _prepare_rgb(rgb, preprocess)
+
+
+def _prepare_rgb(rgb, preprocess):
     try:
         return preprocess(rgb)
     except Exception:  # noqa: BLE001 - one odd image never stops the batch
         return CaptchaImageError("the image opened but could not be prepared for the model")
 
 
-_WORKER_PREPROCESS: dict = {}
+def _prepare_many(sources: list, trim: bool, batch_fn, one_fn) -> list:
+    """_prepare of each source, batch_fn (a list of RGB arrays -> their
+    inputs) run once over every image that opened; should the batch fail,
+    each image goes through one_fn on its own, so one odd image never stops
+    the others."""
+    rgbs = []
+    for src in sources:
+        try:
+            rgbs.append(load_image(src))
+        except CaptchaImageError as e:
+            rgbs.append(e)
+    good = [r for r in rgbs if not isinstance(r, Exception)]
+    try:
+        done = iter(batch_fn([trim_border(r)[0] for r in good] if trim else good))
+        return [r if isinstance(r, Exception) else next(done) for r in rgbs]
+    except Exception:  # noqa: BLE001 - find the image that fails, and read the rest
+        return [r if isinstance(r, Exception) else _prepare_rgb(r, one_fn) for r in rgbs]
 
 
 def _prepare_chunk(sources: list, job: tuple) -> list:
     """A worker process's share of read_many: (name, options, trim_borders)
-    is the reader's preprocessing, built once per process."""
+    is the reader's preprocessing."""
     name, options, trim = job
-    key = (name, tuple(sorted(options.items())), trim)
-    if key not in _WORKER_PREPROCESS:
-        fn = get_preprocessor(name, **options)
-        _WORKER_PREPROCESS[key] = (lambda rgb: fn(trim_border(rgb)[0])) if trim else fn
-    return [_prepare(s, _WORKER_PREPROCESS[key]) for s in sources]
+    fn = get_preprocessor(name, **options)
+    return _prepare_many(sources, trim, get_batch_preprocessor(name, **options),
+                         (lambda rgb: fn(trim_border(rgb)[0])) if trim else fn)
 
 
 class Recognizer(Reader):
@@ -384,6 +423,8 @@ class OnnxReader(Reader):
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
+        if threads > 1:
+            opts.add_session_config_entry(*light.NO_SPINNING)
         opts.log_severity_level = 3  # its warnings are for developers, not for our stderr
         try:
             session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])

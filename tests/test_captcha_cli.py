@@ -156,6 +156,21 @@ def test_an_unexpected_failure_exits_3_not_1(monkeypatch, capsys):
     assert "Traceback" in err and "unexpected failure in the reader" in err
 
 
+def test_predict_into_a_closed_pipe_stops_quietly(labelled_folder, untrained_captcha_model):
+    """`predict *.jpg | head -1`: once the output is closed, predict stops
+    with 141 (as a shell reports SIGPIPE), not a traceback and "a bug"."""
+    images, _, _ = labelled_folder
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for model in ([], ["--model", str(untrained_captcha_model)]):  # the cold reader, and Keras
+        proc = subprocess.Popen([sys.executable, "-m", "experiments.captcha", "predict", *model,
+                                 *[str(p) for p in sorted(images.glob("*.jpg"))]],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()  # before the first answer: the reader has gone
+        err = proc.communicate(timeout=240)[1].decode()
+        assert proc.returncode == 141, err
+        assert "Traceback" not in err and "unexpected" not in err, err
+
+
 def test_missing_model_is_a_clear_error(labelled_folder, tmp_path):
     images, _, _ = labelled_folder
     r = captcha_cli("predict", "--model", str(tmp_path / "nope.keras"), str(images / "1.jpg"))

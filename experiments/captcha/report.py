@@ -282,6 +282,19 @@ def _audited_points(done: list[dict], given: pd.DataFrame, scores: dict) -> pd.D
     return pd.DataFrame(out)
 
 
+def _cold_start(b: dict) -> str:
+    """A bench record's cold start: "0.087 s, 67 MiB", with the other
+    reader's wall time in brackets where one was measured against it."""
+    if not isinstance(b.get("cold_start_s_median"), (int, float)):
+        return ""
+    text = f"{b['cold_start_s_median']:.3f} s"
+    if isinstance(b.get("cold_peak_mib"), (int, float)):
+        text += f", {b['cold_peak_mib']:.0f} MiB"
+    if isinstance(b.get("against_s_median"), (int, float)):
+        text += f" ({b['against_s_median']:.3f} s)"
+    return text
+
+
 def captcha_models_blocks(lang: str = "en", root=None) -> list:
     from core import charts
     from pathlib import Path
@@ -368,6 +381,7 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
                         "p90": round(b["single_ms_p90"], 2),
                         tx(lang, "captcha_models.bench.runner"): b.get("single_runner"),
                         tx(lang, "captcha_models.bench.batched"): round(b["batched_images_per_second"]),
+                        tx(lang, "captcha_models.bench.cold"): _cold_start(b),
                         tx(lang, "captcha_models.bench.images"): b["n"],
                         tx(lang, "captcha_models.bench.measured"): b.get("measured", "")[:10],
                         tx(lang, "captcha_models.bench.conditions"):

@@ -44,7 +44,7 @@ def _names() -> set[str]:
 
 
 # "cores": in a run's recorded device, "CPU (2 cores)"; "tflite", "onnxruntime (C API)": runtimes a benchmark used
-ALLOWED |= _names() | {"cores", "tflite", "onnxruntime", "API"}
+ALLOWED |= _names() | {"cores", "tflite", "onnxruntime", "API", "ddddocr", "MiB"}
 CAPTCHA = re.compile(r"^[2-9A-Z]{4}$")  # four captcha characters, a reading or a label
 # identifiers: anything with a hyphen, underscore, slash, dot or digit inside
 IDENT = re.compile(r"\S*[-_/.\d]\S*")

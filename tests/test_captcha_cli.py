@@ -350,7 +350,9 @@ def test_the_reader_reads_a_padded_upload_as_the_original(untrained_captcha_mode
 
 
 def test_robustness_table_means_seeds_per_experiment(tmp_path):
+    from core import study
     from experiments.captcha.views import robustness_table
+    study.studies()  # the studies' texts, as the app has them
 
     def write(run, name, values):
         run.mkdir(parents=True, exist_ok=True)
@@ -367,9 +369,37 @@ def test_robustness_table_means_seeds_per_experiment(tmp_path):
     assert table.loc[1, "net, model alone"] == "90.00 ± – (1 seed)"
 
 
+def test_crawl_robustness_table_has_a_column_per_test_set(tmp_path):
+    """robustness-crawl.json (our split) and robustness-crawl-<source>.json
+    (a whole crawl never trained on) are columns of their own; a damaged
+    file is left out, the rest still shown."""
+    from core import study
+    from experiments.captcha.views import crawl_robustness_table
+    study.studies()  # the studies' texts, as the app has them
+
+    def write(run, name, clean):
+        run.mkdir(parents=True, exist_ok=True)
+        rows = [{"transform": "clean", "n": 10, "exact_match": clean - 0.05, "exact_match_audited": clean},
+                {"transform": "saved as PNG", "n": 10, "exact_match": clean - 0.05, "exact_match_audited": clean}]
+        (run / name).write_text(json.dumps({"rows": rows}))
+
+    write(tmp_path / "x0", "robustness-crawl.json", 0.999)
+    write(tmp_path / "h0", "robustness-crawl-handlabeled-5000.json", 0.99)
+    write(tmp_path / "h1", "robustness-crawl-handlabeled-5000.json", 0.98)
+    (tmp_path / "h2").mkdir()
+    (tmp_path / "h2" / "robustness-crawl-handlabeled-5000.json").write_text('{"rows": [{"transform": "clean"}]')
+    table = crawl_robustness_table({"net": [tmp_path / "x0"], "loso": [tmp_path / f"h{i}" for i in range(3)]})
+    assert list(table.columns) == ["transform", "net on our split", "loso on handlabeled-5000"]
+    assert list(table["transform"]) == ["clean", "saved as PNG"]
+    assert table.loc[0, "loso on handlabeled-5000"] == "98.50 ± 0.71 (2 seeds)"
+    zh = crawl_robustness_table({"net": [tmp_path / "x0"]}, "zh")
+    assert list(zh.columns)[1] == "net，我們的切分" and list(zh.iloc[:, 0]) == ["原圖", "存成 PNG"]
+
+
 def test_crawl_transforms_make_what_other_crawls_save():
     """Issue 32's robustness set: sizes of other crawls, JPEG re-encoding,
-    2-pixel crops and pads on each side, greyscale; nothing else changes."""
+    2-pixel crops and pads on each side, greyscale, PNG and greyscale files;
+    nothing else changes."""
     import numpy as np
 
     from experiments.captcha.robustness import CRAWL_TRANSFORMS
@@ -389,6 +419,13 @@ def test_crawl_transforms_make_what_other_crawls_save():
     for q in (70, 95):
         jpg = out[f"JPEG quality {q}"]
         assert jpg.shape == img.shape and 0 < np.abs(jpg.astype(int) - img).mean() < 20
+    # files: a PNG keeps every pixel, a greyscale PNG is the greyscale copy,
+    # a greyscale JPEG comes back as three equal channels, near it
+    assert (out["saved as PNG"] == img).all()
+    assert (out["greyscale, saved as PNG"] == grey).all()
+    gjpg = out["greyscale, saved as JPEG quality 90"]
+    assert gjpg.shape == img.shape and (gjpg[..., 0] == gjpg[..., 2]).all()
+    assert 0 < np.abs(gjpg.astype(int) - grey).mean() < 10
 
 
 def test_robustness_on_a_whole_source_with_the_crawl_set(tiny_captchas, untrained_captcha_model, tmp_path):

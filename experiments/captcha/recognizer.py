@@ -96,6 +96,13 @@ class Reader:
         preprocessing, the one it was trained with."""
         return self.model_preprocess(self.trimmed(rgb)[0])
 
+    def preprocess_many(self, rgbs: list[np.ndarray]) -> list[np.ndarray]:
+        """preprocess for many images at once: the same inputs (the batch
+        preprocessing is tested equal to one at a time), in a fraction of the
+        time when the arc is undone."""
+        batch = get_batch_preprocessor(self.preprocess_name, **self.preprocess_options)
+        return batch([self.trimmed(r)[0] for r in rgbs])
+
     def read_arrays(self, x: np.ndarray) -> list[Reading]:
         """Preprocessed batch -> readings."""
         probs = self._probs(x)

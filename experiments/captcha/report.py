@@ -394,6 +394,12 @@ def captcha_models_blocks(lang: str = "en", root=None) -> list:
             blocks += [("h3", tx(lang, "captcha_models.robustness.title")),
                        ("md", tx(lang, "captcha_models.robustness.text")),
                        ("table", robust)]
+        crawl = views.crawl_robustness_table(
+            {r["experiment"]: r["run_paths"] for r in every if r["n_done"]}, lang)
+        if not crawl.empty:
+            blocks += [("h3", tx(lang, "captcha_models.crawl-robustness.title")),
+                       ("md", tx(lang, "captcha_models.crawl-robustness.text")),
+                       ("table", crawl)]
         blocks += [
             ("h2", tx(lang, "captcha_models.curves.title")),
             ("key", charts.curves_key(curves)),

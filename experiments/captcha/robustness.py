@@ -64,10 +64,23 @@ def _edge(rgb, top=0, bottom=0, left=0, right=0):
     return np.pad(rgb, ((top, bottom), (left, right), (0, 0)), mode="edge")
 
 
+def _saved(rgb, fmt: str, mode: str = "RGB", **options):
+    """The copy written as a `fmt` file in `mode` and opened again the way
+    the reader opens an upload (preprocess.load_image: its conversions)."""
+    import io
+
+    from experiments.captcha.preprocess import load_image
+    buf = io.BytesIO()
+    Image.fromarray(rgb).convert(mode).save(buf, fmt, **options)
+    return load_image(buf.getvalue())
+
+
 # What another crawl's captchas look like (issue 32): the sizes public crawls
 # save them at (101-160 x 44-50; a third crawl's 133 x 45), JPEG re-encoding,
-# a 2-pixel crop or pad on any side, greyscale. Meant for a whole source
-# never trained on (`robustness --set crawl --source SET`).
+# a 2-pixel crop or pad on any side, greyscale; and the files a crawl may
+# keep, PNG or JPEG, RGB or greyscale, opened as the reader opens an upload.
+# Meant for a whole source never trained on (`robustness --set crawl
+# --source SET`).
 CRAWL_TRANSFORMS = {
     "clean": lambda x: x,
     **{f"resized to {w} x {h}": (lambda x, w=w, h=h: _resize(x, w, h))
@@ -78,6 +91,9 @@ CRAWL_TRANSFORMS = {
     **{f"pad 2 px {side} (edge colour)": (lambda x, side=side: _edge(x, **{side: 2}))
        for side in ("top", "bottom", "left", "right")},
     "greyscale": _grey,
+    "saved as PNG": lambda x: _saved(x, "PNG"),
+    "greyscale, saved as PNG": lambda x: _saved(x, "PNG", "L"),
+    "greyscale, saved as JPEG quality 90": lambda x: _saved(x, "JPEG", "L", quality=90),
 }
 SETS = {"split": TRANSFORMS, "crawl": CRAWL_TRANSFORMS}
 
@@ -94,7 +110,7 @@ def evaluate_transforms(recognizer, items, transforms=None, audit: dict | None =
     audited = [(audit or {}).get(it.ref, it.label) for it in items]
     rows = []
     for name, fn in transforms.items():
-        x = np.stack([recognizer.preprocess(fn(img)) for img in raw])
+        x = np.stack(recognizer.preprocess_many([fn(img) for img in raw]))
         texts = [r.text for start in range(0, len(x), 512)
                  for r in recognizer.read_arrays(x[start:start + 512])]
         right = np.array([[a == b for a, b in zip(t, l)] for t, l in zip(texts, labels)])

@@ -86,6 +86,39 @@ def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame
     Columns are '<experiment>, <reader|model alone>'; cells are strings. The
     column names and the transforms are in `lang` (a transform no content file
     names keeps its recorded name)."""
+    from core.blocks import tx
+
+    entries = []
+    for exp, paths in runs_by_experiment.items():
+        for fname, kind in ROBUSTNESS_FILES.items():
+            column = tx(lang, "captcha_models.robustness.column", experiment=exp,
+                        kind=tx(lang, f"captcha_models.robustness.{kind}"))
+            entries += [(column, Path(p) / fname) for p in paths]
+    return _transform_table(entries, lang)
+
+
+CRAWL_FILE = "robustness-crawl"  # robustness-crawl.json (our split), robustness-crawl-<source>.json
+
+
+def crawl_robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame:
+    """The crawl set (what another crawl's files look like, robustness.py's
+    CRAWL_TRANSFORMS) per experiment and test set: '<experiment> on <our
+    split | source>' columns from each run's robustness-crawl*.json."""
+    from core.blocks import tx
+
+    entries = []
+    for exp, paths in runs_by_experiment.items():
+        for p in paths:
+            for f in sorted(Path(p).glob(f"{CRAWL_FILE}*.json")):
+                source = f.stem[len(CRAWL_FILE) + 1:]
+                where = source or tx(lang, "captcha_models.crawl-robustness.our-split")
+                entries.append((tx(lang, "captcha_models.crawl-robustness.column", experiment=exp, where=where), f))
+    return _transform_table(entries, lang)
+
+
+def _transform_table(entries: list, lang: str) -> pd.DataFrame:
+    """[(column, robustness file)] -> transform x column table of mean ± std
+    over the files of a column (seeds); a missing or damaged file is left out."""
     import json
     import statistics
 
@@ -94,19 +127,17 @@ def robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.DataFrame
 
     cells: dict = {}
     order: list = []
-    for exp, paths in runs_by_experiment.items():
-        for fname, kind in ROBUSTNESS_FILES.items():
-            column = tx(lang, "captcha_models.robustness.column", experiment=exp,
-                        kind=tx(lang, f"captcha_models.robustness.{kind}"))
-            for p in paths:
-                f = Path(p) / fname
-                if not f.is_file():
-                    continue
-                for row in json.loads(f.read_text())["rows"]:
-                    value = row.get("exact_match_audited", row["exact_match"])
-                    if row["transform"] not in order:
-                        order.append(row["transform"])
-                    cells.setdefault((row["transform"], column), []).append(100 * value)
+    for column, f in entries:
+        try:
+            rows = json.loads(Path(f).read_text())["rows"]
+            values = [(row["transform"], float(row.get("exact_match_audited", row["exact_match"])))
+                      for row in rows]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for transform, value in values:
+            if transform not in order:
+                order.append(transform)
+            cells.setdefault((transform, column), []).append(100 * value)
     if not cells:
         return pd.DataFrame()
     columns = list(dict.fromkeys(col for _, col in cells))

@@ -296,7 +296,12 @@ def cmd_robustness(args) -> int:
     if args.set != "split" or args.source:
         default = default.replace(".json", f"-{args.set}{'-' + args.source if args.source else ''}.json")
     out = Path(args.out) if args.out else rec.path.parent / default
-    atomic_write_json(out, {"model": str(rec.path), "trim_borders": rec.trim_borders, "rows": rows})
+    from datetime import datetime, timezone
+
+    from core import envinfo
+    atomic_write_json(out, {"model": str(rec.path), "trim_borders": rec.trim_borders, "rows": rows,
+                            "measured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "git": envinfo.git_state()})
     print(json.dumps({"saved": str(out)}))
     return 0
 

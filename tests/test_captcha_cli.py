@@ -388,7 +388,7 @@ def test_crawl_robustness_table_has_a_column_per_test_set(tmp_path):
     write(tmp_path / "h1", "robustness-crawl-handlabeled-5000.json", 0.98)
     (tmp_path / "h2").mkdir()
     (tmp_path / "h2" / "robustness-crawl-handlabeled-5000.json").write_text('{"rows": [{"transform": "clean"}]')
-    table = crawl_robustness_table({"net": [tmp_path / "x0"], "loso": [tmp_path / f"h{i}" for i in range(3)]})
+    table = crawl_robustness_table({"loso": [tmp_path / f"h{i}" for i in range(3)], "net": [tmp_path / "x0"]})
     assert list(table.columns) == ["transform", "net on our split", "loso on handlabeled-5000"]
     assert list(table["transform"]) == ["clean", "saved as PNG"]
     assert table.loc[0, "loso on handlabeled-5000"] == "98.50 ± 0.71 (2 seeds)"

@@ -112,8 +112,10 @@ def crawl_robustness_table(runs_by_experiment: dict, lang: str = "en") -> pd.Dat
             for f in sorted(Path(p).glob(f"{CRAWL_FILE}*.json")):
                 source = f.stem[len(CRAWL_FILE) + 1:]
                 where = source or tx(lang, "captcha_models.crawl-robustness.our-split")
-                entries.append((tx(lang, "captcha_models.crawl-robustness.column", experiment=exp, where=where), f))
-    return _transform_table(entries, lang)
+                entries.append((bool(source), tx(lang, "captcha_models.crawl-robustness.column",
+                                                   experiment=exp, where=where), f))
+    # the shipped model on our split first: the reader a user gets
+    return _transform_table([e[1:] for e in sorted(entries, key=lambda e: e[0])], lang)
 
 
 def _transform_table(entries: list, lang: str) -> pd.DataFrame:

@@ -16,6 +16,11 @@ DATA = {
     # generated captchas added to training (experiments/captcha/data.py:synthetic_set)
     "synthetic": opt(lambda v: isinstance(v, dict) and set(v) <= {"n", "scaled"} and pos_int(v.get("n"))
                      and num(v.get("scaled", 0.25)) and 0 <= v.get("scaled", 0.25) <= 1),
+    # soft targets: the averaged readings of an experiment's finished runs (its
+    # ensemble), mixed with the labels (experiments/captcha/task.py: DistillCE)
+    "distill": opt(lambda v: isinstance(v, dict) and set(v) <= {"teachers", "temperature", "alpha"}
+                   and isinstance(v.get("teachers"), str) and num(v.get("temperature", 1.0))
+                   and v.get("temperature", 1.0) > 0 and num(v.get("alpha", 0.5)) and 0 <= v.get("alpha", 0.5) <= 1),
 }
 
 
@@ -32,3 +37,5 @@ def check(config: dict) -> None:
         raise ConfigError("data.relabel: only captcha labels have relabel lists")
     if data.get("synthetic") and data["dataset"] != "thsr-captcha":
         raise ConfigError("data.synthetic: only the captcha study has a generator")
+    if data.get("distill") and data["dataset"] != "thsr-captcha":
+        raise ConfigError("data.distill: only captcha models have teachers here")

@@ -22,11 +22,24 @@ from core.task import Task
 HEADS = [f"fc13_W{i + 1}" for i in range(N_CHARS)]
 
 
-def targets(y: np.ndarray) -> dict:
-    return {h: y[:, i] for i, h in enumerate(HEADS)}
+def targets(y: np.ndarray, soft: np.ndarray | None = None) -> dict:
+    """Each head's targets: its label index, or with `soft` ((N, 4, 19)
+    teacher probabilities, already tempered) the index followed by them, as
+    DistillCE reads them."""
+    if soft is None:
+        return {h: y[:, i] for i, h in enumerate(HEADS)}
+    return {h: np.concatenate([y[:, i:i + 1].astype("float32"), soft[:, i].astype("float32")], axis=1)
+            for i, h in enumerate(HEADS)}
 
 
-def compile_model(model, optimizer, label_smoothing: float = 0.0):
+def compile_model(model, optimizer, label_smoothing: float = 0.0, distill: dict | None = None):
+    if distill:
+        t, a = float(distill.get("temperature", 1.0)), float(distill.get("alpha", 0.5))
+        loss = {h: DistillCE(t, a, name=f"{h}_loss") for h in HEADS}
+        # the label is the targets' first column: accuracy on it, under the usual name
+        metrics = {h: [keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")] for h in HEADS}
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        return
     if label_smoothing:
         # Label smoothing needs one-hot targets; keep sparse labels and let the
         # loss expand them (CategoricalCrossentropy on sparse ints would fail).
@@ -50,6 +63,74 @@ class SparseSmoothedCE(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "smoothing": self.smoothing}
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+def label_accuracy(y_true, y_pred):
+    """Accuracy on the label in a DistillCE target's first column."""
+    return keras.metrics.sparse_categorical_accuracy(y_true[:, :1], y_pred)
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+class DistillCE(keras.losses.Loss):
+    """Knowledge distillation (Hinton et al., 2015) for a softmax head: y_true
+    is [label index, teacher probabilities tempered by T (19)]. The loss is
+    alpha * T^2 * CE(teacher_T, student_T) + (1 - alpha) * CE(label, student),
+    student_T = softmax(log(student) / T): the head gives probabilities, and
+    log-probabilities are logits up to a constant, which softmax ignores."""
+
+    def __init__(self, temperature=1.0, alpha=0.5, name="distill_ce", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.temperature, self.alpha = float(temperature), float(alpha)
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        label = ops.cast(y_true[:, 0], "int32")
+        teacher = y_true[:, 1:]
+        log_q = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        hard = keras.losses.sparse_categorical_crossentropy(label, y_pred)
+        log_q_t = ops.log_softmax(log_q / self.temperature, axis=-1)
+        soft = -ops.sum(teacher * log_q_t, axis=-1) * self.temperature ** 2
+        return self.alpha * soft + (1.0 - self.alpha) * hard
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature, "alpha": self.alpha}
+
+
+def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities softened by T: p^(1/T), renormalised (softmax of logits / T)."""
+    logp = np.log(np.clip(probs.astype("float64"), 1e-12, 1.0)) / temperature
+    logp -= logp.max(-1, keepdims=True)
+    e = np.exp(logp)
+    return (e / e.sum(-1, keepdims=True)).astype("float32")
+
+
+def teacher_probs(spec: dict, data_cfg: dict, arrays: list, root=None) -> list:
+    """The averaged probabilities ((N, 4, 19) each) of the finished runs of
+    experiment spec["teachers"] on each of `arrays` (model inputs). Teachers
+    must read their input as the student does; none, or another
+    preprocessing, is an error that says so before any training."""
+    from experiments.captcha.ensemble import member_runs
+    from experiments.captcha.recognizer import open_reader
+
+    name = spec["teachers"]
+    try:
+        runs = member_runs(name, root)
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"data.distill.teachers: {name!r} is not an experiment with runs ({e})") from e
+    if not runs:
+        raise ValueError(f"data.distill.teachers: {name!r} has no finished run with a model file")
+    want = (data_cfg["preprocess"], data_cfg.get("preprocess_options", {}))
+    out = [np.zeros((len(x), N_CHARS, 19), "float64") for x in arrays]
+    for run in runs:
+        got = (run.config["data"]["preprocess"], run.config["data"].get("preprocess_options", {}))
+        if got != want:
+            raise ValueError(f"data.distill.teachers: {run.ref} reads {got}, this run {want}")
+        reader = open_reader(run.path / "model.keras")
+        for acc, x in zip(out, arrays):
+            for i in range(0, len(x), 512):
+                acc[i:i + 512] += reader._probs(x[i:i + 512])
+    return [acc / len(runs) for acc in out]
 
 
 def predict_indices(model, x: np.ndarray, batch_size: int = 512):
@@ -187,10 +268,16 @@ class CaptchaTask(Task):
 
     def load(self, config, data_dir=None):
         from experiments.captcha.data import load_splits
-        return load_splits(config["data"], config["seed"], data_dir)
+        data = load_splits(config["data"], config["seed"], data_dir)
+        spec = config["data"].get("distill")
+        if spec:  # the teachers read the training and validation inputs once, before training
+            t = float(spec.get("temperature", 1.0))
+            soft = teacher_probs(spec, config["data"], [data["x_train"], data["x_val"]])
+            data["soft_train"], data["soft_val"] = (tempered(s, t) for s in soft)
+        return data
 
     def compile(self, model, optimizer, config, data):
-        compile_model(model, optimizer, config["train"].get("label_smoothing", 0.0))
+        compile_model(model, optimizer, config["train"].get("label_smoothing", 0.0), config["data"].get("distill"))
 
     def callbacks(self, config, data):
         return [WordAccuracy(data["x_val"], data["y_val"], audited_labels(data.get("val_items"), data["y_val"]))]
@@ -198,10 +285,10 @@ class CaptchaTask(Task):
     def fit_inputs(self, config, data):
         tcfg = config["train"]
         kwargs = {"batch_size": tcfg["batch_size"], "shuffle": True,
-                  "validation_data": (data["x_val"], targets(data["y_val"]))}
+                  "validation_data": (data["x_val"], targets(data["y_val"], data.get("soft_val")))}
         if tcfg.get("balance_heads"):
             kwargs["sample_weight"] = balanced_sample_weight(data["y_train"])
-        return (data["x_train"], targets(data["y_train"])), kwargs
+        return (data["x_train"], targets(data["y_train"], data.get("soft_train"))), kwargs
 
     def evaluate(self, model, data, path, config):
         return evaluate(model, data, path, config["data"])

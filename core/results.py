@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from pathlib import Path
 
 from core.records import Run, config_hash, list_runs, record_words
 from core.text import text
@@ -109,6 +110,22 @@ def experiment_rows(root=None, experiments: dict | None = None, include_app: boo
             label = f"{name} ({text(lang, 'common.list-sep').join(parts)})"
             rows.append(_row(name, label, their, group, "app"))
     return rows
+
+
+def with_model_file(run: Run) -> bool:
+    return (run.path / "model.keras").is_file()
+
+
+def declared_runs(experiment: str, root=None, experiments: dict | None = None, keep=None) -> list[Run]:
+    """The finished runs of an experiment's current declaration (as
+    experiment_rows counts them; `experiments` defaults to every study's),
+    those `keep(run)` accepts: e.g. with_model_file, an ensemble's members."""
+    if experiments is None:
+        from core import study
+        experiments = study.experiments()
+    [row] = experiment_rows(root, {experiment: experiments[experiment]})
+    runs = [Run(Path(p)) for p in row["run_paths"]]
+    return [r for r in runs if keep is None or keep(r)]
 
 
 def left_out(rows: list[dict], lang: str = "en") -> list[tuple[str, str]]:

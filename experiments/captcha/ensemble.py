@@ -64,11 +64,8 @@ class EnsembleReader(Reader):
 
 def member_runs(experiment: str, root=None) -> list:
     """The experiment's finished runs of its current declaration that kept a model file."""
-    from core.records import Run
-    from core.results import experiment_rows
-    from experiments import EXPERIMENTS
-    [row] = experiment_rows(root, {experiment: EXPERIMENTS[experiment]})
-    return [Run(Path(p)) for p in row["run_paths"] if (Path(p) / "model.keras").is_file()]
+    from core.results import declared_runs, with_model_file
+    return declared_runs(experiment, root, keep=with_model_file)
 
 
 def measure(experiment: str, root=None, data_dir=None) -> dict:

@@ -167,6 +167,7 @@ def _cross_source_blocks(lang: str, rows: list[dict], scores: dict, files: tuple
             if cfg["data"].get("preprocess_options", {}).get("undo_arc") else tx(lang, "captcha_models.xsrc.no"),
             tx(lang, "captcha_models.xsrc.labels"): relabel.path_of(cfg["data"]["relabel"]["name"]).stem
             if cfg["data"].get("relabel") else tx(lang, "captcha_models.xsrc.labels-given"),
+            tx(lang, "captcha_models.xsrc.teachers"): (cfg["data"].get("distill") or {}).get("teachers", "–"),
             tx(lang, "tables.seeds"): r["n_done"],
             **_audit_cells(lang, scores.get(r["experiment"], [])),
         })

@@ -110,12 +110,12 @@ def teacher_probs(spec: dict, data_cfg: dict, arrays: list, root=None) -> list:
     experiment spec["teachers"] on each of `arrays` (model inputs). Teachers
     must read their input as the student does; none, or another
     preprocessing, is an error that says so before any training."""
-    from experiments.captcha.ensemble import member_runs
+    from core.results import declared_runs, with_model_file
     from experiments.captcha.recognizer import open_reader
 
     name = spec["teachers"]
     try:
-        runs = member_runs(name, root)
+        runs = declared_runs(name, root, keep=with_model_file)
     except (KeyError, ValueError) as e:
         raise ValueError(f"data.distill.teachers: {name!r} is not an experiment with runs ({e})") from e
     if not runs:

@@ -57,7 +57,10 @@ def one_of(*choices):
 _CALLBACK = {"monitor": lambda v: isinstance(v, str), "patience": nonneg_int,
              "factor": lambda v: num(v) and 0 < v < 1, "min_lr": num,
              "restore_best_weights": lambda v: isinstance(v, bool),
-             "min_delta": num}
+             "min_delta": num,
+             # for a monitor Keras cannot place (a task's own log); the best
+             # epoch kept is always the lowest (core/callbacks.py: TrainingState)
+             "mode": lambda v: v == "min"}
 
 # The engine's keys; each study adds its own (core/study.py: Study.config_keys),
 # and its `check` holds the rules across keys.

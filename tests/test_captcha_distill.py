@@ -67,3 +67,26 @@ def test_distill_config_is_checked():
         cfg["data"]["distill"] = bad
         with pytest.raises(ConfigError, match="distill"):
             validate(cfg)
+
+
+def test_label_loss_is_the_sum_of_the_heads_label_losses():
+    import keras
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(19), size=(6, 4)).astype("float32")
+    y = rng.integers(0, 19, size=(6, 4))
+    want = sum(float(np.mean(keras.losses.sparse_categorical_crossentropy(y[:, i], probs[:, i])))
+               for i in range(4))
+    assert task.label_loss(probs, y) == pytest.approx(want, rel=1e-5)
+
+
+def test_a_distilled_run_is_selected_on_the_labels_loss_as_its_twin():
+    """val_loss mixes in the teachers; early stopping, the learning-rate
+    halving and the best epoch kept all watch val_label_loss instead."""
+    cfg = {**get_config("captcha-xsrc-to-hand-distil"), "seed": 0}
+    twin = get_config("captcha-xsrc-to-hand-clean")
+    for key in ("early_stopping", "reduce_lr"):
+        assert cfg["train"][key] == {**twin["train"][key], "monitor": "val_label_loss", "mode": "min"}
+    validate(cfg)
+    cfg["train"]["early_stopping"]["mode"] = "max"  # TrainingState keeps the lowest: refused
+    with pytest.raises(ConfigError, match="mode"):
+        validate(cfg)

@@ -133,13 +133,25 @@ def teacher_probs(spec: dict, data_cfg: dict, arrays: list, root=None) -> list:
     return [acc / len(runs) for acc in out]
 
 
-def predict_indices(model, x: np.ndarray, batch_size: int = 512):
-    """(N, 4) predicted indices and (N, 4) confidences."""
+def predict_probs(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """(N, 4, 19) probabilities."""
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(probs, dict):
         probs = [probs[h] for h in HEADS]
-    probs = np.stack([np.asarray(p) for p in probs], axis=1)  # (N, 4, 19)
+    return np.stack([np.asarray(p) for p in probs], axis=1)
+
+
+def predict_indices(model, x: np.ndarray, batch_size: int = 512):
+    """(N, 4) predicted indices and (N, 4) confidences."""
+    probs = predict_probs(model, x, batch_size)
     return probs.argmax(-1), probs.max(-1)
+
+
+def label_loss(probs: np.ndarray, y: np.ndarray) -> float:
+    """The heads' sparse cross-entropies on the labels, summed: what val_loss
+    is for a model trained on the labels alone (Keras clips at 1e-7 too)."""
+    picked = np.take_along_axis(probs, y[..., None].astype(int), -1)[..., 0]
+    return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean(0).sum())
 
 
 def scores(pred: np.ndarray, y: np.ndarray) -> dict:
@@ -159,6 +171,8 @@ class WordAccuracy(keras.callbacks.Callback):
     MNIST; `val_exact_match` is all four characters right. With `y_audited`
     (the validation labels after the by-eye audit) it also logs
     `val_exact_match_audited`, for the record only: nothing selects on it.
+    `val_label_loss` is the validation loss on the labels alone, which a
+    distilled run selects on (its val_loss mixes in its teachers).
     Listed before the history writer, so they land in history.csv."""
 
     def __init__(self, x_val, y_val, y_audited=None):
@@ -168,8 +182,10 @@ class WordAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
-        pred, _ = predict_indices(self.model, self.x_val)
+        probs = predict_probs(self.model, self.x_val)
+        pred = probs.argmax(-1)
         s = scores(pred, self.y_val)
+        logs["val_label_loss"] = label_loss(probs, self.y_val)
         logs["val_exact_match"] = s["exact_match"]
         if self.y_audited is not None:
             logs["val_exact_match_audited"] = float((pred == self.y_audited).all(1).mean())

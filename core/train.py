@@ -262,8 +262,11 @@ def _fit_and_evaluate(config, path: Path, data_dir, verbose, on_epoch, stop_aske
     if rl_cfg:
         stateful["reduce_lr"] = keras.callbacks.ReduceLROnPlateau(**rl_cfg, verbose=1)
     restore_best = tcfg.get("restore_best", bool(es_cfg))
-    # the best epoch by what early stopping watches (val_loss unless the config says)
-    state = TrainingState(backup, stateful, monitor=(es_cfg or {}).get("monitor", "val_loss"), keep_best=restore_best)
+    # The best epoch by what early stopping watches when that is a loss
+    # (TrainingState keeps the lowest); by val_loss otherwise.
+    monitor = (es_cfg or {}).get("monitor", "val_loss")
+    state = TrainingState(backup, stateful, monitor=monitor if monitor.endswith("loss") else "val_loss",
+                          keep_best=restore_best)
     # The task's first, so what it adds to an epoch's logs reaches the history and the callbacks.
     callbacks = [*task.callbacks(config, data), EpochHistory(path / "history.csv", backup, on_epoch),
                  *stateful.values(), state]

@@ -146,9 +146,6 @@ class Reader:
         workers = workers or 2
         from concurrent.futures import ThreadPoolExecutor
 
-        def prep_batch(batch):
-            return self._prepared_many(batch)
-
         out = []
         batches = [sources[i:i + batch_size] for i in range(0, len(sources), batch_size)]
         # Split each batch over the workers and keep the next batch decoding
@@ -156,7 +153,7 @@ class Reader:
         chunk = max(1, -(-batch_size // workers))
         with ThreadPoolExecutor(workers + 1) as pool:
             def submit(batch):
-                return [pool.submit(prep_batch, batch[i:i + chunk]) for i in range(0, len(batch), chunk)]
+                return [pool.submit(self._prepared_many, batch[i:i + chunk]) for i in range(0, len(batch), chunk)]
 
             pending = submit(batches[0]) if batches else None
             for k in range(len(batches)):

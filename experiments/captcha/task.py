@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from experiments.captcha.labels import N_CHARS, decode
+from experiments.captcha.labels import ALPHABET, N_CHARS, decode
 from core.task import Task
 
 HEADS = [f"fc13_W{i + 1}" for i in range(N_CHARS)]
@@ -121,7 +121,7 @@ def teacher_probs(spec: dict, data_cfg: dict, arrays: list, root=None) -> list:
     if not runs:
         raise ValueError(f"data.distill.teachers: {name!r} has no finished run with a model file")
     want = (data_cfg["preprocess"], data_cfg.get("preprocess_options", {}))
-    out = [np.zeros((len(x), N_CHARS, 19), "float64") for x in arrays]
+    out = [np.zeros((len(x), N_CHARS, len(ALPHABET)), "float64") for x in arrays]
     for run in runs:
         got = (run.config["data"]["preprocess"], run.config["data"].get("preprocess_options", {}))
         if got != want:
